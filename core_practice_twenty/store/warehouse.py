@@ -1,0 +1,96 @@
+"""The DuckDB warehouse: one file, one writer at a time, connections that never outlive a step.
+
+DuckDB allows one read-write process per file and Dagster runs every step in its own process, so
+every connection here is short and taken under a file lock (as Dagster's ETL tutorial does). No
+connection may be held across an HTTP call to Twenty.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock
+
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+
+SCHEMA_SQL = """
+create table if not exists migration_waves (
+    wave varchar primary key,
+    export_dir varchar not null,
+    snapshot_id varchar not null,
+    registered_at timestamp not null default current_timestamp
+);
+create table if not exists id_map (
+    object varchar not null,          -- Twenty object (plural API name)
+    source_key varchar not null,      -- Core Practice key, e.g. the practice_id
+    twenty_id varchar not null,
+    payload_hash varchar not null,    -- hash of the payload last sent; equal hash = unchanged
+    wave varchar not null,
+    run_id varchar not null,
+    updated_at timestamp not null default current_timestamp,
+    primary key (object, source_key)
+);
+create table if not exists audit_log (
+    seq bigint not null,
+    at timestamp not null default current_timestamp,
+    wave varchar not null,
+    run_id varchar not null,
+    object varchar not null,
+    source_key varchar not null,
+    twenty_id varchar,
+    action varchar not null,          -- create | update | skip | reject
+    before_state json,                -- the record as Twenty held it before an update (for rollback)
+    payload_hash varchar,
+    message varchar                   -- Twenty's error for a reject
+);
+create sequence if not exists audit_seq;
+"""
+
+
+def warehouse_path() -> Path:
+    """Where the warehouse lives: `CPT_WAREHOUSE` or data/warehouse.duckdb under the working dir."""
+    return Path(os.environ.get("CPT_WAREHOUSE", str(DEFAULT_WAREHOUSE)))
+
+
+class Warehouse:
+    """Access to the DuckDB file with cross-process locking."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def connect(self, *, timeout_s: float = 300.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection held under the file lock; closed on exit, even on error."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{self.path}.lock", timeout=timeout_s):
+            conn = duckdb.connect(str(self.path))
+            try:
+                conn.execute(SCHEMA_SQL)
+                yield conn
+            finally:
+                conn.close()
+
+    def register_wave(self, wave: str, export_dir: Path, snapshot_id: str) -> None:
+        """Record which export snapshot a wave migrates, so a run from the UI needs no config."""
+        with self.connect() as conn:
+            conn.execute(
+                "insert or replace into migration_waves (wave, export_dir, snapshot_id) values (?, ?, ?)",
+                [wave, str(Path(export_dir).resolve()), snapshot_id],
+            )
+
+    def wave_export(self, wave: str) -> tuple[Path, str]:
+        """The export folder and snapshot id registered for `wave`."""
+        with self.connect() as conn:
+            row = conn.execute(
+                "select export_dir, snapshot_id from migration_waves where wave = ?", [wave]
+            ).fetchone()
+        if row is None:
+            raise LookupError(
+                f"wave {wave!r} has no export registered. Run `cpt migrate --export DIR --wave {wave}` "
+                f"(or `cpt wave add`) to register its export folder first."
+            )
+        return Path(row[0]), row[1]

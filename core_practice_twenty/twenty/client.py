@@ -1,0 +1,234 @@
+"""The one Twenty client every write goes through: auth, pacing, retries, paging, batches.
+
+No Dagster here; the Dagster resource in defs/ only builds it from configuration. The API key comes
+from the environment and is never logged; error summaries carry status and Twenty's error name only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+DEFAULT_BATCH_CAP = 60
+"""The batch cap every Twenty version accepts (older servers: 60, newer: 200); configurable."""
+
+
+class TwentyConfigError(Exception):
+    """Twenty's URL or API key is missing from the environment."""
+
+
+class TwentyApiError(Exception):
+    """Twenty answered with an error status. `messages` may quote record values: keep them out of logs."""
+
+    def __init__(self, status: int, error: str, messages: list[str], retry_after_s: float | None = None) -> None:
+        self.status = status
+        self.error = error
+        self.messages = messages
+        self.retry_after_s = retry_after_s
+        super().__init__(f"Twenty API {status} {error}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.messages)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, TwentyApiError):
+        return exc.retryable
+    return isinstance(exc, httpx.TimeoutException | httpx.TransportError)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class RequestPacer:
+    """Spaces requests evenly to stay under a requests-per-minute budget shared by all callers.
+
+    Twenty charges one token per request whatever the batch size, and older servers refill nothing
+    for a request that comes sooner than window/limit after the previous one; even spacing is the
+    pace that never trips either limiter.
+    """
+
+    def __init__(self, requests_per_minute: float) -> None:
+        self.interval_s = 60.0 / requests_per_minute if requests_per_minute > 0 else 0.0
+        self._next_at = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_at)
+            self._next_at = start + self.interval_s
+        if start > now:
+            time.sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        """Push the next request out (after a 429 with Retry-After)."""
+        with self._lock:
+            self._next_at = max(self._next_at, time.monotonic() + seconds)
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+
+class TwentyClient:
+    """A Twenty workspace over REST, as an API key sees it."""
+
+    def __init__(self, base_url: str, api_key: str, *, requests_per_minute: float = 100.0,
+                 batch_cap: int = DEFAULT_BATCH_CAP, timeout_s: float = 30.0, max_attempts: int = 6,
+                 max_backoff_s: float = 60.0, transport: httpx.BaseTransport | None = None) -> None:
+        if not base_url:
+            raise TwentyConfigError("Twenty's URL is empty: set TWENTY_API_URL (e.g. https://crm.example.com).")
+        if not api_key:
+            raise TwentyConfigError(
+                "Twenty's API key is empty: set TWENTY_API_KEY (Settings → APIs & Webhooks in Twenty)."
+            )
+        self.base_url = base_url.rstrip("/")
+        self.batch_cap = batch_cap
+        self.max_attempts = max_attempts
+        self.max_backoff_s = max_backoff_s
+        self.pacer = RequestPacer(requests_per_minute)
+        self.stats = RequestStats()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> TwentyClient:
+        """Build from TWENTY_API_URL and TWENTY_API_KEY."""
+        return cls(os.environ.get("TWENTY_API_URL", ""), os.environ.get("TWENTY_API_KEY", ""), **kwargs)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TwentyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TwentyApiError) and exc.retry_after_s is not None:
+            return min(exc.retry_after_s, self.max_backoff_s)
+        return wait_exponential_jitter(initial=0.5, max=self.max_backoff_s)(state)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TwentyApiError) and exc.status == 429:
+            self.stats.throttled += 1
+
+    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> dict:
+        """One API call with pacing and retries on 429, 5xx, timeouts and dropped connections."""
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(self._send, method, path, params, json)
+
+    def _send(self, method: str, path: str, params: dict | None, body: Any) -> dict:
+        self.pacer.wait()
+        self.stats.requests += 1
+        response = self._http.request(method, path, params=params, json=body)
+        if response.status_code >= 400:
+            retry_after = _retry_after(response)
+            if response.status_code == 429:
+                self.pacer.hold(retry_after if retry_after is not None else 1.0)
+            try:
+                data = response.json()
+            except ValueError:
+                data = {}
+            messages = data.get("messages") or ([data["message"]] if "message" in data else [response.text[:200]])
+            raise TwentyApiError(response.status_code, str(data.get("error", response.reason_phrase)),
+                                 [str(m) for m in messages], retry_after)
+        return response.json() if response.content else {}
+
+    # -- records ---------------------------------------------------------------------------------
+
+    def find_many(self, plural: str, *, filter: str | None = None, order_by: str | None = None,
+                  page_size: int | None = None) -> Iterator[dict]:
+        """Every record matching `filter`, page by page with the cursor."""
+        params: dict[str, Any] = {"limit": page_size or self.batch_cap}
+        if filter:
+            params["filter"] = filter
+        if order_by:
+            params["order_by"] = order_by
+        while True:
+            body = self.request("GET", f"/rest/{plural}", params=params)
+            yield from body["data"][plural]
+            page = body.get("pageInfo") or {}
+            if not page.get("hasNextPage") or not page.get("endCursor"):
+                return
+            params["starting_after"] = page["endCursor"]
+
+    def count(self, plural: str, *, filter: str | None = None) -> int:
+        """Twenty's totalCount for a filter (one request)."""
+        params: dict[str, Any] = {"limit": 1}
+        if filter:
+            params["filter"] = filter
+        return int(self.request("GET", f"/rest/{plural}", params=params)["totalCount"])
+
+    def create_many(self, plural: str, records: list[dict], *, upsert: bool = False) -> list[dict]:
+        """One batch write; Twenty returns the records in input order."""
+        if len(records) > self.batch_cap:
+            raise ValueError(f"{len(records)} records exceed the batch cap of {self.batch_cap}")
+        params = {"upsert": "true"} if upsert else None
+        body = self.request("POST", f"/rest/batch/{plural}", params=params, json=records)
+        (key,) = body["data"].keys()
+        return body["data"][key]
+
+    # -- metadata --------------------------------------------------------------------------------
+
+    def list_objects(self) -> list[dict]:
+        """Every object of the workspace with its fields (both metadata envelopes Twenty uses)."""
+        objects: list[dict] = []
+        params: dict[str, Any] = {"limit": 200}
+        while True:
+            body = self.request("GET", "/rest/metadata/objects", params=params)
+            data = body.get("data")
+            page = data["objects"] if isinstance(data, dict) else data
+            objects.extend(page)
+            info = body.get("pageInfo") or {}
+            if not info.get("hasNextPage") or not info.get("endCursor"):
+                return objects
+            params["starting_after"] = info["endCursor"]
+
+    def create_field(self, field_input: dict) -> dict:
+        body = self.request("POST", "/rest/metadata/fields", json=field_input)
+        data = body.get("data", body)
+        return data.get("createOneField", data) if isinstance(data, dict) else data
