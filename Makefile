@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: demo test ui lint install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/cpt demo
+
+test: install
+	$(BIN)/ruff check core_practice_twenty core_practice_twenty_tests benchmarks
+	$(BIN)/dg check defs
+	$(BIN)/pytest
+
+ui: install
+	$(BIN)/cpt ui
+
+lint: install
+	$(BIN)/ruff check core_practice_twenty core_practice_twenty_tests benchmarks
+
+clean:
+	rm -rf .dagster_home data/warehouse.duckdb* data/sandbox data/exports/demo data/reports

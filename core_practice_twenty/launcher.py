@@ -1,0 +1,95 @@
+"""Launch a wave's asset materializations on the persistent Dagster instance, headless.
+
+`cpt migrate` and `cpt demo` use this: the same assets, checks and partition a person materializes
+from the UI, executed through Dagster (each step in its own process, recorded in DAGSTER_HOME), so
+that the UI afterwards shows the runs, the check results and the lineage.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.store.warehouse import Warehouse
+
+INSTANCE_YAML = """\
+# Written by cpt on first use. Pools serialize the Twenty loaders (one writer per workspace
+# rate limit) and the run retries cover crashed runs; asset RetryPolicy covers API errors.
+concurrency:
+  pools:
+    default_limit: 1
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home(default: Path = Path(".dagster_home")) -> Path:
+    """Use DAGSTER_HOME, or ./.dagster_home, creating its dagster.yaml on first use."""
+    home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def migration_job() -> dg.JobDefinition:
+    """The job a person runs from the UI's "Materialize all" (module-level so steps can rebuild it)."""
+    from core_practice_twenty.definitions import defs
+
+    return defs().resolve_implicit_global_asset_job_def()
+
+
+@dataclass
+class WaveRunResult:
+    wave: str
+    run_id: str
+    success: bool
+    blocked_by: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def reason(self) -> str:
+        parts = [f"blocking check {b}" for b in self.blocked_by] + self.failures
+        return "; ".join(parts) or "unknown failure (see the run in the Dagster UI)"
+
+
+def register_wave(instance: dg.DagsterInstance, warehouse: Warehouse, wave: str, export_dir: Path) -> None:
+    """Make `wave` a partition and remember which export folder it migrates."""
+    if not export_dir.is_dir():
+        raise FileNotFoundError(f"{export_dir}: export folder not found")
+    warehouse.register_wave(wave, export_dir, snapshot_id=export_dir.resolve().name)
+    if not instance.has_dynamic_partition(waves.name, wave):
+        instance.add_dynamic_partitions(waves.name, [wave])
+
+
+def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO") -> WaveRunResult:
+    """Materialize every asset (with its checks) for `wave`; never raises on a failed step."""
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    with dg.execute_job(
+        dg.reconstructable(migration_job),
+        instance=instance,
+        tags={"dagster/partition": wave, "cpt/launched_by": "cpt migrate"},
+        run_config=run_config,
+        raise_on_error=False,
+    ) as result:
+        blocked = [
+            f"{e.asset_key.to_user_string()}:{e.check_name}"
+            + (f" ({e.description})" if e.description else "")
+            for e in result.get_asset_check_evaluations()
+            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+        ]
+        failures = [
+            f"step {event.step_key} failed: {event.step_failure_data.error.message.strip().splitlines()[0]}"
+            for event in result.get_step_failure_events()
+            if event.step_failure_data and event.step_failure_data.error
+        ]
+        return WaveRunResult(wave, result.run_id, result.success and not blocked, blocked, failures)

@@ -1,0 +1,71 @@
+"""The reconciliation summary a person reads at the end of a wave: counts only, never values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.staging import audit_counts, staging_table
+from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.twenty.client import TwentyClient
+
+
+@dataclass
+class ObjectReconciliation:
+    source_object: str
+    twenty_object: str
+    rows_read: int
+    staged: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    id_map: int
+    in_twenty: int | None
+
+    @property
+    def balanced(self) -> bool:
+        """Every staged record has an outcome, and Twenty holds exactly what the id map says."""
+        outcomes = self.created + self.updated + self.unchanged + self.rejected
+        return outcomes == self.staged and (self.in_twenty is None or self.in_twenty == self.id_map)
+
+
+def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient | None) -> list[ObjectReconciliation]:
+    counts = audit_counts(warehouse, run_id=run_id)
+    results = []
+    for target in TARGET_OBJECTS.values():
+        spec = EXPORT_SPEC[target.source_object]
+        with warehouse.connect() as conn:
+            conn.execute(create_raw_table_sql(spec))
+            rows_read = conn.execute(f"select count(*) from {raw_table(spec)} where wave = ?", [wave]).fetchone()[0]
+            has_staging = conn.execute(
+                "select count(*) from information_schema.tables where table_name = ?",
+                [staging_table(target.name_plural)],
+            ).fetchone()[0]
+            staged = conn.execute(
+                f"select count(*) from {staging_table(target.name_plural)} where wave = ?", [wave]
+            ).fetchone()[0] if has_staging else 0
+            id_map = conn.execute("select count(*) from id_map where object = ?", [target.name_plural]).fetchone()[0]
+        in_twenty = (
+            client.count(target.name_plural, filter=f"{target.source_key_field}[is]:NOT_NULL") if client else None
+        )
+        actions = counts.get(target.name_plural, {})
+        results.append(ObjectReconciliation(
+            target.source_object, target.name_plural, rows_read, staged, actions.get("create", 0),
+            actions.get("update", 0), actions.get("skip", 0), actions.get("reject", 0), id_map, in_twenty,
+        ))
+    return results
+
+
+def format_summary(wave: str, run_id: str, rows: list[ObjectReconciliation]) -> str:
+    header = (f"{'source':<12} {'→ twenty':<12} {'read':>7} {'created':>8} {'updated':>8} {'unchanged':>10} "
+              f"{'rejected':>9} {'in twenty':>10}  status")
+    lines = [f"Reconciliation for wave {wave!r} (run {run_id})", header, "-" * len(header)]
+    for r in rows:
+        status = "OK" if r.balanced else "MISMATCH"
+        in_twenty = "-" if r.in_twenty is None else str(r.in_twenty)
+        lines.append(f"{r.source_object:<12} {r.twenty_object:<12} {r.rows_read:>7} {r.created:>8} {r.updated:>8} "
+                     f"{r.unchanged:>10} {r.rejected:>9} {in_twenty:>10}  {status}")
+    return "\n".join(lines)

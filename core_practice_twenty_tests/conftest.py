@@ -1,0 +1,61 @@
+"""Shared fixtures: a real local Twenty on loopback, a real DuckDB file, a real Dagster home."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core_practice_twenty.sandbox import SandboxConfig, SandboxServer
+from core_practice_twenty.source.generator import generate_export
+from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.twenty.client import TwentyClient
+
+
+class RunningSandbox:
+    def __init__(self, server: SandboxServer, api_key: str) -> None:
+        self.server = server
+        self.url = server.url
+        self.api_key = api_key
+
+    def client(self, **kwargs) -> TwentyClient:
+        kwargs.setdefault("requests_per_minute", 0)
+        return TwentyClient(self.url, self.api_key, **kwargs)
+
+
+@pytest.fixture
+def twenty_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
+    """A fresh sandbox workspace in a temporary SQLite file, served on an ephemeral port."""
+    api_key = secrets.token_urlsafe(16)
+    server = SandboxServer(SandboxConfig(db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0))
+    server.start()
+    try:
+        yield RunningSandbox(server, api_key)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture
+def sample_export(tmp_path: Path) -> Path:
+    return generate_export(tmp_path / "exports" / "snap-001", practices=8, seed=7)
+
+
+@pytest.fixture
+def pipeline_env(tmp_path: Path, twenty_sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> RunningSandbox:
+    """Environment of a real pipeline run: Dagster home, warehouse and Twenty all under tmp_path.
+
+    Dagster executes each step in a child process, which inherits this environment.
+    """
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("CPT_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("TWENTY_API_URL", twenty_sandbox.url)
+    monkeypatch.setenv("TWENTY_API_KEY", twenty_sandbox.api_key)
+    monkeypatch.setenv("TWENTY_REQUESTS_PER_MINUTE", "0")
+    return twenty_sandbox
