@@ -43,10 +43,10 @@ def ensure_dagster_home(default: Path = Path(".dagster_home")) -> Path:
 
 
 def migration_job() -> dg.JobDefinition:
-    """The job a person runs from the UI's "Materialize all" (module-level so steps can rebuild it)."""
+    """The `migrate_wave` job (module-level so that each step's process can rebuild it)."""
     from core_practice_twenty.definitions import defs
 
-    return defs().resolve_implicit_global_asset_job_def()
+    return defs().resolve_job_def("migrate_wave")
 
 
 @dataclass
@@ -60,6 +60,22 @@ class WaveRunResult:
     def reason(self) -> str:
         parts = [f"blocking check {b}" for b in self.blocked_by] + self.failures
         return "; ".join(parts) or "unknown failure (see the run in the Dagster UI)"
+
+
+def _failure_reason(event: dg.DagsterEvent) -> str:
+    """The message a person can act on: a `dg.Failure` description, else the innermost error."""
+    data = event.step_failure_data
+    if data is None:
+        return "unknown error"
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    if error is None:
+        return "unknown error"
+    first_line = (error.message.strip().splitlines() or [""])[0]
+    return first_line if first_line.startswith(error.cls_name or "") else f"{error.cls_name}: {first_line}"
 
 
 def register_wave(instance: dg.DagsterInstance, warehouse: Warehouse, wave: str, export_dir: Path) -> None:
@@ -88,8 +104,6 @@ def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO"
             if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
         ]
         failures = [
-            f"step {event.step_key} failed: {event.step_failure_data.error.message.strip().splitlines()[0]}"
-            for event in result.get_step_failure_events()
-            if event.step_failure_data and event.step_failure_data.error
+            f"step {event.step_key} failed: {_failure_reason(event)}" for event in result.get_step_failure_events()
         ]
         return WaveRunResult(wave, result.run_id, result.success and not blocked, blocked, failures)

@@ -120,9 +120,14 @@ def _frame(chunk: list[SourceRow], spec: ObjectSpec, wave: str, snapshot_id: str
 
 
 def read_raw(warehouse: Warehouse, spec: ObjectSpec, wave: str) -> pd.DataFrame:
-    """A wave's raw rows as text, ordered by source line (small objects only; large ones stream)."""
+    """A wave's raw rows as text, ordered by source line, nulls as None (not NaN).
+
+    Small objects only; issue 4 streams the large ones.
+    """
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
-        return conn.execute(
+        frame = conn.execute(
             f"select * from {raw_table(spec)} where wave = ? order by source_line", [wave]
         ).df()
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)

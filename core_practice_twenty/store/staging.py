@@ -103,7 +103,8 @@ def record_outcomes(warehouse: Warehouse, object_plural: str, wave: str, run_id:
         conn.execute("commit")
 
 
-def audit_counts(warehouse: Warehouse, *, run_id: str | None = None, wave: str | None = None) -> dict[str, dict[str, int]]:
+def audit_counts(warehouse: Warehouse, *, run_id: str | None = None,
+                 wave: str | None = None) -> dict[str, dict[str, int]]:
     """Counts per object and action, for one run or one wave."""
     clauses, params = [], []
     if run_id:

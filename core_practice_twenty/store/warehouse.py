@@ -36,7 +36,7 @@ create table if not exists id_map (
 );
 create table if not exists audit_log (
     seq bigint not null,
-    at timestamp not null default current_timestamp,
+    logged_at timestamp not null default current_timestamp,
     wave varchar not null,
     run_id varchar not null,
     object varchar not null,

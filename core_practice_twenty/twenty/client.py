@@ -142,7 +142,7 @@ class TwentyClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TwentyApiError) and exc.retry_after_s is not None:
             return min(exc.retry_after_s, self.max_backoff_s)
-        return wait_exponential_jitter(initial=0.5, max=self.max_backoff_s)(state)
+        return wait_exponential_jitter(multiplier=0.5, max=self.max_backoff_s)(state)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.stats.retries += 1

@@ -79,3 +79,10 @@ def test_missing_file_says_what_to_export(tmp_path: Path) -> None:
         find_export_file(tmp_path, PRACTICES)
     (tmp_path / "Practices.CSV").write_text("practice_id,practice_name\n")
     assert find_export_file(tmp_path, PRACTICES).name == "Practices.CSV"
+
+
+def test_export_spec_doc_is_generated_from_the_spec() -> None:
+    from core_practice_twenty.source.spec_doc import render
+
+    committed = (Path(__file__).resolve().parents[2] / "docs" / "export-spec.md").read_text()
+    assert committed == render(), "run: python -m core_practice_twenty.source.spec_doc > docs/export-spec.md"

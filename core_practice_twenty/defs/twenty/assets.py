@@ -2,16 +2,31 @@
 
 
 import dagster as dg
+import httpx
+from filelock import Timeout as LockTimeout
 
 from core_practice_twenty.defs.mapping.assets import stg_twenty_companies
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
 from core_practice_twenty.mapping.target_model import COMPANIES, TARGET_OBJECTS
 from core_practice_twenty.store.staging import read_id_map, read_staged, record_outcomes
+from core_practice_twenty.twenty.client import TwentyApiError
 from core_practice_twenty.twenty.loader import load_records
 from core_practice_twenty.twenty.metadata import sync_custom_fields
 
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth a step retry: Twenty throttling or down, the network, or the warehouse lock held too long."""
+    if isinstance(exc, TwentyApiError):
+        return exc.retryable
+    return isinstance(exc, httpx.TransportError | httpx.TimeoutException | LockTimeout)
+
+
+def _no_retry_unless_transient(exc: Exception) -> dg.Failure:
+    """A deterministic error (a bug, a refused schema) fails at once instead of burning retries."""
+    return dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False)
 
 
 @dg.asset(
@@ -48,12 +63,18 @@ def twenty_companies(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     wave = context.partition_key
     staged = read_staged(store, COMPANIES.name_plural, wave)
     known = read_id_map(store, COMPANIES.name_plural)
-    with twenty.client() as client:
-        report = load_records(
-            client, COMPANIES, staged, known,
-            on_batch=lambda outcomes: record_outcomes(store, COMPANIES.name_plural, wave, context.run_id, outcomes),
-            log=context.log.info,
-        )
+    try:
+        with twenty.client() as client:
+            report = load_records(
+                client, COMPANIES, staged, known,
+                on_batch=lambda outcomes: record_outcomes(store, COMPANIES.name_plural, wave, context.run_id,
+                                                          outcomes),
+                log=context.log.info,
+            )
+    except Exception as exc:
+        if _transient(exc):
+            raise
+        raise _no_retry_unless_transient(exc) from exc
     context.log.info(
         f"companies: created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
         f"rejected {report.rejected} in {report.requests} requests"
@@ -85,7 +106,7 @@ def companies_reconciled(context: dg.AssetCheckExecutionContext, warehouse: Ware
     with store.connect() as conn:
         accounted = conn.execute(
             "select count(distinct source_key) from audit_log where object = ? and wave = ? and run_id = ?",
-            [COMPANIES.name_plural, wave, context.run_id],
+            [COMPANIES.name_plural, wave, context.op_execution_context.run_id],
         ).fetchone()[0]
         mapped = conn.execute("select count(*) from id_map where object = ?", [COMPANIES.name_plural]).fetchone()[0]
     with twenty.client() as client:

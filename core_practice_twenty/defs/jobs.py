@@ -1,0 +1,12 @@
+"""The wave job: every asset and check of the migration for one wave, in lineage order."""
+
+import dagster as dg
+
+from core_practice_twenty.defs.partitions import waves
+
+migrate_wave = dg.define_asset_job(
+    name="migrate_wave",
+    selection=dg.AssetSelection.all(),
+    partitions_def=waves,
+    description="Land, validate, map and load one wave. Blocking checks stop the load in the same run.",
+)

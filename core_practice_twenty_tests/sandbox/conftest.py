@@ -1,0 +1,73 @@
+"""Fixtures that run a real sandbox on loopback: tests speak HTTP to it like the pipeline does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core_practice_twenty.sandbox import SandboxConfig, SandboxServer
+
+API_KEY = "test-key"
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
+    """Start sandboxes on ``tmp_path/twenty.db`` (same file each call, so a restart keeps state)."""
+    started: list[SandboxServer] = []
+
+    def start(**overrides: object) -> SandboxServer:
+        config = SandboxConfig(db_path=tmp_path / "twenty.db", api_key=API_KEY, **overrides)  # type: ignore[arg-type]
+        server = SandboxServer(config).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
+    """A running sandbox with the default config (batch cap 60)."""
+    return sandbox_factory()
+
+
+@pytest.fixture
+def client(sandbox: SandboxServer) -> Iterator[httpx.Client]:
+    """An authenticated client for :func:`sandbox`."""
+    with httpx.Client(base_url=sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[[SandboxServer], httpx.Client]]:
+    """Authenticated clients for servers started through :func:`sandbox_factory`; closed at teardown."""
+    clients: list[httpx.Client] = []
+
+    def make(server: SandboxServer) -> httpx.Client:
+        c = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def _object_id(c: httpx.Client, plural: str) -> str:
+    objects = c.get("/rest/metadata/objects").json()["data"]["objects"]
+    return next(o["id"] for o in objects if o["namePlural"] == plural)
+
+
+@pytest.fixture
+def add_field() -> Callable[..., httpx.Response]:
+    """``add_field(client, "companies", name=..., type=..., label=...)`` → the metadata response."""
+
+    def add(c: httpx.Client, plural: str, **body: object) -> httpx.Response:
+        body.setdefault("label", str(body.get("name", "Field")))
+        return c.post("/rest/metadata/fields", json={"objectMetadataId": _object_id(c, plural), **body})
+
+    return add
