@@ -73,7 +73,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 2
     config = SandboxConfig(db_path=Path(args.db), api_key=api_key, host=args.host, port=args.port,
                            batch_cap=args.batch_cap)
-    print(f"local Twenty on http://{args.host}:{args.port} (state in {args.db})", flush=True)
     serve(config)
     return 0
 

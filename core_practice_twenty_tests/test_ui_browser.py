@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core_practice_twenty.launcher import ensure_dagster_home
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -29,6 +31,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def dagster_ui(pipeline_env, tmp_path):
+    ensure_dagster_home()  # dagster dev refuses a DAGSTER_HOME that does not exist yet
     port = free_port()
     dagster = Path(sys.executable).with_name("dagster")
     log = (tmp_path / "dagster-dev.log").open("w")
@@ -38,6 +41,8 @@ def dagster_ui(pipeline_env, tmp_path):
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"dagster dev exited with {proc.returncode}; see {log.name}")
             try:
                 if httpx.get(f"{url}/server_info", timeout=1).status_code == 200:
                     break

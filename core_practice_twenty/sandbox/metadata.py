@@ -212,9 +212,7 @@ def render_field(db: Database, field: FieldMeta) -> dict[str, Any]:
             "sourceObjectMetadata": _object_ref(db.objects_by_id.get(field.dto["objectMetadataId"])),
             "targetObjectMetadata": _object_ref(db.objects_by_id.get(field.target_object_id or "")),
             "sourceFieldMetadata": {"id": field.id, "name": field.name},
-            "targetFieldMetadata": (
-                {"id": target_field.id, "name": target_field.name} if target_field else None
-            ),
+            "targetFieldMetadata": ({"id": target_field.id, "name": target_field.name} if target_field else None),
         }
     return out
 
@@ -298,8 +296,7 @@ def _validate_name(name: Any, what: str = "Name") -> str:
         raise bad_request(f"{what} is too long: it exceeds the {MAX_NAME_LENGTH} characters limit")
     if not NAME_RE.match(name):
         raise bad_request(
-            f'String "{name}" is not valid: must start with lower case letter and contain only '
-            "alphanumeric letters"
+            f'String "{name}" is not valid: must start with lower case letter and contain only alphanumeric letters'
         )
     return name
 
@@ -411,9 +408,7 @@ def create_field(db: Database, body: Any) -> dict[str, Any]:
         return {"data": {"createOneField": render_field(db, db.fields_by_id[created["id"]])}}
 
 
-def _create_relation_field(
-    db: Database, obj: ObjectMeta, spec: dict[str, Any], payload: Any
-) -> dict[str, Any]:
+def _create_relation_field(db: Database, obj: ObjectMeta, spec: dict[str, Any], payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise bad_request("relationCreationPayload is required for RELATION fields")
     target = db.objects_by_id.get(payload.get("targetObjectMetadataId") or "")
@@ -430,13 +425,9 @@ def _create_relation_field(
     target_spec = {"name": target_name, "label": target_label, "icon": payload.get("targetFieldIcon")}
     with db.transaction():
         if relation_type == "MANY_TO_ONE":
-            created, _ = _insert_relation_pair(
-                db, obj.id, source_spec, target.id, target_spec, "SET_NULL", True
-            )
+            created, _ = _insert_relation_pair(db, obj.id, source_spec, target.id, target_spec, "SET_NULL", True)
         else:
-            _, created = _insert_relation_pair(
-                db, target.id, target_spec, obj.id, source_spec, "SET_NULL", True
-            )
+            _, created = _insert_relation_pair(db, target.id, target_spec, obj.id, source_spec, "SET_NULL", True)
     return created
 
 
@@ -466,13 +457,9 @@ def create_object(db: Database, body: Any) -> dict[str, Any]:
     }
     with db.lock:
         taken = set(db.objects_by_singular) | set(db.objects_by_plural)
-        taken |= {o.singular for o in db.objects_by_id.values()} | {
-            o.plural for o in db.objects_by_id.values()
-        }
+        taken |= {o.singular for o in db.objects_by_id.values()} | {o.plural for o in db.objects_by_id.values()}
         if singular in taken or plural in taken:
-            raise bad_request(
-                f'The name "{singular}" is not available: an object with this name already exists'
-            )
+            raise bad_request(f'The name "{singular}" is not available: an object with this name already exists')
         with db.transaction():
             dto = _insert_object_with_system_fields(
                 db,

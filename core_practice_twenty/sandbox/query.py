@@ -90,9 +90,7 @@ def _convert(column: Column, raw: str) -> Any:
         try:
             number = float(value)
         except ValueError:
-            raise bad_request(
-                f"'filter' invalid: '{value}' is not a number for field '{column.path}'"
-            ) from None
+            raise bad_request(f"'filter' invalid: '{value}' is not a number for field '{column.path}'") from None
         return int(number) if number.is_integer() else number
     if kind == "BOOLEAN":
         if value not in ("true", "false"):
@@ -194,9 +192,7 @@ def _parse_item(item: str) -> Node:
         raise bad_request(f"'filter' invalid for '{item}', should be like 'field[op]:value'")
     path, op, raw = cond.groups()
     if op not in OPERATORS:
-        raise bad_request(
-            f"'filter' invalid for '{item}', operator '{op}' not in {', '.join(sorted(OPERATORS))}"
-        )
+        raise bad_request(f"'filter' invalid for '{item}', operator '{op}' not in {', '.join(sorted(OPERATORS))}")
     return Condition(path, op, raw)
 
 
@@ -228,9 +224,7 @@ def compile_filter(obj: ObjectMeta, node: Node) -> tuple[str, list[Any]]:
     if op in ("in", "containsAny"):
         raw = node.raw.strip()
         if not (raw.startswith("[") and raw.endswith("]")):
-            raise bad_request(
-                f"'filter' invalid for '{node.path}[{op}]:{raw}', value should be an array '[…]'"
-            )
+            raise bad_request(f"'filter' invalid for '{node.path}[{op}]:{raw}', value should be an array '[…]'")
         inner = raw[1:-1].strip()
         items = [_convert(column, v) for v in split_top_level(inner)] if inner else []
         if not items:

@@ -124,9 +124,7 @@ class RecordEngine:
             if field is None:
                 named = obj.by_name.get(key)
                 if named is not None and named.join_column:
-                    raise bad_request(
-                        f'Relation field "{key}" cannot be written directly; set "{named.join_column}"'
-                    )
+                    raise bad_request(f'Relation field "{key}" cannot be written directly; set "{named.join_column}"')
                 raise bad_request(f'Object {obj.singular} doesn\'t have any "{key}" field.')
             if field.is_composite:
                 out[key] = normalize_composite_input(field.type, value, key)
@@ -149,9 +147,7 @@ class RecordEngine:
             return base
         return default_literal(field.dto.get("defaultValue"))
 
-    def _build_new(
-        self, obj: ObjectMeta, prepared: dict[str, Any], position: float, now: str
-    ) -> dict[str, Any]:
+    def _build_new(self, obj: ObjectMeta, prepared: dict[str, Any], position: float, now: str) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for field in obj.fields:
             key = field.record_key
@@ -180,9 +176,7 @@ class RecordEngine:
         return data
 
     @staticmethod
-    def _merge(
-        obj: ObjectMeta, existing: dict[str, Any], changes: dict[str, Any], now: str
-    ) -> dict[str, Any]:
+    def _merge(obj: ObjectMeta, existing: dict[str, Any], changes: dict[str, Any], now: str) -> dict[str, Any]:
         data = copy.deepcopy(existing)
         for key, value in changes.items():
             field = obj.by_key[key]
@@ -344,9 +338,7 @@ class RecordEngine:
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             conn.execute(f"DELETE FROM records WHERE object_id = ? AND id IN ({marks})", [obj.id, *chunk])
-            conn.execute(
-                f"DELETE FROM unique_values WHERE object_id = ? AND record_id IN ({marks})", [obj.id, *chunk]
-            )
+            conn.execute(f"DELETE FROM unique_values WHERE object_id = ? AND record_id IN ({marks})", [obj.id, *chunk])
         for other in self.db.objects_by_id.values():
             for field in other.many_to_one:
                 if field.target_object_id != obj.id:
@@ -371,9 +363,7 @@ class RecordEngine:
                         )
 
     def _next_position(self, obj: ObjectMeta) -> float:
-        row = self.db.conn.execute(
-            "SELECT MAX(position) FROM records WHERE object_id = ?", (obj.id,)
-        ).fetchone()
+        row = self.db.conn.execute("SELECT MAX(position) FROM records WHERE object_id = ?", (obj.id,)).fetchone()
         top = row[0] if row[0] is not None else 0
         return (int(top) if float(top).is_integer() else top) + 1
 
@@ -464,9 +454,7 @@ class RecordEngine:
     # =========================================================================================
     # Read
     # =========================================================================================
-    def _where(
-        self, obj: ObjectMeta, filter_text: str | None, *, deleted: str = "auto"
-    ) -> tuple[str, list[Any]]:
+    def _where(self, obj: ObjectMeta, filter_text: str | None, *, deleted: str = "auto") -> tuple[str, list[Any]]:
         if not is_uuid(obj.id):  # inlined below so partial indexes apply; ids are ours, but be safe
             raise bad_request("invalid object id")
         where = [f"object_id = '{obj.id}'"]
@@ -493,9 +481,7 @@ class RecordEngine:
             raise bad_request("Cannot provide both starting_after and ending_before")
         with self.db.lock:
             where, where_params = self._where(obj, params.get("filter"))
-            total = self.db.conn.execute(
-                f"SELECT COUNT(*) FROM records WHERE {where}", where_params
-            ).fetchone()[0]
+            total = self.db.conn.execute(f"SELECT COUNT(*) FROM records WHERE {where}", where_params).fetchone()[0]
             forward = before is None
             cursor = after or before
             if cursor:
@@ -566,10 +552,7 @@ class RecordEngine:
     def _matching_ids(self, obj: ObjectMeta, filter_text: str, deleted: str) -> list[str]:
         where, params = self._where(obj, filter_text, deleted=deleted)
         return [
-            r[0]
-            for r in self.db.conn.execute(
-                f"SELECT id FROM records WHERE {where} ORDER BY position, id", params
-            )
+            r[0] for r in self.db.conn.execute(f"SELECT id FROM records WHERE {where} ORDER BY position, id", params)
         ]
 
     def update_many(self, obj: ObjectMeta, params: dict[str, str], body: Any) -> dict[str, Any]:
@@ -681,6 +664,4 @@ class RecordEngine:
                 raise _duplicate(obj, ", ".join(unique_key_paths(field)))
             seen.add(value)
             rows.append((obj.id, field.name, value, rid))
-        conn.executemany(
-            "INSERT INTO unique_values(object_id, field_key, value, record_id) VALUES (?, ?, ?, ?)", rows
-        )
+        conn.executemany("INSERT INTO unique_values(object_id, field_key, value, record_id) VALUES (?, ?, ?, ?)", rows)

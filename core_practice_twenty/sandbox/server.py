@@ -121,18 +121,14 @@ class SandboxApp:
         with db.lock:
             if item_id is None:
                 if method == "GET":
-                    return 200, (metadata.list_objects if kind == "objects" else metadata.list_fields)(
-                        db, params
-                    )
+                    return 200, (metadata.list_objects if kind == "objects" else metadata.list_fields)(db, params)
                 if method == "POST":
                     if kind == "objects":
                         return 201, metadata.create_object(db, payload)
                     return 201, metadata.create_field(db, payload)
             else:
                 if method == "GET":
-                    return 200, (metadata.get_object if kind == "objects" else metadata.get_field)(
-                        db, item_id
-                    )
+                    return 200, (metadata.get_object if kind == "objects" else metadata.get_field)(db, item_id)
                 if method == "PATCH":
                     if kind == "objects":
                         return 200, metadata.update_object(db, item_id, payload)
@@ -177,9 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         try:
-            status, payload = self.server.app.dispatch(
-                method, self.path, self.headers.get("Authorization"), body
-            )
+            status, payload = self.server.app.dispatch(method, self.path, self.headers.get("Authorization"), body)
         except ApiError as error:
             status, payload = error.status, error.body()
         except Exception:  # a sandbox bug must not kill the connection thread silently
@@ -304,7 +298,7 @@ def serve(config: SandboxConfig) -> None:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
-    print(f"Twenty sandbox listening on {server.url} (db: {config.db_path})", flush=True)
+    log.info("Twenty sandbox listening on %s", server.url)
     try:
         while not stop.wait(0.2):
             pass

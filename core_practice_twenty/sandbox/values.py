@@ -142,8 +142,7 @@ def normalize_email(text: str) -> str:
     domain = domain.rstrip(".")
     with contextlib.suppress(UnicodeError):  # not a valid IDN: keep as typed
         domain = ".".join(
-            label.encode("idna").decode("ascii") if not label.isascii() else label
-            for label in domain.split(".")
+            label.encode("idna").decode("ascii") if not label.isascii() else label for label in domain.split(".")
         )
     return f"{local}@{domain}"
 
@@ -155,9 +154,7 @@ def normalize_url(text: str) -> str:
     if "://" in text:
         try:
             parts = urlsplit(text)
-            text = urlunsplit(
-                (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment)
-            )
+            text = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment))
         except ValueError:
             pass
     while text.endswith("/"):

@@ -73,9 +73,7 @@ def test_duplicate_id_is_400(client: httpx.Client) -> None:
 
 
 def test_duplicate_unique_value_is_400_even_against_soft_deleted(client: httpx.Client) -> None:
-    company = client.post(
-        "/rest/companies", json={"domainName": {"primaryLinkUrl": "https://acme.com"}}
-    ).json()
+    company = client.post("/rest/companies", json={"domainName": {"primaryLinkUrl": "https://acme.com"}}).json()
     company_id = company["data"]["createCompany"]["id"]
     assert client.delete(f"/rest/companies/{company_id}", params={"soft_delete": "true"}).status_code == 200
     response = client.post("/rest/companies", json={"domainName": {"primaryLinkUrl": "https://ACME.com/"}})
@@ -132,9 +130,7 @@ def test_patch_is_partial(client: httpx.Client) -> None:
     person = client.post(
         "/rest/people", json={"name": {"firstName": "Ana", "lastName": "Ruiz"}, "jobTitle": "Dentist"}
     ).json()["data"]["createPerson"]
-    response = client.patch(
-        f"/rest/people/{person['id']}", json={"name": {"lastName": "Diaz"}, "city": "Perth"}
-    )
+    response = client.patch(f"/rest/people/{person['id']}", json={"name": {"lastName": "Diaz"}, "city": "Perth"})
     assert response.status_code == 200
     updated = response.json()["data"]["updatePerson"]
     assert updated["name"] == {"firstName": "Ana", "lastName": "Diaz"}
@@ -164,9 +160,7 @@ def test_delete_destroys_by_default_and_soft_deletes_on_request(client: httpx.Cl
 
 def test_destroying_a_company_nulls_people_company_id(client: httpx.Client) -> None:
     company_id = client.post("/rest/companies", json={"name": "A"}).json()["data"]["createCompany"]["id"]
-    person_id = client.post("/rest/people", json={"companyId": company_id}).json()["data"]["createPerson"][
-        "id"
-    ]
+    person_id = client.post("/rest/people", json={"companyId": company_id}).json()["data"]["createPerson"]["id"]
     client.delete(f"/rest/companies/{company_id}")
     assert client.get(f"/rest/people/{person_id}").json()["data"]["person"]["companyId"] is None
 
@@ -184,3 +178,26 @@ def test_bulk_destroy_needs_a_filter_and_respects_the_cap(sandbox_factory, conne
     assert done.status_code == 200
     assert len(done.json()["data"]["deleteCompanies"]) == 2
     assert c.get("/rest/companies").json()["totalCount"] == 2
+
+
+def test_destroying_a_task_cascades_to_its_targets(client: httpx.Client) -> None:
+    person_id = client.post("/rest/people", json={}).json()["data"]["createPerson"]["id"]
+    task_id = client.post("/rest/tasks", json={"title": "Recall"}).json()["data"]["createTask"]["id"]
+    target = client.post("/rest/taskTargets", json={"taskId": task_id, "targetPersonId": person_id})
+    assert target.status_code == 201, target.text
+    client.delete(f"/rest/tasks/{task_id}")
+    assert client.get("/rest/taskTargets").json()["totalCount"] == 0
+    assert client.get(f"/rest/people/{person_id}").status_code == 200
+
+
+def test_bulk_update_put_alias_and_bulk_restore(client: httpx.Client) -> None:
+    rows = client.post("/rest/batch/companies", json=[{"name": "x"}, {"name": "x"}, {"name": "y"}]).json()
+    ids = [r["id"] for r in rows["data"]["createCompanies"]]
+    updated = client.patch("/rest/companies", params={"filter": "name[eq]:x"}, json={"employees": 7})
+    assert [r["employees"] for r in updated.json()["data"]["updateCompanies"]] == [7, 7]
+    assert client.put(f"/rest/companies/{ids[2]}", json={"employees": 1}).status_code == 200
+    client.delete("/rest/companies", params={"filter": "employees[gte]:1", "soft_delete": "true"})
+    assert client.get("/rest/companies").json()["totalCount"] == 0
+    restored = client.patch("/rest/companies/restore", params={"filter": "name[eq]:x"})
+    assert len(restored.json()["data"]["restoreCompanies"]) == 2
+    assert client.get("/rest/companies").json()["totalCount"] == 2

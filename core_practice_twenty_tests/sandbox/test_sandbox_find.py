@@ -11,8 +11,7 @@ import pytest
 @pytest.fixture
 def five_companies(client: httpx.Client) -> list[dict]:
     rows = [
-        {"name": f"C{i}", "employees": i * 10, "domainName": {"primaryLinkUrl": f"https://c{i}.com"}}
-        for i in range(5)
+        {"name": f"C{i}", "employees": i * 10, "domainName": {"primaryLinkUrl": f"https://c{i}.com"}} for i in range(5)
     ]
     return client.post("/rest/batch/companies", json=rows).json()["data"]["createCompanies"]
 
@@ -167,3 +166,12 @@ def test_unknown_object_names(client: httpx.Client) -> None:
     assert singular.json()["messages"] == ["object 'person' not found. Did you mean 'people'?"]
     unknown = client.get("/rest/patients")
     assert unknown.json()["messages"] == ["object 'patients' not found."]
+
+
+def test_quoted_filter_values_may_hold_commas_and_quotes(client: httpx.Client) -> None:
+    names = ["Smith, Jones & Co", 'The "Best" Dental', "Plain"]
+    client.post("/rest/batch/companies", json=[{"name": n} for n in names])
+    quoted = "[" + ",".join(['"Smith, Jones & Co"', '"The \\"Best\\" Dental"']) + "]"
+    response = client.get("/rest/companies", params={"filter": f"name[in]:{quoted}"})
+    assert response.status_code == 200, response.text
+    assert [c["name"] for c in response.json()["data"]["companies"]] == names[:2]

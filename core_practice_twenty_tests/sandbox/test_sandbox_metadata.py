@@ -46,16 +46,12 @@ def test_metadata_list_paging(client: httpx.Client) -> None:
     first = client.get("/rest/metadata/objects", params={"limit": "2"}).json()
     assert len(first["data"]["objects"]) == 2
     assert first["pageInfo"]["hasNextPage"] is True
-    rest = client.get(
-        "/rest/metadata/objects", params={"starting_after": first["pageInfo"]["endCursor"]}
-    ).json()
+    rest = client.get("/rest/metadata/objects", params={"starting_after": first["pageInfo"]["endCursor"]}).json()
     assert len(rest["data"]["objects"]) == first["totalCount"] - 2
 
 
 def test_create_custom_unique_field_is_immediately_usable(client: httpx.Client, add_field) -> None:
-    response = add_field(
-        client, "companies", name="cpPracticeId", label="CP Practice Id", type="TEXT", isUnique=True
-    )
+    response = add_field(client, "companies", name="cpPracticeId", label="CP Practice Id", type="TEXT", isUnique=True)
     assert response.status_code == 201
     created = response.json()["data"]["createOneField"]
     assert created["name"] == "cpPracticeId"

@@ -11,9 +11,7 @@ import pytest
 @pytest.fixture
 def practice_key(client: httpx.Client, add_field) -> None:
     """Custom unique source key on companies, as the pipeline creates it."""
-    response = add_field(
-        client, "companies", name="cpPracticeId", label="CP Practice Id", type="TEXT", isUnique=True
-    )
+    response = add_field(client, "companies", name="cpPracticeId", label="CP Practice Id", type="TEXT", isUnique=True)
     assert response.status_code == 201, response.text
 
 
@@ -21,9 +19,7 @@ def upsert(client: httpx.Client, plural: str, rows: list[dict]) -> httpx.Respons
     return client.post(f"/rest/batch/{plural}", params={"upsert": "true"}, json=rows)
 
 
-def test_upsert_by_custom_unique_field_updates_instead_of_duplicating(
-    client: httpx.Client, practice_key
-) -> None:
+def test_upsert_by_custom_unique_field_updates_instead_of_duplicating(client: httpx.Client, practice_key) -> None:
     first = upsert(client, "companies", [{"cpPracticeId": "P1", "name": "Old"}, {"cpPracticeId": "P2"}])
     assert first.status_code == 201
     original = first.json()["data"]["createCompanies"][0]
@@ -44,20 +40,14 @@ def test_plain_create_with_existing_custom_key_is_duplicate(client: httpx.Client
     assert response.status_code == 400
     assert "A duplicate entry was detected" in response.json()["messages"][0]
     # only the literal "true" switches upsert on
-    assert (
-        client.post("/rest/companies", params={"upsert": "1"}, json={"cpPracticeId": "P1"}).status_code == 400
-    )
+    assert client.post("/rest/companies", params={"upsert": "1"}, json={"cpPracticeId": "P1"}).status_code == 400
 
 
 def test_upsert_restores_a_soft_deleted_match(client: httpx.Client, practice_key) -> None:
-    created = upsert(client, "companies", [{"cpPracticeId": "P1", "name": "A"}]).json()["data"][
-        "createCompanies"
-    ][0]
+    created = upsert(client, "companies", [{"cpPracticeId": "P1", "name": "A"}]).json()["data"]["createCompanies"][0]
     client.delete(f"/rest/companies/{created['id']}", params={"soft_delete": "true"})
     assert client.get("/rest/companies").json()["totalCount"] == 0
-    again = upsert(client, "companies", [{"cpPracticeId": "P1", "name": "B"}]).json()["data"][
-        "createCompanies"
-    ][0]
+    again = upsert(client, "companies", [{"cpPracticeId": "P1", "name": "B"}]).json()["data"]["createCompanies"][0]
     assert again["id"] == created["id"]
     assert again["deletedAt"] is None
     assert again["name"] == "B"
@@ -85,9 +75,7 @@ def test_ambiguous_match_is_400_and_writes_nothing(client: httpx.Client, practic
 
 
 def test_upsert_by_id_can_change_a_unique_value(client: httpx.Client) -> None:
-    person = client.post("/rest/people", json={"emails": {"primaryEmail": "old@x.org"}}).json()["data"][
-        "createPerson"
-    ]
+    person = client.post("/rest/people", json={"emails": {"primaryEmail": "old@x.org"}}).json()["data"]["createPerson"]
     rows = upsert(
         client,
         "people",
@@ -105,9 +93,7 @@ def test_upsert_by_id_can_change_a_unique_value(client: httpx.Client) -> None:
 
 def test_upsert_by_email_and_unknown_id_inserts(client: httpx.Client) -> None:
     new_id = str(uuid.uuid4())
-    created = upsert(client, "people", [{"id": new_id, "jobTitle": "Hygienist"}]).json()["data"][
-        "createPeople"
-    ]
+    created = upsert(client, "people", [{"id": new_id, "jobTitle": "Hygienist"}]).json()["data"]["createPeople"]
     assert created[0]["id"] == new_id
     updated = upsert(client, "people", [{"id": new_id, "jobTitle": "Dentist"}]).json()["data"]["createPeople"]
     assert updated[0]["jobTitle"] == "Dentist"
