@@ -159,10 +159,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from core_practice_twenty.launcher import ensure_dagster_home
 
     ensure_dagster_home()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the UI and the sandbox together
     with sandbox_process(Path(args.sandbox_db), args.sandbox_port) as (url, api_key):
         env = {**os.environ, "TWENTY_API_URL": url, "TWENTY_API_KEY": api_key}
         print(f"local Twenty: {url}; Dagster UI: http://127.0.0.1:{args.port}", flush=True)
