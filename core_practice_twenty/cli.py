@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -65,16 +66,49 @@ def sandbox_process(db: Path, port: int | None = None) -> Iterator[tuple[str, st
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from core_practice_twenty.sandbox import SandboxConfig, serve
+    from core_practice_twenty.sandbox import FaultConfig, RateLimitConfig, SandboxConfig, serve
+    from core_practice_twenty.sandbox.config import load_members
 
     api_key = args.api_key or os.environ.get("TWENTY_API_KEY")
     if not api_key:
         print("cpt sandbox: give --api-key KEY (or set TWENTY_API_KEY)", file=sys.stderr)
         return 2
-    config = SandboxConfig(db_path=Path(args.db), api_key=api_key, host=args.host, port=args.port,
-                           batch_cap=args.batch_cap)
+    try:
+        if args.no_rate_limit:
+            rate_limit = RateLimitConfig.disabled()
+        else:
+            short_limit, short_ms = _limit_pair(args.rate_limit_short)
+            long_limit, long_ms = _limit_pair(args.rate_limit_long)
+            rate_limit = RateLimitConfig(short_limit=short_limit, short_window_ms=short_ms,
+                                         long_limit=long_limit, long_window_ms=long_ms)
+        faults = FaultConfig(
+            seed=args.fault_seed, error_rate=args.fault_error_rate,
+            error_statuses=[int(s) for s in args.fault_statuses.split(",") if s.strip()],
+            latency_ms=args.fault_latency_ms, latency_jitter_ms=args.fault_latency_jitter_ms,
+            reset_rate=args.fault_reset_rate, lost_response_rate=args.fault_lost_response_rate,
+            burst_429_rate=args.fault_429_burst_rate, burst_429_length=args.fault_429_burst_length,
+            burst_429_retry_after_s=args.fault_429_retry_after,
+        )
+        members = load_members(Path(args.members)) if args.members else []
+        max_upload = int(args.max_upload_mb * 1024 * 1024) if args.max_upload_mb is not None else None
+        config = SandboxConfig(db_path=Path(args.db), api_key=api_key, host=args.host, port=args.port,
+                               batch_cap=args.batch_cap, profile=args.profile, default_page_size=args.page_size,
+                               rate_limit=rate_limit, faults=faults, workspace_members=members,
+                               max_upload_bytes=max_upload, control=not args.no_control)
+    except (ValueError, OSError) as exc:
+        print(f"cpt sandbox: {exc}", file=sys.stderr)
+        return 2
     serve(config)
     return 0
+
+
+def _limit_pair(text: str) -> tuple[int, int]:
+    """`100/1000` → (100 requests, 1000 ms)."""
+    count, _, window = text.partition("/")
+    try:
+        return int(count), int(window)
+    except ValueError:
+        raise ValueError(f"rate limit {text!r}: expected REQUESTS/WINDOW_MS, e.g. 100/60000") from None
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -93,12 +127,14 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as instance:
-        register_wave(instance, Warehouse(warehouse_path()), args.wave, Path(args.export))
-    print(f"wave {args.wave!r} → {Path(args.export).resolve()}; materialize it from the UI or `cpt migrate`")
+        region = register_wave(instance, Warehouse(warehouse_path()), args.wave, Path(args.export),
+                               region=args.region, export_date=args.export_date)
+    print(f"wave {args.wave!r} → {Path(args.export).resolve()} (region {region}); materialize it from the UI "
+          f"or `cpt migrate`")
     return 0
 
 
-def migrate(export_dir: Path, wave: str) -> int:
+def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_date: date | None = None) -> int:
     """Register the wave, run it through Dagster, print the reconciliation; 0 only if all is well."""
     import dagster as dg
 
@@ -116,11 +152,12 @@ def migrate(export_dir: Path, wave: str) -> int:
         return 2
     with dg.DagsterInstance.get() as instance:
         try:
-            register_wave(instance, warehouse, wave, export_dir)
+            region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date)
         except FileNotFoundError as exc:
             print(f"cpt migrate: {exc}. Point --export at an export snapshot folder.", file=sys.stderr)
             return 2
-        print(f"migrating {export_dir} as wave {wave!r} (Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
+        print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
+              f"(Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
         result = run_wave(instance, wave)
     with client:
         rows = reconcile(warehouse, wave, result.run_id, client)
@@ -141,7 +178,7 @@ def migrate(export_dir: Path, wave: str) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    return migrate(Path(args.export), args.wave)
+    return migrate(Path(args.export), args.wave, region=args.region, export_date=args.export_date)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -183,16 +220,50 @@ def cmd_ui(args: argparse.Namespace) -> int:
             return proc.wait(timeout=30)
 
 
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", choices=["AU", "NZ", "US"],
+                        help="how ambiguous dates, states and postcodes are read (default: from practices' country)")
+    parser.add_argument("--export-date", type=date.fromisoformat,
+                        help="day the export was taken, YYYY-MM-DD (default: today); later dates are flagged")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cpt", description="Core Practice → Twenty migration")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("sandbox", help="run the local Twenty (REST + metadata API) on loopback")
+    p = sub.add_parser("sandbox", help="run the local Twenty (REST + metadata API) on loopback",
+                       description="Local Twenty for tests, rehearsals and the demo (docs/sandbox.md).")
     p.add_argument("--port", type=int, default=8021)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--db", default=str(SANDBOX_DB), help="SQLite file holding the workspace")
     p.add_argument("--api-key", help="bearer token the sandbox accepts (default: $TWENTY_API_KEY)")
-    p.add_argument("--batch-cap", type=int, default=60)
+    p.add_argument("--profile", choices=["current", "legacy"], default="current",
+                   help="Twenty generation to play (naming, uploads, 429 shape); fixed when the file is created")
+    p.add_argument("--batch-cap", type=int, default=None,
+                   help="QUERY_MAX_RECORDS (default: 200 current, 60 legacy)")
+    p.add_argument("--page-size", type=int, default=60, help="default page size of find-many")
+    p.add_argument("--members", help="JSON file of workspace members to seed: [{email, firstName, lastName}]")
+    p.add_argument("--max-upload-mb", type=float, default=None,
+                   help="file upload limit in MB (default: 100 current, 10 legacy)")
+    p.add_argument("--rate-limit-short", default="100/1000", metavar="N/MS",
+                   help="short window: requests per milliseconds (Twenty default 100/1000)")
+    p.add_argument("--rate-limit-long", default="100/60000", metavar="N/MS",
+                   help="long window: requests per milliseconds (Twenty default 100/60000)")
+    p.add_argument("--no-rate-limit", action="store_true", help="do not throttle at all")
+    p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault generator")
+    p.add_argument("--fault-error-rate", type=float, default=0.0, help="fraction of requests answered 5xx")
+    p.add_argument("--fault-statuses", default="500,502,503", help="5xx statuses to draw from")
+    p.add_argument("--fault-latency-ms", type=float, default=0.0, help="latency added to every request")
+    p.add_argument("--fault-latency-jitter-ms", type=float, default=0.0, help="extra uniform random latency")
+    p.add_argument("--fault-reset-rate", type=float, default=0.0,
+                   help="fraction of connections reset before the request is applied")
+    p.add_argument("--fault-lost-response-rate", type=float, default=0.0,
+                   help="fraction of requests applied whose response is lost (connection reset)")
+    p.add_argument("--fault-429-burst-rate", type=float, default=0.0, help="chance a request starts a 429 burst")
+    p.add_argument("--fault-429-burst-length", type=int, default=5, help="requests answered 429 per burst")
+    p.add_argument("--fault-429-retry-after", type=int, default=1, help="Retry-After seconds of burst 429s")
+    p.add_argument("--no-control", action="store_true",
+                   help="disable the sandbox-only /_sandbox/* endpoints (faults, rate limit, reset)")
     p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("generate", help="write a synthetic Core Practice export")
@@ -207,11 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     w = wave_sub.add_parser("add", help="register an export folder as a wave partition (for the UI)")
     w.add_argument("--export", required=True)
     w.add_argument("--wave", required=True)
+    _export_options(w)
     w.set_defaults(func=cmd_wave_add)
 
     p = sub.add_parser("migrate", help="run a wave through Dagster, headless, and reconcile")
     p.add_argument("--export", required=True, help="export snapshot folder")
     p.add_argument("--wave", default="full", help="wave partition name (sample, full, delta-…)")
+    _export_options(p)
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("demo", help="generate a sample export and migrate it into a local Twenty")

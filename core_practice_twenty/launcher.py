@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
 from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.source.readers import detect_region
 from core_practice_twenty.store.warehouse import Warehouse
 
 INSTANCE_YAML = """\
@@ -78,13 +80,19 @@ def _failure_reason(event: dg.DagsterEvent) -> str:
     return first_line if first_line.startswith(error.cls_name or "") else f"{error.cls_name}: {first_line}"
 
 
-def register_wave(instance: dg.DagsterInstance, warehouse: Warehouse, wave: str, export_dir: Path) -> None:
-    """Make `wave` a partition and remember which export folder it migrates."""
+def register_wave(instance: dg.DagsterInstance, warehouse: Warehouse, wave: str, export_dir: Path, *,
+                  region: str | None = None, export_date: date | None = None) -> str:
+    """Make `wave` a partition and remember which export folder it migrates; returns the region used."""
     if not export_dir.is_dir():
         raise FileNotFoundError(f"{export_dir}: export folder not found")
-    warehouse.register_wave(wave, export_dir, snapshot_id=export_dir.resolve().name)
+    reason = "given"
+    if region is None:
+        region, reason = detect_region(export_dir)
+    warehouse.register_wave(wave, export_dir, snapshot_id=export_dir.resolve().name, region=region,
+                            export_date=export_date or date.today())
     if not instance.has_dynamic_partition(waves.name, wave):
         instance.add_dynamic_partitions(waves.name, [wave])
+    return f"{region} ({reason})"
 
 
 def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO") -> WaveRunResult:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
+
+import openpyxl
 
 from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec, normalise_header
 
-SUPPORTED_SUFFIXES = (".csv",)
-"""XLSX arrives with issue 4; the reader interface does not change."""
+SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+HASH_SEPARATOR = "\x1f"
+OVERFLOW_KEY = "_overflow"
+"""Extras key of the cells a row has beyond its header (a ragged row): kept, and flagged by validation."""
 
 
 class ExportStructureError(Exception):
@@ -48,20 +52,23 @@ class ExportFile:
     header_line: int
     column_map: dict[int, str]  # position in file → canonical name
     extra_columns: dict[int, str] = field(default_factory=dict)  # position → header as written
+    header_width: int = 0
+
+    @property
+    def width(self) -> int:
+        """Cells in the header row: a data row with more is irregular."""
+        return self.header_width
+
+    @property
+    def is_xlsx(self) -> bool:
+        return self.path.suffix.lower() == ".xlsx"
 
     def rows(self) -> Iterator[SourceRow]:
         """Yield data rows; blank lines are skipped, every other line becomes a row."""
-        with self.path.open("r", encoding=self.encoding, newline="") as handle:
-            reader = csv.reader(handle)
-            last_line = 0
-            for cells in reader:
-                start_line = last_line + 1
-                last_line = reader.line_num
-                if start_line <= self.header_line:
-                    continue
-                if not any(cell.strip() for cell in cells):
-                    continue
-                yield self._row(cells, start_line)
+        for line, cells in _physical_rows(self.path, self.encoding):
+            if line <= self.header_line or not any(cell.strip() for cell in cells):
+                continue
+            yield self._row(cells, line)
 
     def _row(self, cells: list[str], line: int) -> SourceRow:
         values: dict[str, str | None] = {name: None for name in self.spec.column_names}
@@ -71,7 +78,10 @@ class ExportFile:
             header: (clean_cell(cells[position]) if position < len(cells) else None)
             for position, header in self.extra_columns.items()
         }
-        digest = hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode("utf-8")).hexdigest()
+        if len(cells) > self.header_width and any(c.strip() for c in cells[self.header_width:]):
+            extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(cells[self.header_width:])
+        padded = cells + [""] * (self.header_width - len(cells))
+        digest = hashlib.sha256(HASH_SEPARATOR.join(padded).encode("utf-8")).hexdigest()
         return SourceRow(self.path.name, line, values, extras, digest)
 
 
@@ -89,7 +99,9 @@ def find_export_file(export_dir: Path, spec: ObjectSpec) -> Path:
             f"{spec.name}.csv and the other export files."
         )
     wanted = {f"{stem}{suffix}" for stem in spec.stems for suffix in SUPPORTED_SUFFIXES}
-    matches = sorted(p for p in export_dir.iterdir() if p.is_file() and p.name.lower() in wanted)
+    matches = sorted(
+        p for p in export_dir.iterdir() if p.is_file() and p.name.lower() in wanted and not p.name.startswith("_")
+    )
     if not matches:
         raise ExportStructureError(
             f"{export_dir}: no {spec.name} file (looked for {', '.join(sorted(wanted))}). Export the "
@@ -103,12 +115,64 @@ def find_export_file(export_dir: Path, spec: ObjectSpec) -> Path:
     return matches[0]
 
 
+def xlsx_cell_text(value: object) -> str:
+    """An XLSX cell as the text a CSV export would have held (dates ISO, whole numbers without `.0`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _physical_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) for every record of a CSV or the first sheet of an XLSX."""
+    if path.suffix.lower() == ".xlsx":
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several types for a damaged file
+            raise ExportStructureError(
+                f"{path.name}: not a readable XLSX workbook ({type(exc).__name__}). Re-export it from Core "
+                f"Practice, or save it as CSV, and run again."
+            ) from exc
+        try:
+            sheet = workbook.worksheets[0]
+            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield line, [xlsx_cell_text(v) for v in values]
+        finally:
+            workbook.close()
+        return
+    with path.open("r", encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle)
+        last_line = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ExportStructureError(
+                    f"{path.name}, line {reader.line_num}: not a readable CSV ({exc}). Re-export the report as "
+                    f"CSV and run again."
+                ) from exc
+            start_line = last_line + 1
+            last_line = reader.line_num
+            yield start_line, cells
+
+
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) if the bytes decode as UTF-8, else Windows-1252.
 
     Not a guess: UTF-8 is self-validating, and cp1252 is what Core Practice writes on Windows. The
     choice is returned so it can be shown in the landing metadata.
     """
+    if path.suffix.lower() == ".xlsx":
+        return "xlsx"
     with path.open("rb") as handle:
         head = handle.read(4)
     try:
@@ -116,6 +180,15 @@ def detect_encoding(path: Path) -> str:
             while handle.read(1 << 20):
                 pass
     except UnicodeDecodeError:
+        try:
+            with path.open("r", encoding="cp1252", newline="") as handle:
+                while handle.read(1 << 20):
+                    pass
+        except UnicodeDecodeError as exc:
+            raise ExportStructureError(
+                f"{path.name}: byte {exc.start} is neither UTF-8 nor Windows-1252 text. Open the file in a "
+                f"spreadsheet and save it as 'CSV UTF-8', then run again."
+            ) from exc
         return "cp1252"
     return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
 
@@ -128,24 +201,16 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10)
         for spelling in (column.name, *column.aliases):
             lookup.setdefault(normalise_header(spelling), column.name)
 
-    with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle)
-        last_line = 0
-        for _ in range(max_banner_rows + 1):
-            try:
-                cells = next(reader)
-            except StopIteration:
+    rows = _physical_rows(path, encoding)
+    try:
+        for count, (line, cells) in enumerate(rows):
+            if count > max_banner_rows:
                 break
-            except csv.Error as exc:
-                raise ExportStructureError(
-                    f"{path.name}, line {reader.line_num}: not a readable CSV ({exc}). Re-export the "
-                    f"{spec.name} report as CSV and run again."
-                ) from exc
-            line = last_line + 1
-            last_line = reader.line_num
             mapped = {i: lookup[normalise_header(c)] for i, c in enumerate(cells) if normalise_header(c) in lookup}
             if len(set(mapped.values())) >= max(2, len(spec.key)) and all(k in mapped.values() for k in spec.key):
                 return _build(path, spec, encoding, line, cells, mapped)
+    finally:
+        rows.close()
     required = ", ".join(spec.key)
     raise ExportStructureError(
         f"{path.name}: no header row found in the first {max_banner_rows + 1} lines (need at least the "
@@ -164,7 +229,7 @@ def _build(path: Path, spec: ObjectSpec, encoding: str, header_line: int, cells:
                 f"{position + 1} ({cells[position]!r}) both mean {name!r}. Remove or rename one of them."
             )
         seen[name] = position
-    missing = [c.name for c in spec.columns if not c.nullable and c.name not in seen]
+    missing = [c.name for c in spec.columns if c.required and c.name not in seen]
     if missing:
         raise ExportStructureError(
             f"{path.name}, line {header_line}: required column(s) missing: {', '.join(missing)}. "
@@ -172,4 +237,27 @@ def _build(path: Path, spec: ObjectSpec, encoding: str, header_line: int, cells:
             f"(docs/export-spec.md)."
         )
     extras = {i: c.strip() for i, c in enumerate(cells) if i not in mapped and c.strip()}
-    return ExportFile(path, spec, encoding, header_line, mapped, extras)
+    return ExportFile(path, spec, encoding, header_line, mapped, extras, header_width=len(cells))
+
+
+def detect_region(export_dir: Path) -> tuple[str, str]:
+    """The export's region (AU, NZ or US) from its practices' countries, and how it was decided.
+
+    The region decides how ambiguous dates, phones, states and postcodes are read, so the choice is
+    returned with its reason for the landing metadata; `cpt migrate --region` overrides it.
+    """
+    from collections import Counter
+
+    from core_practice_twenty.source.export_spec import PRACTICES
+    from core_practice_twenty.source.values import Region, country_alpha2
+
+    try:
+        export_file = open_export_file(find_export_file(export_dir, PRACTICES), PRACTICES)
+    except ExportStructureError:
+        return Region.AU.value, "no readable practices file: defaulted to AU (set --region)"
+    counts = Counter(country_alpha2(row.values.get("country")) for row in export_file.rows())
+    known = [(code, n) for code, n in counts.most_common() if code in {r.value for r in Region}]
+    if not known:
+        return Region.AU.value, "no practice country in AU/NZ/US: defaulted to AU (set --region)"
+    code, n = known[0]
+    return code, f"{n} of {sum(counts.values())} practices are in {code}"

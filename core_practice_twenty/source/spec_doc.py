@@ -6,6 +6,7 @@ committed file differs from what this renders.
 
 from __future__ import annotations
 
+from core_practice_twenty.source.dirt import DIRT_KINDS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS
 
 
@@ -18,7 +19,8 @@ def render() -> str:
         "",
         "Headers are matched after folding case, spaces and punctuation (`First Name` = `first_name`).",
         "A report title or banner above the header is skipped. Columns not listed are kept as extras",
-        "for the field-map proposer. Cells meaning null: "
+        "for the field-map proposer. A missing file or a missing required header stops landing with an error",
+        "naming the file; an empty required cell rejects the row. Cells meaning null: "
         + ", ".join(f"`{m}`" if m else "empty" for m in sorted(NULL_MARKERS)) + ".",
         "",
     ]
@@ -30,14 +32,30 @@ def render() -> str:
             "",
             f"File: {', '.join(f'`{s}.csv`' for s in spec.stems)}. Key: `{', '.join(spec.key)}`.",
             "",
-            "| column | type | required | accepted header spellings |",
-            "|---|---|---|---|",
+            "| column | type | header required | cell required | values / references | accepted header spellings |",
+            "|---|---|---|---|---|---|",
         ]
         for column in spec.columns:
             aliases = ", ".join(f"`{a}`" for a in column.aliases) or "-"
-            lines.append(f"| `{column.name}` | {column.type.value} | {'yes' if not column.nullable else 'no'} "
-                         f"| {aliases} |")
+            allowed = ", ".join(column.values) if column.values else (f"→ `{column.references}`"
+                                                                      if column.references else "")
+            lines.append(f"| `{column.name}` | {column.type.value} | {'yes' if column.required else 'no'} | "
+                         f"{'yes' if not column.nullable else 'no'} | {allowed} | {aliases} |")
         lines.append("")
+    lines += [
+        "## Dirt and what happens to it",
+        "",
+        "Each kind of dirt real exports carry, the rule that finds it and what happens to the row: `reject` =",
+        "recorded in `validation_issues` with file, line and key, not loaded; `warn` = loaded and flagged for the",
+        "mapping and for review; no rule = a valid value the mapping normalises.",
+        "",
+        "| dirt | object | rule | outcome | example |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in DIRT_KINDS.values():
+        lines.append(f"| {kind.name} | {kind.object} | {f'`{kind.rule}`' if kind.rule else '-'} | "
+                     f"{kind.severity.value if kind.severity else 'normalised'} | {kind.description} |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -1,29 +1,43 @@
-"""Landing: one export file into its DuckDB raw table, streamed in chunks, per wave.
+"""Landing: one export file into its DuckDB raw table, per wave, streamed, with exact source lines.
 
-A raw table keeps every cell as text, exactly as exported (after null folding), plus the wave,
-snapshot, source file, source line and row hash, so that validation, mapping and the audit trail can
+A raw table keeps every cell as text, exactly as exported (trimmed, null spellings folded), plus the
+wave, snapshot, source file, source line and row hash, so validation, mapping and the audit trail can
 always name the line a value came from. Re-landing a wave replaces that wave's rows only.
+
+Two paths, one result. Rectangular UTF-8 CSVs without multi-line cells (most files) are parsed by
+DuckDB's own CSV reader, in parallel, with line numbers derived arithmetically; DuckDB is told to be
+strict, so anything irregular makes it refuse, and that file takes the Python path instead (csv
+module or openpyxl, chunked), which handles banners, ragged rows, multi-line cells, Windows-1252
+and XLSX. The row hash is defined the same way on both paths.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from core_practice_twenty.source.export_spec import ObjectSpec
-from core_practice_twenty.source.readers import SourceRow, find_export_file, open_export_file
+from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec
+from core_practice_twenty.source.readers import ExportFile, SourceRow, find_export_file, open_export_file
 from core_practice_twenty.store.warehouse import Warehouse
 
 LINEAGE_COLUMNS = ("wave", "snapshot_id", "source_file", "source_line", "row_hash")
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 50_000
+HASH_SEPARATOR = "\x1f"
 
 
 def raw_table(spec: ObjectSpec) -> str:
     return f"raw_{spec.name}"
+
+
+def row_hash(cells: list[str]) -> str:
+    """SHA-256 of the raw cells joined by the unit separator (the DuckDB path computes the same)."""
+    return hashlib.sha256(HASH_SEPARATOR.join(cells).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -34,6 +48,7 @@ class LandingStats:
     source_file: str
     encoding: str
     header_line: int
+    path: str = ""
     rows_read: int = 0
     columns_mapped: list[str] = field(default_factory=list)
     columns_missing: list[str] = field(default_factory=list)
@@ -69,20 +84,80 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
         columns_mapped=[c for c in spec.column_names if c in mapped],
         columns_missing=[c for c in spec.column_names if c not in mapped],
         extra_columns=list(export_file.extra_columns.values()),
-        null_counts={c: 0 for c in spec.column_names},
     )
     table = raw_table(spec)
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
         conn.execute("begin transaction")
         conn.execute(f"delete from {table} where wave = ?", [wave])
-        for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
-            frame = _frame(chunk, spec, wave, snapshot_id, stats)
-            conn.register("landing_chunk", frame)
-            conn.execute(f"insert into {table} by name select * from landing_chunk")
-            conn.unregister("landing_chunk")
+        stats.path = "duckdb" if _land_with_duckdb(conn, export_file, wave, snapshot_id) else "python"
+        if stats.path == "python":
+            for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
+                conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
+                conn.execute(f"insert into {table} by name select * from landing_chunk")
+                conn.unregister("landing_chunk")
+        null_counts = ", ".join(f'count(*) - count("{c}")' for c in spec.column_names)
+        counts = conn.execute(f"select count(*), {null_counts} from {table} where wave = ?", [wave]).fetchone()
         conn.execute("commit")
+    stats.rows_read = counts[0]
+    stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
     return stats
+
+
+def _physical_line_count(path: Path) -> int:
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (0 if last == b"\n" else 1)
+
+
+def _sql_text(name: str) -> str:
+    markers = ", ".join(f"'{m}'" for m in sorted(NULL_MARKERS))
+    return f"case when lower(trim({name})) in ({markers}) then null else trim({name}) end"
+
+
+def _land_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str) -> bool:
+    """The fast path; False (nothing written) when the file is not strictly rectangular UTF-8."""
+    if export_file.is_xlsx or export_file.encoding == "cp1252":
+        return False
+    width = export_file.width
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    source = (
+        f"read_csv(?, header=false, skip={export_file.header_line}, columns={columns}, delim=',', quote='\"', "
+        f"escape='\"', strict_mode=true, null_padding=false, auto_detect=false)"
+    )
+    try:
+        conn.execute(f"create or replace temp table landing_src as select *, row_number() over () as rn from {source}",
+                     [str(export_file.path)])
+    except duckdb.Error:
+        return False
+    records = conn.execute("select count(*) from landing_src").fetchone()[0]
+    if export_file.header_line + records != _physical_line_count(export_file.path):
+        conn.execute("drop table landing_src")  # multi-line cells or blank lines: only Python knows the lines
+        return False
+    spec = export_file.spec
+    selected = [f"{_sql_text(f'c{position}')} as \"{name}\"" for position, name in export_file.column_map.items()]
+    if export_file.extra_columns:
+        pairs = ", ".join(f"{_quote(header)}, {_sql_text(f'c{position}')}"
+                          for position, header in export_file.extra_columns.items())
+        selected.append(f"json_object({pairs}) as extra")
+    hashed = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
+    conn.execute(
+        f"insert into {raw_table(spec)} by name select ? as wave, ? as snapshot_id, ? as source_file, "
+        f"({export_file.header_line} + rn)::integer as source_line, "
+        f"sha256(concat_ws(chr(31), {hashed})) as row_hash, {', '.join(selected)} "
+        f"from landing_src where not ({' and '.join(f'c{i} is null' for i in range(width))})",
+        [wave, snapshot_id, export_file.path.name],
+    )
+    conn.execute("drop table landing_src")
+    return True
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _chunks(rows: Iterable[SourceRow], size: int) -> Iterable[list[SourceRow]]:
@@ -96,33 +171,25 @@ def _chunks(rows: Iterable[SourceRow], size: int) -> Iterable[list[SourceRow]]:
         yield chunk
 
 
-def _frame(chunk: list[SourceRow], spec: ObjectSpec, wave: str, snapshot_id: str,
-           stats: LandingStats) -> pd.DataFrame:
-    records = []
+def _frame(chunk: list[SourceRow], spec: ObjectSpec, wave: str, snapshot_id: str) -> pd.DataFrame:
+    columns: dict[str, list] = {name: [] for name in (*LINEAGE_COLUMNS, *spec.column_names, "extra")}
     for row in chunk:
-        record: dict[str, object] = {
-            "wave": wave,
-            "snapshot_id": snapshot_id,
-            "source_file": row.source_file,
-            "source_line": row.source_line,
-            "row_hash": row.row_hash,
-            **row.values,
-            "extra": json.dumps(row.extras, ensure_ascii=False) if row.extras else None,
-        }
-        for name, value in row.values.items():
-            if value is None:
-                stats.null_counts[name] += 1
-        records.append(record)
-    stats.rows_read += len(chunk)
-    columns = [*LINEAGE_COLUMNS, *spec.column_names, "extra"]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    return frame.astype({c: "object" for c in columns if c != "source_line"})
+        columns["wave"].append(wave)
+        columns["snapshot_id"].append(snapshot_id)
+        columns["source_file"].append(row.source_file)
+        columns["source_line"].append(row.source_line)
+        columns["row_hash"].append(row.row_hash)
+        for name in spec.column_names:
+            columns[name].append(row.values[name])
+        columns["extra"].append(json.dumps(row.extras, ensure_ascii=False) if row.extras else None)
+    frame = pd.DataFrame(columns)
+    return frame.astype({c: "object" for c in frame.columns if c != "source_line"})
 
 
 def read_raw(warehouse: Warehouse, spec: ObjectSpec, wave: str) -> pd.DataFrame:
     """A wave's raw rows as text, ordered by source line, nulls as None (not NaN).
 
-    Small objects only; issue 4 streams the large ones.
+    For small objects and tests; large ones are read in chunks with `iter_raw`.
     """
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))

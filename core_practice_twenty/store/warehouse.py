@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -24,6 +26,8 @@ create table if not exists migration_waves (
     snapshot_id varchar not null,
     registered_at timestamp not null default current_timestamp
 );
+alter table migration_waves add column if not exists region varchar;
+alter table migration_waves add column if not exists export_date date;
 create table if not exists id_map (
     object varchar not null,          -- Twenty object (plural API name)
     source_key varchar not null,      -- Core Practice key, e.g. the practice_id
@@ -56,6 +60,17 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("CPT_WAREHOUSE", str(DEFAULT_WAREHOUSE)))
 
 
+@dataclass(frozen=True)
+class WaveExport:
+    """The export snapshot a wave migrates and how to read it."""
+
+    wave: str
+    export_dir: Path
+    snapshot_id: str
+    region: str
+    export_date: date
+
+
 class Warehouse:
     """Access to the DuckDB file with cross-process locking."""
 
@@ -74,23 +89,27 @@ class Warehouse:
             finally:
                 conn.close()
 
-    def register_wave(self, wave: str, export_dir: Path, snapshot_id: str) -> None:
-        """Record which export snapshot a wave migrates, so a run from the UI needs no config."""
+    def register_wave(self, wave: str, export_dir: Path, snapshot_id: str, *, region: str,
+                      export_date: date) -> None:
+        """Record which export snapshot a wave migrates (and its region), so a UI run needs no config."""
         with self.connect() as conn:
             conn.execute(
-                "insert or replace into migration_waves (wave, export_dir, snapshot_id) values (?, ?, ?)",
-                [wave, str(Path(export_dir).resolve()), snapshot_id],
+                "insert or replace into migration_waves (wave, export_dir, snapshot_id, region, export_date) "
+                "values (?, ?, ?, ?, ?)",
+                [wave, str(Path(export_dir).resolve()), snapshot_id, region, export_date],
             )
 
-    def wave_export(self, wave: str) -> tuple[Path, str]:
-        """The export folder and snapshot id registered for `wave`."""
+    def wave_export(self, wave: str) -> WaveExport:
+        """The export registered for `wave`."""
         with self.connect() as conn:
             row = conn.execute(
-                "select export_dir, snapshot_id from migration_waves where wave = ?", [wave]
+                "select export_dir, snapshot_id, region, export_date, registered_at from migration_waves "
+                "where wave = ?", [wave]
             ).fetchone()
         if row is None:
             raise LookupError(
                 f"wave {wave!r} has no export registered. Run `cpt migrate --export DIR --wave {wave}` "
                 f"(or `cpt wave add`) to register its export folder first."
             )
-        return Path(row[0]), row[1]
+        export_date = row[3] or row[4].date()
+        return WaveExport(wave, Path(row[0]), row[1], row[2] or "AU", export_date)

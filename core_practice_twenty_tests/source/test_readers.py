@@ -86,3 +86,45 @@ def test_export_spec_doc_is_generated_from_the_spec() -> None:
 
     committed = (Path(__file__).resolve().parents[2] / "docs" / "export-spec.md").read_text()
     assert committed == render(), "run: python -m core_practice_twenty.source.spec_doc > docs/export-spec.md"
+
+
+def test_xlsx_with_banner_dates_and_numbers_reads_like_csv(tmp_path: Path) -> None:
+    import datetime
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Core Practice - Practice Locations Report"])
+    sheet.append(["Practice ID", "Practice Name", "Postcode", "Created"])
+    sheet.append(["PR1", "Smile", 800, datetime.datetime(2021, 3, 4, 9, 30)])
+    sheet.append([17, "Bright", 2150.0, datetime.datetime(2020, 1, 2)])
+    workbook.save(tmp_path / "practices.xlsx")
+
+    export = open_export_file(find_export_file(tmp_path, PRACTICES), PRACTICES)
+    assert export.encoding == "xlsx" and export.header_line == 2
+    rows = list(export.rows())
+    assert [r.source_line for r in rows] == [3, 4]
+    assert rows[0].values["postcode"] == "800"  # a number cell, not "800.0": the lost zero stays visible
+    assert rows[0].values["created_at"] == "2021-03-04 09:30:00"
+    assert rows[1].values["practice_id"] == "17" and rows[1].values["created_at"] == "2020-01-02"
+
+
+def test_undecodable_bytes_name_the_file_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "practices.csv"
+    path.write_bytes(b"practice_id,practice_name\nP1,\x81\x8d\x8f\x90\x9d\n")
+    with pytest.raises(ExportStructureError, match=r"practices.csv: byte \d+ .* save it as 'CSV UTF-8'"):
+        open_export_file(path, PRACTICES)
+
+
+def test_cells_beyond_the_header_are_kept_not_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path / "practices.csv", "practice_id,practice_name\nP1,A,stray,cells\nP2\n")
+    rows = list(open_export_file(path, PRACTICES).rows())
+    assert rows[0].extras["_overflow"] == "stray\x1fcells"
+    assert rows[1].values == {**rows[1].values, "practice_id": "P2", "practice_name": None}
+
+
+def test_underscore_files_are_not_export_files(tmp_path: Path) -> None:
+    (tmp_path / "_practices.csv").write_text("practice_id,practice_name\n")
+    with pytest.raises(ExportStructureError, match="no practices file"):
+        find_export_file(tmp_path, PRACTICES)

@@ -1,5 +1,4 @@
-"""Landing: one asset per Core Practice object, export file → DuckDB raw table, plus its blocking check."""
-
+"""Landing: one asset per Core Practice object (export file → DuckDB raw table) and its row rules."""
 
 import dagster as dg
 
@@ -7,8 +6,16 @@ from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import WarehouseResource
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.source.readers import ExportStructureError
-from core_practice_twenty.store.raw import land_object, raw_table, read_raw
-from core_practice_twenty.validation.schemas import validate_raw
+from core_practice_twenty.source.values import DATE_ORDER, Region
+from core_practice_twenty.store.issues import replace_issues
+from core_practice_twenty.store.raw import land_object, raw_table
+from core_practice_twenty.validation.context import ValidationContext
+from core_practice_twenty.validation.run import validate_rows
+
+
+def validation_context(warehouse: WarehouseResource, wave: str) -> ValidationContext:
+    export = warehouse.warehouse().wave_export(wave)
+    return ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date)
 
 
 def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
@@ -21,26 +28,28 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
     )
     def landing_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.warehouse()
-        wave = context.partition_key
-        export_dir, snapshot_id = store.wave_export(wave)
+        export = store.wave_export(context.partition_key)
         try:
-            stats = land_object(store, spec, export_dir, wave=wave, snapshot_id=snapshot_id)
+            stats = land_object(store, spec, export.export_dir, wave=export.wave, snapshot_id=export.snapshot_id)
         except ExportStructureError as exc:
-            raise dg.Failure(description=str(exc)) from exc
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         context.log.info(f"{spec.name}: landed {stats.rows_read} rows from {stats.source_file} "
-                         f"({stats.encoding}, header on line {stats.header_line})")
+                         f"({stats.encoding}, header on line {stats.header_line}, {stats.path} path)")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": stats.rows_read,
                 "dagster/column_schema": dg.TableSchema(
                     columns=[dg.TableColumn(name, "varchar") for name in stats.columns_mapped]
                 ),
-                "snapshot_id": snapshot_id,
+                "snapshot_id": export.snapshot_id,
                 "source_file": stats.source_file,
                 "encoding": stats.encoding,
                 "header_line": stats.header_line,
+                "reader": stats.path,
+                "region": export.region,
+                "date_order": DATE_ORDER[Region(export.region)].value,
                 "columns_missing": dg.MetadataValue.json(stats.columns_missing),
-                "extra_columns": len(stats.extra_columns),
+                "extra_columns": dg.MetadataValue.json(stats.extra_columns),
                 "null_rates": dg.MetadataValue.json(stats.null_rates()),
             }
         )
@@ -49,29 +58,33 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         asset=landing_asset,
         name="row_rules",
         blocking=True,
-        description=f"Pandera row rules of {spec.name} from the export spec; failing rows block the load.",
+        description=(f"Pandera row rules of {spec.name}, derived from the export spec. Failing rows go to "
+                     f"validation_issues (reject or warn); blocks on duplicate keys or too many rejects."),
     )
     def row_rules_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        wave = _check_partition(context)
-        report = validate_raw(read_raw(warehouse.warehouse(), spec, wave), spec)
-        if not report.passed:
-            context.log.error(f"{spec.name} ({wave}): {report.describe()}")
+        wave = context.op_execution_context.partition_key
+        ctx = validation_context(warehouse, wave)
+        with warehouse.warehouse().connect() as conn:
+            result = validate_rows(conn, spec, wave, ctx)
+            replace_issues(conn, wave, "row", result.issues, [spec.name])
+        blocking = result.blocking_reasons(ctx.max_reject_rate)
+        if result.issues:
+            log = context.log.error if blocking else context.log.info
+            log(f"{spec.name} ({wave}): {result.describe()}")
         return dg.AssetCheckResult(
-            passed=report.passed,
+            passed=not blocking,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=None if report.passed else report.describe(),
+            description=(f"blocked: {', '.join(blocking)}. {result.describe()}" if blocking
+                         else result.describe() or "all rows pass"),
             metadata={
-                "rows_checked": report.rows_checked,
-                "failing_rows": len({f.source_line for f in report.failures}),
-                "failures_by_rule": dg.MetadataValue.json(report.counts_by_rule()),
+                "rows_checked": result.rows_checked,
+                "rejected_rows": result.rejected_rows,
+                "reject_rate": round(result.reject_rate, 4),
+                "failures_by_rule": dg.MetadataValue.json(result.counts_by_rule()),
             },
         )
 
     return landing_asset, row_rules_check
-
-
-def _check_partition(context: dg.AssetCheckExecutionContext) -> str:
-    return context.op_execution_context.partition_key
 
 
 _built = [build_landing(spec) for spec in EXPORT_SPEC.values()]

@@ -5,16 +5,14 @@ from collections import Counter
 
 import dagster as dg
 
-from core_practice_twenty.defs.landing.assets import landing_assets
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import WarehouseResource
+from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.mapping.companies import map_practices
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.source.export_spec import PRACTICES
-from core_practice_twenty.store.raw import raw_table, read_raw
+from core_practice_twenty.store.issues import accepted_rows_sql
 from core_practice_twenty.store.staging import staging_table, write_staged
-
-_raw = {a.key.path[-1]: a for a in landing_assets}
 
 
 @dg.asset(
@@ -22,13 +20,15 @@ _raw = {a.key.path[-1]: a for a in landing_assets}
     group_name="mapping",
     kinds={"duckdb"},
     partitions_def=waves,
-    deps=[_raw[raw_table(PRACTICES)]],
+    deps=[validated_export],
     description="One Twenty company payload per practice location, keyed by practice_id.",
 )
 def stg_twenty_companies(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.warehouse()
     wave = context.partition_key
-    rows = read_raw(store, PRACTICES, wave).to_dict("records")
+    with store.connect() as conn:
+        frame = conn.execute(accepted_rows_sql(PRACTICES), [wave, wave]).df().astype(object)
+    rows = frame.where(frame.notna(), None).to_dict("records")
     staged = map_practices(rows)
     write_staged(store, COMPANIES.name_plural, wave, staged)
     notes = Counter(note for record in staged for note in record.notes)

@@ -1,0 +1,83 @@
+"""Validation across the whole export: references, duplicates, shared emails, documents; and the counts."""
+
+import dagster as dg
+
+from core_practice_twenty.defs.landing.assets import landing_assets, validation_context
+from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.resources import WarehouseResource
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.issues import object_counts, replace_issues, rule_counts
+from core_practice_twenty.validation.cross_table import cross_table_issues
+
+
+@dg.asset(
+    group_name="validation",
+    kinds={"duckdb"},
+    partitions_def=waves,
+    deps=landing_assets,
+    description="Cross-table rules over the landed export; every row ends accepted (maybe flagged) or rejected.",
+)
+def validated_export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    wave = context.partition_key
+    ctx = validation_context(warehouse, wave)
+    with warehouse.warehouse().connect() as conn:
+        issues = cross_table_issues(conn, wave, ctx)
+        replace_issues(conn, wave, "cross", issues, EXPORT_SPEC)
+        counts = {name: object_counts(conn, spec, wave) for name, spec in EXPORT_SPEC.items()}
+        rules = {name: rule_counts(conn, wave, name, "cross") for name in EXPORT_SPEC}
+    table = "| object | read | accepted | rejected | flagged |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {name} | {c['read']} | {c['accepted']} | {c['rejected']} | {c['warned']} |" for name, c in counts.items()
+    )
+    context.log.info("validation: " + ", ".join(f"{n} {c['accepted']}/{c['read']}" for n, c in counts.items()))
+    return dg.MaterializeResult(
+        metadata={
+            "rows_read": sum(c["read"] for c in counts.values()),
+            "rows_accepted": sum(c["accepted"] for c in counts.values()),
+            "rows_rejected": sum(c["rejected"] for c in counts.values()),
+            "counts": dg.MetadataValue.md(table),
+            "cross_table_rules": dg.MetadataValue.json({k: v for k, v in rules.items() if v}),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=validated_export,
+    blocking=True,
+    description="For every object: rows read = rows accepted + rows rejected, and every issue names a real row.",
+)
+def rows_accounted(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    wave = context.op_execution_context.partition_key
+    with warehouse.warehouse().connect() as conn:
+        counts = {name: object_counts(conn, spec, wave) for name, spec in EXPORT_SPEC.items()}
+    broken = [
+        name for name, c in counts.items()
+        if c["read"] != c["accepted"] + c["rejected"] or c["issues_without_row"]
+    ]
+    return dg.AssetCheckResult(
+        passed=not broken,
+        description=f"counts do not add up for {', '.join(broken)}" if broken else "every row accounted for",
+        metadata={"by_object": dg.MetadataValue.json(counts)},
+    )
+
+
+@dg.asset_check(
+    asset=validated_export,
+    blocking=True,
+    description="Blocks when cross-table rejects (e.g. records of patients missing from the export) exceed the limit.",
+)
+def cross_table_rules(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    wave = context.op_execution_context.partition_key
+    ctx = validation_context(warehouse, wave)
+    with warehouse.warehouse().connect() as conn:
+        counts = {name: object_counts(conn, spec, wave) for name, spec in EXPORT_SPEC.items()}
+        rules = {name: rule_counts(conn, wave, name, "cross") for name in EXPORT_SPEC}
+    over = [
+        f"{name} ({c['rejected']}/{c['read']})" for name, c in counts.items()
+        if c["read"] and c["rejected"] / c["read"] > ctx.max_reject_rate
+    ]
+    return dg.AssetCheckResult(
+        passed=not over,
+        description=(f"reject rate above {ctx.max_reject_rate:.1%}: {', '.join(over)}" if over
+                     else "reject rates within the limit"),
+        metadata={"failures_by_rule": dg.MetadataValue.json({k: v for k, v in rules.items() if v})},
+    )

@@ -1,0 +1,198 @@
+"""Reading typed values out of export text, the way the export's region writes them.
+
+Landing keeps every cell as text; validation and mapping read it through these functions, so there
+is one definition of what a date, an amount or a state means. Vectorised forms (over a pandas Series)
+exist for the row rules, which run on millions of cells.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+import pandas as pd
+import pycountry
+
+from core_practice_twenty.source.export_spec import FALSE_VALUES, TRUE_VALUES
+
+
+class Region(StrEnum):
+    AU = "AU"
+    NZ = "NZ"
+    US = "US"
+
+
+class DateOrder(StrEnum):
+    DMY = "DMY"
+    MDY = "MDY"
+
+
+DATE_ORDER = {Region.AU: DateOrder.DMY, Region.NZ: DateOrder.DMY, Region.US: DateOrder.MDY}
+"""How a region writes an ambiguous date like 03/04/2025."""
+
+POSTCODE_DIGITS = {Region.AU: 4, Region.NZ: 4, Region.US: 5}
+EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+MONEY = re.compile(r"^-?\(?\$?-?\d{1,3}(,?\d{3})*(\.\d+)?\)?$")
+INTEGER = re.compile(r"^-?\d+$")
+EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
+CODE_ITEM = re.compile(r"^[A-Za-z0-9.\-]+$")
+
+
+def _slashed_formats(order: DateOrder) -> list[str]:
+    day_first = order is DateOrder.DMY
+    base = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"] if day_first else ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y"]
+    return base
+
+
+ISO_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+               "%Y/%m/%d"]
+TIME_SUFFIXES = ["", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p"]
+
+
+def parse_datetime(text: str | None, order: DateOrder) -> datetime | None:
+    """ISO, the region's slashed order (with or without a time), or an Excel serial; None if none fits."""
+    if text is None:
+        return None
+    value = text.strip()
+    if not value:
+        return None
+    if EXCEL_SERIAL.match(value):
+        serial = float(value)
+        if 1 <= serial < 80_000:
+            return datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=serial)
+        return None
+    for fmt in ISO_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    for base in _slashed_formats(order):
+        for suffix in TIME_SUFFIXES:
+            try:
+                return datetime.strptime(value.upper() if suffix.endswith("%p") else value, base + suffix)
+            except ValueError:
+                continue
+    return None
+
+
+def parse_date(text: str | None, order: DateOrder) -> date | None:
+    parsed = parse_datetime(text, order)
+    return parsed.date() if parsed else None
+
+
+def is_ambiguous_date(text: str | None) -> bool:
+    """True for a slashed date whose day and month could swap (03/04/2025): the region decides it."""
+    if not text:
+        return False
+    match = re.match(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}", text)
+    return bool(match) and int(match.group(1)) <= 12 and int(match.group(2)) <= 12 and match.group(1) != match.group(2)
+
+
+def detect_date_order(samples: list[str]) -> DateOrder | None:
+    """The order a column's slashed dates must be in, if any sample proves it (a day above 12)."""
+    day_first = month_first = False
+    for text in samples:
+        match = re.match(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}", text or "")
+        if not match:
+            continue
+        first, second = int(match.group(1)), int(match.group(2))
+        day_first |= first > 12 >= second
+        month_first |= second > 12 >= first
+    if day_first and not month_first:
+        return DateOrder.DMY
+    if month_first and not day_first:
+        return DateOrder.MDY
+    return None
+
+
+def parse_money(text: str | None) -> float | None:
+    """`1,234.50`, `$80`, `(12.00)` (a negative in accounting style) → float."""
+    if text is None:
+        return None
+    value = text.strip().replace(" ", "")
+    if not value or not MONEY.match(value):
+        return None
+    negative = value.startswith("(") or value.startswith("-") or "$-" in value
+    number = float(re.sub(r"[^\d.]", "", value))
+    return -number if negative else number
+
+
+def parse_bool(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    folded = text.strip().lower()
+    if folded in TRUE_VALUES:
+        return True
+    if folded in FALSE_VALUES:
+        return False
+    return None
+
+
+def region_subdivisions(region: Region) -> dict[str, str]:
+    """Accepted spellings of the region's states/territories (code and name, folded) → ISO code suffix."""
+    accepted: dict[str, str] = {}
+    for sub in pycountry.subdivisions.get(country_code=region.value):
+        suffix = sub.code.split("-", 1)[1]
+        accepted[suffix.lower()] = suffix
+        accepted[sub.name.lower()] = suffix
+    if region is Region.NZ:  # NZ addresses name the region without "Greater", or write the island city
+        accepted.update({"wellington": "WGN", "auckland": "AUK"})
+    return accepted
+
+
+def postcode_lost_zero(text: str | None, region: Region) -> bool:
+    """A postcode one or more digits short whose padding with zeros makes a valid one (800 → 0800)."""
+    if not text:
+        return False
+    value = text.strip()
+    width = POSTCODE_DIGITS[region]
+    return value.isdigit() and 0 < len(value) < width
+
+
+def postcode_valid(text: str | None, region: Region) -> bool:
+    if not text:
+        return True
+    value = text.strip()
+    if region is Region.US:
+        return bool(re.fullmatch(r"\d{5}(-\d{4})?", value))
+    return bool(re.fullmatch(rf"\d{{{POSTCODE_DIGITS[region]}}}", value))
+
+
+def country_alpha2(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return pycountry.countries.lookup(text.strip()).alpha_2
+    except LookupError:
+        return None
+
+
+# -- vectorised forms for the row rules ----------------------------------------------------------
+
+
+def parse_datetime_series(values: pd.Series, order: DateOrder) -> pd.Series:
+    """Vectorised `parse_datetime`: NaT where a present value does not parse."""
+    text = values.astype("str").str.strip()
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    pending = values.notna()
+    serial = pending & text.str.fullmatch(EXCEL_SERIAL.pattern)
+    if serial.any():
+        numbers = pd.to_numeric(text[serial], errors="coerce")
+        ok = (numbers >= 1) & (numbers < 80_000)
+        result.loc[numbers[ok].index] = pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(numbers[ok], unit="D")
+        pending &= ~serial
+    formats = ISO_FORMATS + [b + s for b in _slashed_formats(order) for s in TIME_SUFFIXES]
+    for fmt in formats:
+        if not pending.any():
+            break
+        candidate = text[pending]
+        if fmt.endswith("%p"):
+            candidate = candidate.str.upper()
+        parsed = pd.to_datetime(candidate, format=fmt, errors="coerce")
+        hit = parsed.notna()
+        if hit.any():
+            result.loc[parsed[hit].index] = parsed[hit]
+            pending.loc[parsed[hit].index] = False
+    return result

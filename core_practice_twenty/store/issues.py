@@ -1,0 +1,90 @@
+"""The validation issues table: every rule that failed on every row, and what that means for the row.
+
+Rejected rows are the rows with at least one `reject` issue; everything else is accepted (possibly with
+warnings the mapping reads). `rows read = rows accepted + rows rejected` holds per object by
+construction and is proven by a check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from core_practice_twenty.source.export_spec import ObjectSpec
+from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.validation.schemas import Issue
+
+ISSUES_SQL = """
+create table if not exists validation_issues (
+    wave varchar not null,
+    object varchar not null,
+    scope varchar not null,          -- row | cross
+    source_key varchar,
+    source_file varchar,
+    source_line integer,
+    rule varchar not null,
+    column_name varchar,
+    severity varchar not null        -- reject | warn
+)
+"""
+
+
+def replace_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, issues: Iterable[Issue],
+                   objects: Iterable[str]) -> int:
+    """Replace a wave's issues of one scope for the given objects (idempotent re-validation)."""
+    conn.execute(ISSUES_SQL)
+    names = list(objects)
+    conn.execute(
+        f"delete from validation_issues where wave = ? and scope = ? and object in ({', '.join('?' * len(names))})",
+        [wave, scope, *names],
+    )
+    rows = [[wave, i.object, scope, i.source_key, i.source_file, i.source_line, i.rule, i.column, i.severity.value]
+            for i in issues]
+    if rows:
+        conn.executemany("insert into validation_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def object_counts(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> dict[str, int]:
+    """Rows read (in the raw table), rejected (≥1 reject issue), warned, and accepted, for one object."""
+    conn.execute(ISSUES_SQL)
+    conn.execute(create_raw_table_sql(spec))
+    read, rejected, warned, dangling = conn.execute(
+        f"""
+        select
+          (select count(*) from {raw_table(spec)} where wave = $wave),
+          (select count(distinct source_line) from validation_issues
+             where wave = $wave and object = $object and severity = 'reject'),
+          (select count(distinct source_line) from validation_issues
+             where wave = $wave and object = $object and severity = 'warn'),
+          (select count(*) from validation_issues i where wave = $wave and object = $object and not exists (
+             select 1 from {raw_table(spec)} r where r.wave = $wave and r.source_line = i.source_line))
+        """,
+        {"wave": wave, "object": spec.name},
+    ).fetchone()
+    accepted = conn.execute(
+        f"select count(*) from {raw_table(spec)} r where wave = ? and source_line not in ("
+        f"select source_line from validation_issues where wave = ? and object = ? and severity = 'reject')",
+        [wave, wave, spec.name],
+    ).fetchone()[0]
+    return {"read": read, "accepted": accepted, "rejected": rejected, "warned": warned,
+            "issues_without_row": dangling}
+
+
+def rule_counts(conn: duckdb.DuckDBPyConnection, wave: str, object_name: str, scope: str | None = None) -> dict:
+    conn.execute(ISSUES_SQL)
+    clause = "and scope = ?" if scope else ""
+    params = [wave, object_name] + ([scope] if scope else [])
+    rows = conn.execute(
+        f"select rule, severity, count(*) from validation_issues where wave = ? and object = ? {clause} "
+        f"group by all order by all", params,
+    ).fetchall()
+    return {f"{rule} ({severity})": n for rule, severity, n in rows}
+
+
+def accepted_rows_sql(spec: ObjectSpec) -> str:
+    """Select a wave's accepted rows (parameters: wave, wave)."""
+    return (f"select * from {raw_table(spec)} r where wave = ? and source_line not in (select source_line from "
+            f"validation_issues where wave = ? and object = '{spec.name}' and severity = 'reject') "
+            f"order by source_line")

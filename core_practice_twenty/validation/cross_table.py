@@ -1,0 +1,141 @@
+"""Cross-table rules, run in DuckDB over a wave's raw tables (and on disk for documents).
+
+These need more than one row at a time: keys unique across the whole file, references that resolve,
+duplicate patients, shared emails, documents present with the right checksum and a safe path. SQL
+keeps them streaming over millions of rows; results are `Issue`s with line and key, never values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+import duckdb
+
+from core_practice_twenty.source.dirt import Severity
+from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, ObjectSpec
+from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.validation.context import ValidationContext
+from core_practice_twenty.validation.schemas import Issue, severity_of
+
+
+def _key_sql(spec: ObjectSpec, alias: str = "r") -> str:
+    return " || '|' || ".join(f'{alias}."{k}"' for k in spec.key)
+
+
+def _issues(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, sql: str, params: list, rule: str,
+            column: str | None, severity: Severity) -> list[Issue]:
+    rows = conn.execute(sql, params).fetchall()
+    return [Issue(spec.name, key, file, line, rule, column, severity) for key, file, line in rows]
+
+
+def duplicate_keys(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> list[Issue]:
+    """Every copy of a key that occurs more than once: the export cannot say which one is real."""
+    key = _key_sql(spec)
+    sql = (f"select {key}, r.source_file, r.source_line from {raw_table(spec)} r where r.wave = ? and {key} in ("
+           f"select {key} from {raw_table(spec)} r where r.wave = ? group by all having count(*) > 1) "
+           f"order by r.source_line")
+    return _issues(conn, spec, sql, [wave, wave], "duplicate_key", None, Severity.REJECT)
+
+
+def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> list[Issue]:
+    """A reference to a key that is not in the export (an appointment of a patient that is not there)."""
+    issues: list[Issue] = []
+    for column in spec.references:
+        target_object, target_key = column.references.split(".")
+        target = EXPORT_SPEC[target_object]
+        sql = (f"select {_key_sql(spec)}, r.source_file, r.source_line from {raw_table(spec)} r "
+               f"where r.wave = ? and r.\"{column.name}\" is not null and not exists ("
+               f"select 1 from {raw_table(target)} t where t.wave = ? and t.\"{target_key}\" = r.\"{column.name}\") "
+               f"order by r.source_line")
+        rule = f"orphan_reference:{column.name}"
+        issues += _issues(conn, spec, sql, [wave, wave], rule, column.name, severity_of(spec, column, rule))
+    return issues
+
+
+def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str) -> list[Issue]:
+    patients = EXPORT_SPEC["patients"]
+    links = raw_table(EXPORT_SPEC["patient_practices"])
+    table = raw_table(patients)
+    key = _key_sql(patients)
+    w = Severity.WARN
+    return [
+        *_issues(conn, patients, (
+            f"select {key}, source_file, source_line from (select *, row_number() over (partition by "
+            f"lower(first_name), lower(last_name), date_of_birth order by source_line) as copy from {table} r "
+            f"where wave = ? and first_name is not null and last_name is not null and date_of_birth is not null) r "
+            f"where copy > 1 order by source_line"), [wave], "duplicate_patient", None, w),
+        *_issues(conn, patients, (
+            f"select {key}, source_file, source_line from {table} r where wave = ? and lower(email) in ("
+            f"select lower(email) from {table} where wave = ? and email is not null group by all "
+            f"having count(distinct patient_id) > 1) order by source_line"),
+            [wave, wave], "shared_email", "email", w),
+        *_issues(conn, patients, (
+            f"select {key}, source_file, source_line from {table} r where wave = ? and email is null "
+            f"order by source_line"), [wave], "missing_email", "email", w),
+        *_issues(conn, patients, (
+            f"select {key}, source_file, source_line from {table} r where wave = ? and lower(is_deleted) in "
+            f"('true', 'yes', 'y', '1', 't') order by source_line"), [wave], "soft_deleted", "is_deleted", w),
+        *_issues(conn, patients, (
+            f"select {key}, source_file, source_line from {table} r where wave = ? and practice_id is null and "
+            f"not exists (select 1 from {links} l where l.wave = ? and l.patient_id = r.patient_id) "
+            f"order by source_line"), [wave, wave], "orphan_patient", "practice_id", w),
+    ]
+
+
+def unsafe_path(relative_path: str) -> bool:
+    """Absolute, drive-qualified or `..` paths could read or overwrite files outside documents/."""
+    for flavour in (PurePosixPath(relative_path), PureWindowsPath(relative_path)):
+        if flavour.is_absolute() or flavour.drive or ".." in flavour.parts:
+            return True
+    return False
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> list[Issue]:
+    spec = EXPORT_SPEC["documents"]
+    rows = conn.execute(
+        f"select {_key_sql(spec)}, source_file, source_line, relative_path, lower(sha256) from {raw_table(spec)} r "
+        f"where wave = ? order by source_line", [wave]
+    ).fetchall()
+    root = ctx.export_dir / DOCUMENTS_DIR
+
+    def inspect(row: tuple) -> Iterator[Issue]:
+        key, file, line, relative, expected = row
+        if relative is None:
+            return
+        if unsafe_path(relative):
+            yield Issue(spec.name, key, file, line, "path_traversal", "relative_path", Severity.REJECT)
+            return
+        path = root / relative
+        if not path.is_file():
+            yield Issue(spec.name, key, file, line, "document_missing", "relative_path", Severity.REJECT)
+            return
+        if expected and _sha256(path) != expected:
+            yield Issue(spec.name, key, file, line, "document_checksum", "sha256", Severity.REJECT)
+        if path.stat().st_size > ctx.max_upload_bytes:
+            yield Issue(spec.name, key, file, line, "document_too_large", "size_bytes", Severity.WARN)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [issue for found in pool.map(lambda r: list(inspect(r)), rows) for issue in found]
+
+
+def cross_table_issues(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> list[Issue]:
+    """Every cross-table rule for a wave (duplicate keys are run with the row rules, per object)."""
+    for spec in EXPORT_SPEC.values():
+        conn.execute(create_raw_table_sql(spec))
+    issues: list[Issue] = []
+    for spec in EXPORT_SPEC.values():
+        issues += orphan_references(conn, spec, wave)
+    issues += patient_rules(conn, wave)
+    issues += document_rules(conn, wave, ctx)
+    return issues
