@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.issues import object_counts
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.store.staging import audit_counts, staging_table
 from core_practice_twenty.store.warehouse import Warehouse
@@ -57,6 +58,22 @@ def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient
             actions.get("update", 0), actions.get("skip", 0), actions.get("reject", 0), id_map, in_twenty,
         ))
     return results
+
+
+def export_counts(warehouse: Warehouse, wave: str) -> dict[str, dict[str, int]]:
+    """Per source object: rows read, accepted, rejected and flagged by validation."""
+    with warehouse.connect() as conn:
+        return {name: object_counts(conn, spec, wave) for name, spec in EXPORT_SPEC.items()}
+
+
+def format_export_counts(counts: dict[str, dict[str, int]]) -> str:
+    header = f"{'export file':<18} {'read':>8} {'accepted':>9} {'rejected':>9} {'flagged':>8}  status"
+    lines = ["Validation (rejected rows are listed in validation_issues with file, line and rule)", header,
+             "-" * len(header)]
+    for name, c in counts.items():
+        status = "OK" if c["read"] == c["accepted"] + c["rejected"] and not c["issues_without_row"] else "MISMATCH"
+        lines.append(f"{name:<18} {c['read']:>8} {c['accepted']:>9} {c['rejected']:>9} {c['warned']:>8}  {status}")
+    return "\n".join(lines)
 
 
 def format_summary(wave: str, run_id: str, rows: list[ObjectReconciliation]) -> str:

@@ -49,7 +49,8 @@ def test_references_duplicates_emails_and_documents(tmp_path: Path, warehouse) -
     ])
     sha = hashlib.sha256(good).hexdigest()
     write(export, "documents", [
-        {"document_id": "D1", "patient_id": "1", "file_name": "good.pdf", "relative_path": "p1/good.pdf", "sha256": sha},
+        {"document_id": "D1", "patient_id": "1", "file_name": "good.pdf", "relative_path": "p1/good.pdf",
+         "sha256": sha},
         {"document_id": "D2", "patient_id": "1", "file_name": "gone.pdf", "relative_path": "p1/gone.pdf"},
         {"document_id": "D3", "patient_id": "1", "file_name": "t.png", "relative_path": "p1/tampered.png",
          "sha256": sha},

@@ -1,0 +1,119 @@
+"""Benchmark: land and validate a dental group's export; compare with DuckDB alone reading the files.
+
+    .venv/bin/python benchmarks/land_validate.py [--patients 250000] [--practices 50] [--dir DIR]
+
+Generates the export once (cached in DIR), then in a fresh process lands all 13 files, runs the row
+rules and the cross-table rules, and prints wall time, peak memory (max RSS of that process), rows per
+second and the ratio to DuckDB alone parsing the same CSV files. Goals (issue 4): peak memory under
+2 GB whatever the export's size, ratio under 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+
+def generate(export: Path, patients: int, practices: int) -> None:
+    from core_practice_twenty.source.generator import generate_export
+
+    if (export / "_generator_manifest.jsonl").exists():
+        return
+    started = time.perf_counter()
+    generate_export(export, practices=practices, patients=patients, seed=42, dirt="realistic")
+    print(f"generated {patients:,} patients in {time.perf_counter() - started:.1f}s → {export}", flush=True)
+
+
+def pipeline(export: Path, warehouse_path: Path) -> dict:
+    """Land + validate, as the Dagster assets do, in this process."""
+    from core_practice_twenty.source.export_spec import EXPORT_SPEC
+    from core_practice_twenty.source.values import Region
+    from core_practice_twenty.store.issues import object_counts, replace_issues
+    from core_practice_twenty.store.raw import land_object
+    from core_practice_twenty.store.warehouse import Warehouse
+    from core_practice_twenty.validation.context import ValidationContext
+    from core_practice_twenty.validation.cross_table import cross_table_issues
+    from core_practice_twenty.validation.run import validate_rows
+
+    warehouse = Warehouse(warehouse_path)
+    ctx = ValidationContext.for_export(export, Region.AU, date(2026, 11, 24))
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    paths = {}
+    for spec in EXPORT_SPEC.values():
+        paths[spec.name] = land_object(warehouse, spec, export, wave="bench", snapshot_id="bench").path
+    timings["land"] = time.perf_counter() - started
+    step = time.perf_counter()
+    with warehouse.connect() as conn:
+        for spec in EXPORT_SPEC.values():
+            replace_issues(conn, "bench", "row", validate_rows(conn, spec, "bench", ctx).issues, [spec.name])
+        timings["row_rules"] = time.perf_counter() - step
+        step = time.perf_counter()
+        replace_issues(conn, "bench", "cross", cross_table_issues(conn, "bench", ctx), EXPORT_SPEC)
+        timings["cross_table_rules"] = time.perf_counter() - step
+        counts = {name: object_counts(conn, spec, "bench") for name, spec in EXPORT_SPEC.items()}
+    timings["total"] = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"timings": timings, "peak_mb": peak_mb, "counts": counts, "reader": paths}
+
+
+def duckdb_alone(export: Path) -> float:
+    """DuckDB parsing every CSV of the export in full (all varchar), nothing else."""
+    import duckdb
+
+    conn = duckdb.connect()
+    started = time.perf_counter()
+    for path in sorted(export.glob("*.csv")):
+        if path.name.startswith("_"):
+            continue
+        try:  # DuckDB's default (parallel) reader; its single-threaded mode only where it insists
+            conn.execute(f"select count(*) from read_csv('{path}', all_varchar=true, skip=1, header=true)").fetchone()
+        except duckdb.Error:
+            conn.execute(f"select count(*) from read_csv('{path}', all_varchar=true, skip=1, header=true, "
+                         f"strict_mode=false, null_padding=true, parallel=false)").fetchone()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, default=250_000)
+    parser.add_argument("--practices", type=int, default=50)
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "cpt-bench")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    export = args.dir / f"group-{args.practices}-{args.patients}"
+    if args.child:
+        print(json.dumps(pipeline(export, args.dir / f"bench-{args.patients}.duckdb")))
+        return
+    generate(export, args.patients, args.practices)
+    for stale in args.dir.glob(f"bench-{args.patients}.duckdb*"):
+        stale.unlink()
+    out = subprocess.run([sys.executable, __file__, "--child", "--patients", str(args.patients), "--practices",
+                          str(args.practices), "--dir", str(args.dir)], check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    baseline = duckdb_alone(export)
+    rows = sum(c["read"] for c in result["counts"].values())
+    size_mb = sum(p.stat().st_size for p in export.glob("*.csv")) / 1e6
+    t = result["timings"]
+    print(f"export: {args.practices} practices, {args.patients:,} patients, {rows:,} rows, {size_mb:,.0f} MB of CSV")
+    print(f"land {t['land']:.1f}s + row rules {t['row_rules']:.1f}s + cross-table {t['cross_table_rules']:.1f}s "
+          f"= {t['total']:.1f}s ({rows / t['total']:,.0f} rows/s)")
+    print(f"DuckDB alone parsing the same files: {baseline:.1f}s")
+    print(f"ratio land+validate / DuckDB alone: {t['total'] / baseline:.2f} (goal < 3)")
+    print(f"ratio landing only / DuckDB alone: {t['land'] / baseline:.2f}")
+    print(f"peak memory (max RSS): {result['peak_mb']:,.0f} MB (goal < 2,048 MB)")
+    print("reader per file: " + ", ".join(f"{k}={v}" for k, v in result["reader"].items()))
+    rejected = sum(c["rejected"] for c in result["counts"].values())
+    print(f"rows rejected: {rejected:,}; counts balance: "
+          f"{all(c['read'] == c['accepted'] + c['rejected'] for c in result['counts'].values())}")
+
+
+if __name__ == "__main__":
+    main()
