@@ -114,8 +114,9 @@ def _limit_pair(text: str) -> tuple[int, int]:
 def cmd_generate(args: argparse.Namespace) -> int:
     from core_practice_twenty.source.generator import generate_export
 
-    out = generate_export(Path(args.out), practices=args.practices, seed=args.seed, region=args.region)
-    print(f"wrote sample export to {out}")
+    out = generate_export(Path(args.out), region=args.region, practices=args.practices, patients=args.patients,
+                          seed=args.seed, format=args.format, dirt=args.dirt)
+    print(f"wrote sample export to {out} (manifest of injected dirt: {out / '_generator_manifest.jsonl'})")
     return 0
 
 
@@ -139,7 +140,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
-    from core_practice_twenty.reconciliation import format_summary, reconcile
+    from core_practice_twenty.reconciliation import export_counts, format_export_counts, format_summary, reconcile
     from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
     from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
 
@@ -161,6 +162,8 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         result = run_wave(instance, wave)
     with client:
         rows = reconcile(warehouse, wave, result.run_id, client)
+    print(format_export_counts(export_counts(warehouse, wave)))
+    print()
     print(format_summary(wave, result.run_id, rows))
     if not result.success:
         print(f"\ncpt migrate: wave {wave!r} stopped: {result.reason()}.", file=sys.stderr)
@@ -270,7 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--region", default="AU", choices=["AU", "NZ", "US"])
     p.add_argument("--practices", type=int, default=8)
+    p.add_argument("--patients", type=int, default=200)
     p.add_argument("--seed", type=int, default=20261124)
+    p.add_argument("--format", default="csv", choices=["csv", "xlsx"])
+    p.add_argument("--dirt", default="realistic", choices=["none", "realistic", "heavy"],
+                   help="none: spotless; realistic: every dirt kind at field rates; heavy: about 4x as much")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("wave", help="manage migration waves")

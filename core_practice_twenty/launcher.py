@@ -105,13 +105,22 @@ def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO"
         run_config=run_config,
         raise_on_error=False,
     ) as result:
+        evaluations = result.get_asset_check_evaluations()
         blocked = [
-            f"{e.asset_key.to_user_string()}:{e.check_name}"
+            f"{e.asset_key.to_user_string()}:{e.check_name}" + (f" ({e.description})" if e.description else "")
+            for e in evaluations
+            if not e.passed and e.blocking and e.severity == dg.AssetCheckSeverity.ERROR
+        ]
+        failed_checks = [
+            f"check {e.asset_key.to_user_string()}:{e.check_name} failed"
             + (f" ({e.description})" if e.description else "")
-            for e in result.get_asset_check_evaluations()
-            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+            for e in evaluations
+            if not e.passed and not e.blocking
         ]
         failures = [
-            f"step {event.step_key} failed: {_failure_reason(event)}" for event in result.get_step_failure_events()
-        ]
-        return WaveRunResult(wave, result.run_id, result.success and not blocked, blocked, failures)
+            f"step {event.step_key} failed: {_failure_reason(event)}"
+            for event in result.get_step_failure_events()
+            if "DagsterAssetCheckFailedError" not in _failure_reason(event)  # already named in `blocked`
+        ] + failed_checks
+        return WaveRunResult(wave, result.run_id, result.success and not blocked and not failed_checks, blocked,
+                             failures)

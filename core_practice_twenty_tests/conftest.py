@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core_practice_twenty.sandbox import SandboxConfig, SandboxServer
+from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
@@ -29,7 +29,12 @@ class RunningSandbox:
 def twenty_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
     """A fresh sandbox workspace in a temporary SQLite file, served on an ephemeral port."""
     api_key = secrets.token_urlsafe(16)
-    server = SandboxServer(SandboxConfig(db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0))
+    # Throttling off: these tests are about the pipeline, and their clients do not pace themselves
+    # (requests_per_minute=0); the sandbox's own tests cover Twenty's rate limits.
+    config = SandboxConfig(
+        db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0, rate_limit=RateLimitConfig.disabled()
+    )
+    server = SandboxServer(config)
     server.start()
     try:
         yield RunningSandbox(server, api_key)

@@ -57,7 +57,7 @@ def test_a_failing_blocking_check_stops_the_load(pipeline_env, sample_export, ca
     assert migrate(sample_export, "full") == 3
     err = capsys.readouterr().err
     assert "raw_practices:row_rules" in err
-    assert "duplicate_key:practice_id: 2 row(s), line(s) 3, 4" in err
+    assert "duplicate_key: 2 row(s), line(s) 3, 4" in err
     assert company_count(pipeline_env) == 0
     with dg.DagsterInstance.get() as instance:
         assert instance.get_latest_materialization_event(dg.AssetKey("twenty_companies")) is None

@@ -1,5 +1,8 @@
-"""Resources: the DuckDB warehouse and the Twenty workspace, configured from the environment."""
+"""Resources: the DuckDB warehouse and the Twenty workspace, configured from the environment.
 
+Values are read from the environment when a step runs, not when the definitions are imported: a code
+server or a test process imports the definitions once and may run many waves.
+"""
 
 import os
 
@@ -10,37 +13,42 @@ from core_practice_twenty.twenty.client import DEFAULT_BATCH_CAP, TwentyClient
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file (CPT_WAREHOUSE, default data/warehouse.duckdb); every connection is short."""
+    """The DuckDB file: `path`, else CPT_WAREHOUSE, else data/warehouse.duckdb; every connection is short."""
 
-    path: str
+    path: str | None = None
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.path)
+        return Warehouse(self.path or warehouse_path())
 
 
 class TwentyResource(dg.ConfigurableResource):
-    """A Twenty workspace: URL and API key from TWENTY_API_URL / TWENTY_API_KEY, pace by plan."""
+    """A Twenty workspace: URL and API key from TWENTY_API_URL / TWENTY_API_KEY, pace by plan.
+
+    `requests_per_minute` and `batch_cap` default to TWENTY_REQUESTS_PER_MINUTE (100) and
+    TWENTY_BATCH_CAP (60).
+    """
 
     api_url: str
     api_key: str
-    requests_per_minute: float = 100.0
-    batch_cap: int = DEFAULT_BATCH_CAP
+    requests_per_minute: float | None = None
+    batch_cap: int | None = None
 
     def client(self) -> TwentyClient:
-        return TwentyClient(self.api_url, self.api_key, requests_per_minute=self.requests_per_minute,
-                            batch_cap=self.batch_cap)
+        rpm = self.requests_per_minute
+        if rpm is None:
+            rpm = float(os.environ.get("TWENTY_REQUESTS_PER_MINUTE", "100"))
+        cap = self.batch_cap or int(os.environ.get("TWENTY_BATCH_CAP", str(DEFAULT_BATCH_CAP)))
+        return TwentyClient(self.api_url, self.api_key, requests_per_minute=rpm, batch_cap=cap)
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    # One process per run: steps share the DuckDB file (one writer at a time anyway) and the Twenty
+    # rate limit, and a step process would spend seconds importing pandas/pandera before any work.
     return dg.Definitions(
+        executor=dg.in_process_executor,
         resources={
-            "warehouse": WarehouseResource(path=str(warehouse_path())),
-            "twenty": TwentyResource(
-                api_url=dg.EnvVar("TWENTY_API_URL"),
-                api_key=dg.EnvVar("TWENTY_API_KEY"),
-                requests_per_minute=float(os.environ.get("TWENTY_REQUESTS_PER_MINUTE", "100")),
-                batch_cap=int(os.environ.get("TWENTY_BATCH_CAP", str(DEFAULT_BATCH_CAP))),
-            ),
-        }
+            "warehouse": WarehouseResource(),
+            "twenty": TwentyResource(api_url=dg.EnvVar("TWENTY_API_URL"), api_key=dg.EnvVar("TWENTY_API_KEY")),
+        },
     )

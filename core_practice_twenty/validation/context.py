@@ -12,8 +12,11 @@ from core_practice_twenty.source.values import DATE_ORDER, DateOrder, Region
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """Twenty's multipart upload limit on older servers (10 MB; newer: 100 MB). Configurable."""
 
-DEFAULT_MAX_REJECT_RATE = 0.05
-"""Above this share of rejected rows in one object the export is judged broken and the load is blocked."""
+DEFAULT_MAX_REJECT_RATE = 0.10
+"""Above this share of rejected rows in one object the export is judged broken and the load is blocked.
+
+Real exports reject well under 1 % of rows; a tenth means a wrong file, a wrong region or a broken export.
+"""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+
 from core_practice_twenty.definitions import defs
 
 
@@ -19,7 +21,10 @@ def test_lineage_enforces_import_order() -> None:
         key.to_user_string(): {p.to_user_string() for p in graph.get(key).parent_keys}
         for key in graph.get_all_asset_keys()
     }
-    assert parents["stg_twenty_companies"] == {"raw_practices"}
+    landing = {f"raw_{name}" for name in EXPORT_SPEC}
+    assert landing <= set(parents) and all(parents[name] == set() for name in landing)
+    assert parents["validated_export"] == landing  # cross-table rules see the whole export
+    assert parents["stg_twenty_companies"] == {"validated_export"}
     assert parents["twenty_companies"] == {"stg_twenty_companies", "twenty_schema"}
 
 
@@ -27,9 +32,10 @@ def test_landing_check_blocks_and_loads_share_one_api_pool() -> None:
     definitions = defs()
     graph = definitions.resolve_asset_graph()
     check_keys = {k.to_user_string(): k for k in graph.asset_check_keys}
-    assert "raw_practices:row_rules" in check_keys
-    spec = graph.get_check_spec(check_keys["raw_practices:row_rules"])
-    assert spec.blocking is True
+    for name in EXPORT_SPEC:
+        assert graph.get_check_spec(check_keys[f"raw_{name}:row_rules"]).blocking is True
+    for check in ("validated_export:rows_accounted", "validated_export:cross_table_rules"):
+        assert graph.get_check_spec(check_keys[check]).blocking is True
     load = definitions.resolve_assets_def("twenty_companies")
     assert load.op.pool == "twenty_api"
     assert load.partitions_def is not None and load.partitions_def.name == "waves"

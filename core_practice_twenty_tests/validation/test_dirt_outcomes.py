@@ -11,7 +11,7 @@ from core_practice_twenty.source.dirt import DIRT_KINDS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.source.values import Region
-from core_practice_twenty.store.issues import object_counts
+from core_practice_twenty.store.issues import object_counts, replace_issues
 from core_practice_twenty.store.raw import land_object
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
@@ -27,7 +27,10 @@ def validate_export(export: Path, warehouse, region: Region) -> tuple[dict, dict
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     with warehouse.connect() as conn:
         issues = [i for spec in EXPORT_SPEC.values() for i in validate_rows(conn, spec, "w", ctx).issues]
-        issues += cross_table_issues(conn, "w", ctx)
+        replace_issues(conn, "w", "row", issues, EXPORT_SPEC)
+        cross = cross_table_issues(conn, "w", ctx)
+        replace_issues(conn, "w", "cross", cross, EXPORT_SPEC)
+        issues += cross
         counts = {name: object_counts(conn, spec, "w") for name, spec in EXPORT_SPEC.items()}
     for issue in issues:
         found[(issue.object, issue.source_key)].add(issue.rule)

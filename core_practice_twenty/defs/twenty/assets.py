@@ -67,7 +67,7 @@ def twenty_companies(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         with twenty.client() as client:
             report = load_records(
                 client, COMPANIES, staged, known,
-                on_batch=lambda outcomes: record_outcomes(store, COMPANIES.name_plural, wave, context.run_id,
+                on_batch=lambda outcomes: record_outcomes(store, COMPANIES.name_plural, wave, context.run.run_id,
                                                           outcomes),
                 log=context.log.info,
             )
@@ -106,7 +106,7 @@ def companies_reconciled(context: dg.AssetCheckExecutionContext, warehouse: Ware
     with store.connect() as conn:
         accounted = conn.execute(
             "select count(distinct source_key) from audit_log where object = ? and wave = ? and run_id = ?",
-            [COMPANIES.name_plural, wave, context.op_execution_context.run_id],
+            [COMPANIES.name_plural, wave, context.op_execution_context.run.run_id],
         ).fetchone()[0]
         mapped = conn.execute("select count(*) from id_map where object = ?", [COMPANIES.name_plural]).fetchone()[0]
     with twenty.client() as client:
