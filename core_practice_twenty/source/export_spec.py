@@ -73,6 +73,8 @@ class ObjectSpec:
     columns: tuple[ColumnSpec, ...]
     description: str = ""
     file_stems: tuple[str, ...] = field(default=())
+    full_name_headers: tuple[str, ...] = ()
+    """Headers of a single `Last, First` name column, read into last_name and first_name."""
 
     @property
     def column_names(self) -> list[str]:
@@ -176,6 +178,7 @@ PROVIDERS = ObjectSpec(
     key=("provider_id",),
     description="A dentist, hygienist, therapist or other provider. A person (DOCTOR) in Twenty.",
     file_stems=("providers", "practitioners", "clinicians", "staff"),
+    full_name_headers=("Provider Name", "Practitioner Name", "Full Name", "Provider"),
     columns=(
         key("provider_id", "Provider ID", "Practitioner ID", "Clinician ID", "Dentist ID"),
         ref("practice_id", "practices.practice_id", "Practice ID", "Location ID", "Clinic ID"),
@@ -202,6 +205,7 @@ PATIENTS = ObjectSpec(
     key=("patient_id",),
     description="A patient. A person (PATIENT) in Twenty.",
     file_stems=("patients", "patient_list", "patient_details"),
+    full_name_headers=("Patient Name", "Patient", "Full Name", "Name"),
     columns=(
         key("patient_id", "Patient ID", "PatientID", "Patient Id", "Pt ID"),
         col("patient_no", T.TEXT, "Patient No", "Patient Number", "Chart No", "File No", "Patient #"),

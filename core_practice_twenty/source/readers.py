@@ -19,6 +19,7 @@ from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec, no
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 HASH_SEPARATOR = "\x1f"
+FULL_NAME = "__full_name"
 OVERFLOW_KEY = "_overflow"
 """Extras key of the cells a row has beyond its header (a ragged row): kept, and flagged by validation."""
 
@@ -73,7 +74,11 @@ class ExportFile:
     def _row(self, cells: list[str], line: int) -> SourceRow:
         values: dict[str, str | None] = {name: None for name in self.spec.column_names}
         for position, name in self.column_map.items():
-            values[name] = clean_cell(cells[position]) if position < len(cells) else None
+            value = clean_cell(cells[position]) if position < len(cells) else None
+            if name == FULL_NAME:
+                values["last_name"], values["first_name"] = split_full_name(value)
+            else:
+                values[name] = value
         extras = {
             header: (clean_cell(cells[position]) if position < len(cells) else None)
             for position, header in self.extra_columns.items()
@@ -83,6 +88,16 @@ class ExportFile:
         padded = cells + [""] * (self.header_width - len(cells))
         digest = hashlib.sha256(HASH_SEPARATOR.join(padded).encode("utf-8")).hexdigest()
         return SourceRow(self.path.name, line, values, extras, digest)
+
+
+def split_full_name(value: str | None) -> tuple[str | None, str | None]:
+    """`Smith, John` → (Smith, John); without a comma the whole cell is the last name (nothing guessed)."""
+    if value is None:
+        return None, None
+    last, comma, first = value.partition(",")
+    if not comma:
+        return value, None
+    return last.strip() or None, first.strip() or None
 
 
 def clean_cell(raw: str) -> str | None:
@@ -200,6 +215,8 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10)
     for column in spec.columns:
         for spelling in (column.name, *column.aliases):
             lookup.setdefault(normalise_header(spelling), column.name)
+    for spelling in spec.full_name_headers:
+        lookup.setdefault(normalise_header(spelling), FULL_NAME)
 
     rows = _physical_rows(path, encoding)
     try:
@@ -229,6 +246,13 @@ def _build(path: Path, spec: ObjectSpec, encoding: str, header_line: int, cells:
                 f"{position + 1} ({cells[position]!r}) both mean {name!r}. Remove or rename one of them."
             )
         seen[name] = position
+    if FULL_NAME in seen:  # `Last, First` in one column stands in for both name columns
+        if "first_name" in seen or "last_name" in seen:
+            raise ExportStructureError(
+                f"{path.name}, line {header_line}: column {seen[FULL_NAME] + 1} ({cells[seen[FULL_NAME]]!r}) holds "
+                f"full names but first/last name columns exist too. Remove one of them and run again."
+            )
+        seen.update({"first_name": -1, "last_name": -1})
     missing = [c.name for c in spec.columns if c.required and c.name not in seen]
     if missing:
         raise ExportStructureError(

@@ -22,13 +22,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec
-from core_practice_twenty.source.readers import ExportFile, SourceRow, find_export_file, open_export_file
+from core_practice_twenty.source.export_spec import NULL_MARKERS, ColumnType, ObjectSpec
+from core_practice_twenty.source.readers import (
+    FULL_NAME,
+    ExportFile,
+    SourceRow,
+    find_export_file,
+    open_export_file,
+)
 from core_practice_twenty.store.warehouse import Warehouse
 
 LINEAGE_COLUMNS = ("wave", "snapshot_id", "source_file", "source_line", "row_hash")
 CHUNK_ROWS = 50_000
 HASH_SEPARATOR = "\x1f"
+AMBIGUOUS_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
 
 
 def raw_table(spec: ObjectSpec) -> str:
@@ -54,6 +61,8 @@ class LandingStats:
     columns_missing: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     null_counts: dict[str, int] = field(default_factory=dict)
+    ambiguous_dates: dict[str, int] = field(default_factory=dict)
+    """Per date column: values like 03/04/2025 whose day and month could swap (read by the region's order)."""
 
     def null_rates(self) -> dict[str, float]:
         if not self.rows_read:
@@ -76,6 +85,8 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
     path = find_export_file(export_dir, spec)
     export_file = open_export_file(path, spec)
     mapped = set(export_file.column_map.values())
+    if FULL_NAME in mapped:
+        mapped |= {"first_name", "last_name"}
     stats = LandingStats(
         object=spec.name,
         source_file=path.name,
@@ -98,6 +109,18 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
                 conn.unregister("landing_chunk")
         null_counts = ", ".join(f'count(*) - count("{c}")' for c in spec.column_names)
         counts = conn.execute(f"select count(*), {null_counts} from {table} where wave = ?", [wave]).fetchone()
+        date_columns = [c.name for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)]
+        if date_columns:
+            ambiguous = ", ".join(
+                f"count(*) filter (where regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 1) <> '' "
+                f"and regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 1)::int <= 12 "
+                f"and regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 2)::int <= 12 "
+                f"and regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 1)::int "
+                f"<> regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 2)::int)"
+                for c in date_columns
+            )
+            found = conn.execute(f"select {ambiguous} from {table} where wave = ?", [wave]).fetchone()
+            stats.ambiguous_dates = {c: n for c, n in zip(date_columns, found, strict=True) if n}
         conn.execute("commit")
     stats.rows_read = counts[0]
     stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
@@ -121,7 +144,7 @@ def _sql_text(name: str) -> str:
 
 def _land_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str) -> bool:
     """The fast path; False (nothing written) when the file is not strictly rectangular UTF-8."""
-    if export_file.is_xlsx or export_file.encoding == "cp1252":
+    if export_file.is_xlsx or export_file.encoding == "cp1252" or FULL_NAME in export_file.column_map.values():
         return False
     width = export_file.width
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"

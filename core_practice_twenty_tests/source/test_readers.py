@@ -128,3 +128,15 @@ def test_underscore_files_are_not_export_files(tmp_path: Path) -> None:
     (tmp_path / "_practices.csv").write_text("practice_id,practice_name\n")
     with pytest.raises(ExportStructureError, match="no practices file"):
         find_export_file(tmp_path, PRACTICES)
+
+
+def test_last_comma_first_names_are_split(tmp_path: Path) -> None:
+    from core_practice_twenty.source.export_spec import PATIENTS
+
+    path = write(tmp_path / "patients.csv",
+                 'Patient ID,Patient Name,DOB,Practice ID,Status\n'
+                 '1,"Ruiz, Ana María",01/02/1980,PR1,Active\n'
+                 '2,Nguyen,02/03/1990,PR1,Active\n')
+    rows = list(open_export_file(path, PATIENTS).rows())
+    assert (rows[0].values["last_name"], rows[0].values["first_name"]) == ("Ruiz", "Ana María")
+    assert (rows[1].values["last_name"], rows[1].values["first_name"]) == ("Nguyen", None)

@@ -51,3 +51,9 @@ def test_relanding_a_wave_replaces_only_that_wave(tmp_path: Path, warehouse) -> 
     land_object(warehouse, PRACTICES, export, wave="full", snapshot_id="one")
     assert len(read_raw(warehouse, PRACTICES, "full")) == 4
     assert len(read_raw(warehouse, PRACTICES, "delta-1")) == 3
+
+
+def test_ambiguous_dates_are_counted_for_the_metadata(tmp_path: Path, warehouse) -> None:
+    data = b"practice_id,practice_name,created_at\r\nP1,A,03/04/2025\r\nP2,B,24/11/2026\r\nP3,C,05/05/2020\r\n"
+    stats, _rows = land(tmp_path, warehouse, "dates", data)
+    assert stats.ambiguous_dates == {"created_at": 1}  # 24/11 is unambiguous; 05/05 reads the same either way

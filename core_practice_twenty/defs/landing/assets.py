@@ -39,8 +39,9 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
             metadata={
                 "dagster/row_count": stats.rows_read,
                 "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(name, "varchar") for name in stats.columns_mapped]
+                    columns=[dg.TableColumn(name, spec.column(name).type.value) for name in stats.columns_mapped]
                 ),
+                "ambiguous_dates": dg.MetadataValue.json(stats.ambiguous_dates),
                 "snapshot_id": export.snapshot_id,
                 "source_file": stats.source_file,
                 "encoding": stats.encoding,
