@@ -2,9 +2,8 @@
 
 import dagster as dg
 
-from core_practice_twenty.source.export_spec import EXPORT_SPEC
-
 from core_practice_twenty.definitions import defs
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
 
 
 def test_definitions_load_and_validate() -> None:
