@@ -37,6 +37,8 @@ def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient
     counts = audit_counts(warehouse, run_id=run_id)
     results = []
     for target in TARGET_OBJECTS.values():
+        if target.source_key_field is None:
+            continue
         spec = EXPORT_SPEC[target.source_object]
         with warehouse.connect() as conn:
             conn.execute(create_raw_table_sql(spec))
@@ -49,6 +51,8 @@ def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient
                 f"select count(*) from {staging_table(target.name_plural)} where wave = ?", [wave]
             ).fetchone()[0] if has_staging else 0
             id_map = conn.execute("select count(*) from id_map where object = ?", [target.name_plural]).fetchone()[0]
+        if not has_staging:
+            continue  # not mapped yet in this wave
         in_twenty = (
             client.count(target.name_plural, filter=f"{target.source_key_field}[is]:NOT_NULL") if client else None
         )

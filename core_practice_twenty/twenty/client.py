@@ -228,6 +228,16 @@ class TwentyClient:
                 return objects
             params["starting_after"] = info["endCursor"]
 
+    def create_object(self, object_input: dict) -> dict:
+        body = self.request("POST", "/rest/metadata/objects", json=object_input)
+        data = body.get("data", body)
+        return data.get("createOneObject", data) if isinstance(data, dict) else data
+
+    def update_field(self, field_id: str, changes: dict) -> dict:
+        body = self.request("PATCH", f"/rest/metadata/fields/{field_id}", json=changes)
+        data = body.get("data", body)
+        return data.get("updateOneField", data) if isinstance(data, dict) else data
+
     def create_field(self, field_input: dict) -> dict:
         body = self.request("POST", "/rest/metadata/fields", json=field_input)
         data = body.get("data", body)

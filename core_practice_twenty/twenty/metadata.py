@@ -1,14 +1,16 @@
-"""Schema sync: make the workspace hold every custom field the migration needs, idempotently.
+"""Schema sync: make the workspace hold every custom object, field, option and relation the map needs.
 
-Reads the workspace's metadata first and only creates what is missing, so re-running changes
-nothing, and a field a person already created by hand with the right type is reused.
+Reads the workspace's metadata first and only creates what is missing, so re-running changes nothing;
+a field a person already created by hand with the right type is reused, and SELECT options missing
+from an existing field are added (never removed). Order matters: objects, then plain fields, then
+relations (whose target must exist).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core_practice_twenty.mapping.target_model import TargetObject
+from core_practice_twenty.mapping.target_model import TargetObject, TwentyField
 from core_practice_twenty.twenty.client import TwentyClient
 
 
@@ -18,34 +20,80 @@ class SchemaConflictError(Exception):
 
 @dataclass
 class SchemaSyncResult:
+    objects_created: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    options_added: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.objects_created or self.created or self.options_added)
+
+
+def _by_name(client: TwentyClient) -> dict[str, dict]:
+    return {o["nameSingular"]: o for o in client.list_objects()}
+
+
+def sync_schema(client: TwentyClient, targets: list[TargetObject] | tuple[TargetObject, ...]) -> SchemaSyncResult:
+    """Create what is missing for `targets`; fail loudly on a conflicting existing field."""
+    result = SchemaSyncResult()
+    objects = _by_name(client)
+    for target in targets:
+        if target.is_custom and target.name_singular not in objects:
+            client.create_object({
+                "nameSingular": target.name_singular,
+                "namePlural": target.name_plural,
+                "labelSingular": target.label_singular or target.name_singular,
+                "labelPlural": target.label_plural or target.name_plural,
+                "description": target.description,
+                "icon": "IconDental" if target.name_singular == "treatmentPlan" else "IconFileInvoice",
+                "isLabelSyncedWithName": False,
+            })
+            result.objects_created.append(target.name_singular)
+    if result.objects_created:
+        objects = _by_name(client)
+    for relations in (False, True):
+        for target in targets:
+            obj = objects.get(target.name_singular)
+            if obj is None:
+                raise SchemaConflictError(
+                    f"Twenty workspace has no object {target.name_singular!r}; is TWENTY_API_URL the right "
+                    f"workspace?"
+                )
+            have_fields = {f["name"]: f for f in obj.get("fields", [])}
+            for wanted in target.custom_fields:
+                if (wanted.type == "RELATION") is relations:
+                    _sync_field(client, target, obj, have_fields.get(wanted.name), wanted, objects, result)
+        if not relations and result.created:
+            objects = _by_name(client)
+    return result
+
+
+def _sync_field(client: TwentyClient, target: TargetObject, obj: dict, have: dict | None, wanted: TwentyField,
+                objects: dict[str, dict], result: SchemaSyncResult) -> None:
+    qualified = f"{target.name_singular}.{wanted.name}"
+    if have is None:
+        target_id = objects[wanted.relation_target]["id"] if wanted.relation_target else None
+        client.create_field(wanted.create_input(obj["id"], target_id))
+        result.created.append(qualified)
+        return
+    if have.get("type") != wanted.type or bool(have.get("isUnique")) != wanted.is_unique:
+        raise SchemaConflictError(
+            f"{qualified} exists in Twenty as {have.get('type')} (unique={have.get('isUnique')}) but the "
+            f"migration needs {wanted.type} (unique={wanted.is_unique}). Rename or delete the field in Twenty "
+            f"(Settings → Data model) and run again."
+        )
+    if wanted.options:
+        present = {o["value"] for o in have.get("options") or []}
+        missing = [o for o in wanted.options if o["value"] not in present]
+        if missing:
+            merged = list(have.get("options") or [])
+            merged += [dict(o, position=len(merged) + i) for i, o in enumerate(missing)]
+            client.update_field(have["id"], {"options": merged})
+            result.options_added += [f"{qualified}:{o['value']}" for o in missing]
+    result.existing.append(qualified)
 
 
 def sync_custom_fields(client: TwentyClient, targets: list[TargetObject]) -> SchemaSyncResult:
-    """Create the missing custom fields of `targets`; fail loudly on a conflicting existing field."""
-    result = SchemaSyncResult()
-    objects = {o["nameSingular"]: o for o in client.list_objects()}
-    for target in targets:
-        obj = objects.get(target.name_singular)
-        if obj is None:
-            raise SchemaConflictError(
-                f"Twenty workspace has no object {target.name_singular!r}; is TWENTY_API_URL the right "
-                f"workspace?"
-            )
-        fields = {f["name"]: f for f in obj.get("fields", [])}
-        for wanted in target.custom_fields:
-            qualified = f"{target.name_singular}.{wanted.name}"
-            have = fields.get(wanted.name)
-            if have is None:
-                client.create_field(wanted.create_input(obj["id"]))
-                result.created.append(qualified)
-                continue
-            if have.get("type") != wanted.type or bool(have.get("isUnique")) != wanted.is_unique:
-                raise SchemaConflictError(
-                    f"{qualified} exists in Twenty as {have.get('type')} (unique={have.get('isUnique')}) but "
-                    f"the migration needs {wanted.type} (unique={wanted.is_unique}). Rename or delete the "
-                    f"field in Twenty (Settings → Data model) and run again."
-                )
-            result.existing.append(qualified)
-    return result
+    """Kept for callers of the skeleton: the same as `sync_schema`."""
+    return sync_schema(client, targets)

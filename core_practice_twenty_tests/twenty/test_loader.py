@@ -4,7 +4,7 @@ from core_practice_twenty.mapping.staging import make_staged_record
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.loader import load_records
-from core_practice_twenty.twenty.metadata import sync_custom_fields
+from core_practice_twenty.twenty.metadata import sync_schema as sync_custom_fields
 
 
 def staged_companies(n: int, **overrides):

@@ -8,11 +8,11 @@ from filelock import Timeout as LockTimeout
 from core_practice_twenty.defs.mapping.assets import stg_twenty_companies
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
-from core_practice_twenty.mapping.target_model import COMPANIES, TARGET_OBJECTS
+from core_practice_twenty.mapping.target_model import COMPANIES, SCHEMA_OBJECTS
 from core_practice_twenty.store.staging import read_id_map, read_staged, record_outcomes
 from core_practice_twenty.twenty.client import TwentyApiError
 from core_practice_twenty.twenty.loader import load_records
-from core_practice_twenty.twenty.metadata import sync_custom_fields
+from core_practice_twenty.twenty.metadata import sync_schema
 
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -34,16 +34,21 @@ def _no_retry_unless_transient(exc: Exception) -> dg.Failure:
     kinds={"twenty"},
     partitions_def=waves,
     pool="twenty_api",
-    description="Custom fields the migration needs (cp…Id source keys), created in Twenty if missing.",
+    description="Custom objects, fields, SELECT options and relations the migration needs, created in Twenty "
+                "if missing (idempotent: a re-run changes nothing).",
 )
 def twenty_schema(context: dg.AssetExecutionContext, twenty: TwentyResource) -> dg.MaterializeResult:
     with twenty.client() as client:
-        result = sync_custom_fields(client, list(TARGET_OBJECTS.values()))
-    context.log.info(f"schema: created {len(result.created)} field(s), {len(result.existing)} already present")
+        result = sync_schema(client, SCHEMA_OBJECTS)
+    context.log.info(f"schema: created {len(result.objects_created)} object(s), {len(result.created)} field(s), "
+                     f"{len(result.options_added)} option(s); {len(result.existing)} field(s) already right")
     return dg.MaterializeResult(
         metadata={
+            "objects_created": dg.MetadataValue.json(result.objects_created),
             "fields_created": dg.MetadataValue.json(result.created),
-            "fields_existing": dg.MetadataValue.json(result.existing),
+            "options_added": dg.MetadataValue.json(result.options_added),
+            "fields_existing": len(result.existing),
+            "changed": result.changed,
         }
     )
 
