@@ -71,17 +71,19 @@ def test_asset_graph_shows_the_practices_path(dagster_ui, tmp_path) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{dagster_ui}/assets/twenty_companies?view=lineage&lineageScope=upstream&lineageDepth=5")
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            # Downstream of raw_practices is the whole practices path, and nothing else to crowd it.
+            page.goto(f"{dagster_ui}/assets/raw_practices?view=lineage&lineageScope=downstream&lineageDepth=5")
             skip = page.get_by_role("button", name="Skip")  # first-visit community dialog
             try:
                 skip.wait_for(timeout=10_000)
                 skip.click()
             except PlaywrightTimeout:  # the dialog is not shown on every version
                 pass
-            for name in ("raw_practices", "stg_twenty_companies", "twenty_schema", "twenty_companies"):
+            path = ("raw_practices", "validated_export", "stg_twenty_companies", "twenty_companies")
+            for name in path:
                 page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
-            for group in ("landing", "mapping", "twenty"):
+            for group in ("landing", "validation", "mapping", "twenty"):
                 assert page.get_by_text(group, exact=True).count() >= 1, f"group {group} not shown"
             page.screenshot(path=str(tmp_path / "asset-graph.png"))
         finally:

@@ -10,6 +10,7 @@ Layout (one file = one workspace):
   the record as JSON (composites nested, relations as ``<name>Id`` join columns).
 * ``unique_values(object_id, field_key, value, record_id)`` with a primary key on the first three —
   the unique indexes of Twenty (non-partial: soft-deleted rows keep their values, twenty-api.md §9).
+* ``files(id, path, …, data)`` — uploaded files (bytes included) so attachments can be read back.
 
 One connection guarded by one re-entrant lock: the sandbox is a test double, correctness under
 concurrent requests matters more than parallel throughput.
@@ -26,8 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from core_practice_twenty.sandbox.values import COMPOSITE_TYPES, UNIQUE_SUBFIELDS, UUID_RE
-
-SCHEMA_VERSION = "1"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +62,17 @@ CREATE TABLE IF NOT EXISTS unique_values (
     PRIMARY KEY (object_id, field_key, value)
 );
 CREATE INDEX IF NOT EXISTS unique_values_by_record ON unique_values (object_id, record_id);
+CREATE TABLE IF NOT EXISTS files (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    field_id TEXT,
+    temporary INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    data BLOB NOT NULL
+);
 """
 
 
@@ -154,6 +164,11 @@ class ObjectMeta:
     def plural(self) -> str:
         return self.dto["namePlural"]
 
+    @property
+    def read_only(self) -> bool:
+        """Readable but not writable through the API (workspace members: invited in Twenty's UI)."""
+        return bool(self.dto.get("_readOnly"))
+
 
 def _capitalize(name: str) -> str:
     return name[:1].upper() + name[1:]
@@ -203,6 +218,18 @@ class Database:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    def wipe(self) -> None:
+        """Drop every object, field, record and file (``/_sandbox/reset`` re-seeds afterwards)."""
+        with self.lock:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'"
+            indexes = [r[0] for r in self.conn.execute(sql)]
+            with self.transaction() as conn:
+                for name in indexes:
+                    conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+                for table in ("records", "unique_values", "fields", "objects", "files", "meta"):
+                    conn.execute(f"DELETE FROM {table}")
+            self.reload_metadata()
 
     def close(self) -> None:
         with self.lock:

@@ -9,13 +9,20 @@ packages/twenty-server/src/engine/metadata-modules/field-metadata/dtos/create-fi
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
 
 from core_practice_twenty.sandbox.db import Database, FieldMeta, ObjectMeta
 from core_practice_twenty.sandbox.errors import ApiError, bad_request, not_found
-from core_practice_twenty.sandbox.standard import ObjectSpec, standard_objects, system_fields
+from core_practice_twenty.sandbox.standard import (
+    JUNCTIONS,
+    ObjectSpec,
+    standard_objects,
+    system_fields,
+    target_field_name,
+)
 from core_practice_twenty.sandbox.values import (
     COMPOSITE_TYPES,
     SUPPORTED_TYPES,
@@ -28,12 +35,19 @@ NAME_RE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 OPTION_VALUE_RE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
 MAX_NAME_LENGTH = 63  # Postgres identifier limit (identifier-max-char-length.constant.ts)
 METADATA_PAGE_MAX = 1000
-# Object names Twenty refuses (reserved-metadata-name-keywords.constant.ts, abridged).
+# Names Twenty refuses (packages/twenty-shared/src/metadata/constants/reserved-metadata-name-keywords.constant.ts).
 RESERVED_OBJECT_NAMES = {
-    "user", "users", "workspace", "workspaces", "role", "roles", "featureFlag", "featureFlags",
-    "event", "events", "field", "fields", "link", "links", "currency", "currencies", "fullName",
+    "approvedAccessDomain", "approvedAccessDomains", "appToken", "appTokens", "billingCustomer",
+    "billingCustomers", "billingEntitlement", "billingEntitlements", "billingMeter", "billingMeters",
+    "billingProduct", "billingProducts", "billingSubscription", "billingSubscriptions",
+    "billingSubscriptionItem", "billingSubscriptionItems", "featureFlag", "featureFlags", "job", "jobs",
+    "keyValuePair", "keyValuePairs", "pageLayout", "pageLayouts", "pageLayoutTab", "pageLayoutTabs",
+    "pageLayoutWidget", "pageLayoutWidgets", "postgresCredential", "postgresCredentials", "twoFactorMethod",
+    "twoFactorMethods", "user", "users", "userWorkspace", "userWorkspaces", "workspace", "workspaces", "role",
+    "roles", "userWorkspaceRole", "userWorkspaceRoles",
+    "plan", "plans", "event", "events", "field", "fields", "link", "links", "currency", "currencies",
     "fullNames", "address", "addresses", "type", "types", "object", "objects", "index", "relation",
-    "relations", "aggregate", "plan", "plans",
+    "relations", "aggregate",
 }  # fmt: skip
 FIELD_INPUT_KEYS = {
     "objectMetadataId", "type", "name", "label", "description", "icon", "isNullable", "isUnique",
@@ -78,7 +92,17 @@ def _field_dto(object_id: str, spec: dict[str, Any], is_custom: bool) -> dict[st
         "relationTargetFieldMetadataId": None,
         "createdAt": now,
         "updatedAt": now,
+        **_private(spec),
     }
+
+
+def _private(spec: dict[str, Any]) -> dict[str, Any]:
+    """Sandbox-private behaviour markers (``_domain``, ``_readOnly``): stored, never rendered."""
+    return {k: v for k, v in spec.items() if k.startswith("_") and v}
+
+
+def _public(dto: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in dto.items() if not k.startswith("_")}
 
 
 def _object_dto(spec: dict[str, Any], is_custom: bool) -> dict[str, Any]:
@@ -103,6 +127,7 @@ def _object_dto(spec: dict[str, Any], is_custom: bool) -> dict[str, Any]:
         "duplicateCriteria": None,
         "createdAt": now,
         "updatedAt": now,
+        **_private(spec),
     }
 
 
@@ -142,12 +167,12 @@ def _insert_relation_pair(
 
 
 def _insert_object_with_system_fields(
-    db: Database, spec: ObjectSpec, is_custom: bool, extra_fields: list[dict[str, Any]]
+    db: Database, spec: ObjectSpec, is_custom: bool, extra_fields: list[dict[str, Any]], profile: str
 ) -> dict[str, Any]:
     dto = _object_dto(spec, is_custom)
     db.insert_object(dto)
     label_identifier = spec.get("labelIdentifier")
-    for field_spec in [*system_fields(), *extra_fields]:
+    for field_spec in [*system_fields(profile), *extra_fields]:
         if field_spec["type"] == "RELATION":
             continue
         field = _field_dto(dto["id"], field_spec, is_custom and field_spec["name"] not in _system_names())
@@ -162,32 +187,66 @@ def _system_names() -> set[str]:
     return {f["name"] for f in system_fields()}
 
 
+SCHEMA_VERSION = "2"
+
+
+def _lacks(dto: dict[str, Any], markers: dict[str, Any]) -> bool:
+    return any(dto.get(k) != v for k, v in markers.items())
+
+
 def seed_if_empty(db: Database, profile: str) -> None:
-    """Write the standard objects into a brand-new file; an existing file is left as it is."""
-    with db.transaction():
-        if db.conn.execute("SELECT COUNT(*) FROM objects").fetchone()[0]:
-            return
+    """Write the standard objects into a new file, and whatever an older sandbox file lacks into an
+    existing one (attachments, ``updatedBy``, members' read-only marker…). Idempotent: records, custom
+    fields and custom objects are never touched, so a rehearsal's workspace survives an upgrade."""
+    with db.transaction() as conn:
+        object_ids = dict(conn.execute("SELECT name_singular, id FROM objects").fetchall())
+        field_names = {(o, n) for o, n in conn.execute("SELECT object_id, name FROM fields")}
+        bodies = {
+            "objects": {i: json.loads(b) for i, b in conn.execute("SELECT id, body FROM objects")},
+            "fields": {(o, n): json.loads(b) for o, n, b in conn.execute("SELECT object_id, name, body FROM fields")},
+        }
         specs = standard_objects(profile)
-        ids: dict[str, str] = {}
         for spec in specs:
-            dto = _insert_object_with_system_fields(db, spec, False, spec["fields"])
-            ids[spec["nameSingular"]] = dto["id"]
+            object_id = object_ids.get(spec["nameSingular"])
+            if object_id is None:
+                dto = _insert_object_with_system_fields(db, spec, False, spec["fields"], profile)
+                object_ids[spec["nameSingular"]] = dto["id"]
+                continue
+            dto = bodies["objects"][object_id]
+            if _lacks(dto, _private(spec)):
+                db.update_object({**dto, **_private(spec)})
+            for field_spec in [*system_fields(profile), *spec["fields"]]:
+                if field_spec["type"] == "RELATION":
+                    continue
+                key = (object_id, field_spec["name"])
+                if key not in field_names:
+                    db.insert_field(_field_dto(object_id, field_spec, False))
+                elif _lacks(bodies["fields"][key], _private(field_spec)):
+                    db.update_field({**bodies["fields"][key], **_private(field_spec)})
+        field_names = {(o, n) for o, n in conn.execute("SELECT object_id, name FROM fields")}
         for spec in specs:
             for field_spec in spec["fields"]:
                 rel = field_spec.get("relation")
-                if not rel:
+                source, target = object_ids[spec["nameSingular"]], object_ids[rel["target"]] if rel else None
+                if (
+                    not rel
+                    or (source, field_spec["name"]) in field_names
+                    or (target, rel["inverseName"]) in field_names
+                ):
                     continue
                 _insert_relation_pair(
                     db,
-                    ids[spec["nameSingular"]],
+                    source,
                     {"name": field_spec["name"], "label": field_spec["label"]},
-                    ids[rel["target"]],
+                    target,
                     {"name": rel["inverseName"], "label": rel["inverseLabel"]},
                     rel["onDelete"],
                     False,
                 )
-        db.set_meta("profile", profile)
-        db.set_meta("schema_version", "1")
+                field_names |= {(source, field_spec["name"]), (target, rel["inverseName"])}
+        if db.get_meta("profile") is None:
+            db.set_meta("profile", profile)
+        db.set_meta("schema_version", SCHEMA_VERSION)
     db.reload_metadata()
 
 
@@ -202,7 +261,7 @@ def _object_ref(obj: ObjectMeta | None) -> dict[str, Any] | None:
 
 def render_field(db: Database, field: FieldMeta) -> dict[str, Any]:
     """The field DTO as the metadata API returns it (``relation`` computed from the target ids)."""
-    out = dict(field.dto)
+    out = _public(field.dto)
     out["relation"] = None
     out["morphRelations"] = None
     if field.type == "RELATION":
@@ -219,7 +278,7 @@ def render_field(db: Database, field: FieldMeta) -> dict[str, Any]:
 
 def render_object(db: Database, obj: ObjectMeta) -> dict[str, Any]:
     """The object DTO with its fields inlined, like ``GET /rest/metadata/objects``."""
-    out = dict(obj.dto)
+    out = _public(obj.dto)
     out["fields"] = [render_field(db, f) for f in obj.all_fields]
     return out
 
@@ -264,6 +323,12 @@ def list_objects(db: Database, params: dict[str, str]) -> dict[str, Any]:
     items = [render_object(db, o) for o in db.objects_by_id.values()]
     page, info = _page(items, params)
     return {"data": {"objects": page}, "pageInfo": info, "totalCount": len(items)}
+
+
+def check_metadata_id(item_id: str) -> None:
+    """A metadata id in the path must be a UUID: 400 otherwise (object-metadata.integration-spec.ts)."""
+    if not is_uuid(item_id):
+        raise bad_request(f"'{item_id}' is not a valid UUID")
 
 
 def get_object(db: Database, object_id: str) -> dict[str, Any]:
@@ -460,13 +525,33 @@ def create_object(db: Database, body: Any) -> dict[str, Any]:
         taken |= {o.singular for o in db.objects_by_id.values()} | {o.plural for o in db.objects_by_id.values()}
         if singular in taken or plural in taken:
             raise bad_request(f'The name "{singular}" is not available: an object with this name already exists')
+        profile = db.get_meta("profile") or "current"
         with db.transaction():
             dto = _insert_object_with_system_fields(
                 db,
                 spec,
                 True,
                 [{"name": "name", "label": "Name", "type": "TEXT", "defaultValue": "'Untitled'"}],
+                profile,
             )
+            # Like Twenty, a custom object can be the target of tasks, notes and attachments at once:
+            # `targetPetId` (current) / `petId` (legacy) on each junction object, inverse on the object.
+            for junction, inverse_name, inverse_label, on_delete in JUNCTIONS:
+                junction_object = db.objects_by_singular.get(junction)
+                if junction_object is None:
+                    continue
+                name = target_field_name(profile, singular)
+                if _name_taken(junction_object, name, with_join_column=True):
+                    continue
+                _insert_relation_pair(
+                    db,
+                    junction_object.id,
+                    {"name": name, "label": spec["labelSingular"]},
+                    dto["id"],
+                    {"name": inverse_name, "label": inverse_label, "isSystem": True},
+                    on_delete,
+                    True,
+                )
         db.reload_metadata()
         return {"data": {"createOneObject": render_object(db, db.objects_by_id[dto["id"]])}}
 
@@ -604,3 +689,8 @@ __all__ = [
     "update_field",
     "update_object",
 ]
+
+
+def new_id() -> str:
+    """A fresh UUID for a record or metadata item."""
+    return str(uuid.uuid4())

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core_practice_twenty.sandbox.db import FieldMeta, ObjectMeta
-from core_practice_twenty.sandbox.errors import bad_request
+from core_practice_twenty.sandbox.errors import ApiError, bad_request
 from core_practice_twenty.sandbox.values import (
     COMPOSITE_TYPES,
     NUMERIC_TYPES,
+    normalize_domain,
     normalize_email,
     normalize_url,
     parse_datetime,
@@ -106,6 +107,11 @@ def _convert(column: Column, raw: str) -> Any:
     if column.field is not None and column.field.type == "EMAILS" and column.subfield == "primaryEmail":
         return normalize_email(value)
     if column.field is not None and column.field.type == "LINKS" and column.subfield == "primaryLinkUrl":
+        if column.field.dto.get("_domain"):
+            try:
+                return normalize_domain(value, column.path) or value
+            except ApiError:  # not a host: matches nothing, like any other unknown value
+                return value
         return normalize_url(value)
     return value
 

@@ -8,7 +8,11 @@ twenty-api.md §2, §3 and §9:
 * upsert matches on ``id`` + every unique field, searching soft-deleted rows too, updates only the
   supplied fields, restores soft-deleted matches and refuses ambiguous matches
   (utils/get-conflicting-fields.util.ts, utils/get-matching-record-id.util.ts);
-* find-many uses keyset cursors over the sort values (common-find-many-query-runner.service.ts).
+* find-many uses keyset cursors over the sort values (common-find-many-query-runner.service.ts);
+* ``depth=1`` puts the related records next to the join columns (MANY_TO_ONE) and lists the related
+  records of ONE_TO_MANY relations, capped like Twenty's nested fetch (rest-api-core-find-one spec);
+* objects marked read-only (workspace members) refuse API writes with 403, as Twenty does for members
+  (https://github.com/twentyhq/twenty/issues/15841).
 
 Every public method runs under the database lock and one transaction per request.
 """
@@ -23,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core_practice_twenty.sandbox.db import Database, FieldMeta, ObjectMeta
-from core_practice_twenty.sandbox.errors import ApiError, bad_request, not_found
+from core_practice_twenty.sandbox.errors import ApiError, bad_request, forbidden, not_found
 from core_practice_twenty.sandbox.query import (
     compile_filter,
     decode_cursor,
@@ -127,7 +131,7 @@ class RecordEngine:
                     raise bad_request(f'Relation field "{key}" cannot be written directly; set "{named.join_column}"')
                 raise bad_request(f'Object {obj.singular} doesn\'t have any "{key}" field.')
             if field.is_composite:
-                out[key] = normalize_composite_input(field.type, value, key)
+                out[key] = normalize_composite_input(field.type, value, key, domain=bool(field.dto.get("_domain")))
             elif field.type == "RELATION":
                 out[key] = normalize_scalar("UUID", value, key)
             else:
@@ -156,7 +160,7 @@ class RecordEngine:
             supplied = prepared.get(key, _MISSING)
             if field.is_composite:
                 value = self._defaults(field)
-                if field.name == "createdBy":
+                if field.name in ("createdBy", "updatedBy"):
                     value = dict(API_ACTOR)
                 if supplied is None:
                     value = empty_composite(field.type)
@@ -178,6 +182,8 @@ class RecordEngine:
     @staticmethod
     def _merge(obj: ObjectMeta, existing: dict[str, Any], changes: dict[str, Any], now: str) -> dict[str, Any]:
         data = copy.deepcopy(existing)
+        if "updatedBy" in obj.by_key and "updatedBy" not in changes:
+            data["updatedBy"] = dict(API_ACTOR)
         for key, value in changes.items():
             field = obj.by_key[key]
             if field.is_composite:
@@ -212,19 +218,50 @@ class RecordEngine:
                 out[key] = self._defaults(field)
         return out
 
+    def render(self, obj: ObjectMeta, datas: list[dict[str, Any]], depth: int) -> list[dict[str, Any]]:
+        """Stored records → response records at ``depth`` 0 or 1."""
+        records = [self.materialize(obj, data) for data in datas]
+        if depth and records:
+            with self.db.lock:
+                self._expand(obj, records)
+        return records
+
     def _expand(self, obj: ObjectMeta, records: list[dict[str, Any]]) -> None:
-        """depth=1: put the related record (depth 0) next to each MANY_TO_ONE join column."""
-        for field in obj.many_to_one:
+        """depth=1: the related record (depth 0) next to each MANY_TO_ONE join column, and the list of
+        related records (at most ``batch_cap``, by position) under each ONE_TO_MANY relation."""
+        for field in obj.fields:
             target = self.db.objects_by_id.get(field.target_object_id or "")
-            if target is None:
+            if target is None or not target.dto.get("isActive", True):
                 continue
-            ids = sorted({r[field.join_column] for r in records if r.get(field.join_column)})
-            found = {
-                rid: self.materialize(target, data)
-                for rid, data in self._load(target, ids, include_deleted=False).items()
-            }
-            for record in records:
-                record[field.name] = found.get(record.get(field.join_column or ""))
+            if field.relation_type == "MANY_TO_ONE":
+                ids = sorted({r[field.join_column] for r in records if r.get(field.join_column)})
+                found = {
+                    rid: self.materialize(target, data)
+                    for rid, data in self._load(target, ids, include_deleted=False).items()
+                }
+                for record in records:
+                    record[field.name] = found.get(record.get(field.join_column or ""))
+            elif field.relation_type == "ONE_TO_MANY":
+                inverse = self.db.fields_by_id.get(field.dto.get("relationTargetFieldMetadataId") or "")
+                join = inverse.join_column if inverse is not None else None
+                if not join:
+                    continue
+                grouped: dict[str, list[dict[str, Any]]] = {r["id"]: [] for r in records}
+                expr = f"json_extract(data, '$.{join}')"
+                for chunk in _chunks(list(grouped)):
+                    marks = ",".join("?" * len(chunk))
+                    rows = self.db.conn.execute(
+                        f"SELECT data FROM records WHERE object_id = ? AND deleted_at IS NULL AND {expr} IN ({marks}) "
+                        "ORDER BY position, id",
+                        [target.id, *chunk],
+                    )
+                    for (text,) in rows:
+                        data = json.loads(text)
+                        children = grouped.get(data.get(join))
+                        if children is not None and len(children) < self.batch_cap:
+                            children.append(self.materialize(target, data))
+                for record in records:
+                    record[field.name] = grouped[record["id"]]
 
     # =========================================================================================
     # Storage helpers
@@ -303,6 +340,34 @@ class RecordEngine:
                     f"no {target.singular} record has this id"
                 )
 
+    @staticmethod
+    def check_writable(obj: ObjectMeta) -> None:
+        """Workspace members are created by invitation in Twenty's UI; API writes are refused."""
+        if obj.read_only:
+            raise forbidden("Entity performing the request does not have permission")
+
+    def _check_files(self, obj: ObjectMeta, records: list[dict[str, Any]]) -> None:
+        """FILES values must name uploaded files; a referenced file stops being temporary."""
+        file_ids = sorted(
+            {
+                item["fileId"]
+                for field in obj.fields
+                if field.type == "FILES"
+                for record in records
+                for item in record.get(field.name) or []
+            }
+        )
+        if not file_ids:
+            return
+        found: set[str] = set()
+        for chunk in _chunks(file_ids):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.conn.execute(f"SELECT id FROM files WHERE id IN ({marks})", chunk))
+        missing = [f for f in file_ids if f not in found]
+        if missing:
+            raise bad_request(f"File '{missing[0]}' not found: upload it first")
+        self.db.conn.executemany("UPDATE files SET temporary = 0 WHERE id = ?", [(f,) for f in file_ids])
+
     def _write(self, obj: ObjectMeta, new: list[dict[str, Any]], updated: list[dict[str, Any]]) -> None:
         conn = self.db.conn
         try:
@@ -370,8 +435,14 @@ class RecordEngine:
     # =========================================================================================
     # Create / upsert
     # =========================================================================================
-    def create_many(self, obj: ObjectMeta, rows: Any, *, upsert: bool) -> list[dict[str, Any]]:
-        """``POST /rest/batch/{plural}`` (and create-one with a single row): atomic, capped, upsert-able."""
+    def create_many(
+        self, obj: ObjectMeta, rows: Any, *, upsert: bool, depth: int = 0, internal: bool = False
+    ) -> list[dict[str, Any]]:
+        """``POST /rest/batch/{plural}`` (and create-one with a single row): atomic, capped, upsert-able.
+
+        ``internal`` lets the sandbox itself write read-only objects (seeding workspace members)."""
+        if not internal:
+            self.check_writable(obj)
         if not isinstance(rows, list):
             raise bad_request("Body must be an array")
         if not rows:
@@ -404,9 +475,10 @@ class RecordEngine:
                 raise _duplicate(obj, "id")
             self._check_unique(obj, [*new, *updated.values()])
             self._check_relations(obj, [*new, *updated.values()])
+            self._check_files(obj, [*new, *updated.values()])
             self._write(obj, new, list(updated.values()))
         self.db.note_written(len(new) + len(updated))
-        return [self.materialize(obj, item if isinstance(item, dict) else updated[item]) for item in order]
+        return self.render(obj, [item if isinstance(item, dict) else updated[item] for item in order], depth)
 
     def _match(self, obj: ObjectMeta, prepared: list[dict[str, Any]]) -> list[str | None]:
         """For each input row, the one existing record (soft-deleted included) it conflicts with."""
@@ -498,10 +570,7 @@ class RecordEngine:
         rows = rows[:limit]
         if not forward:
             rows.reverse()
-        records = [self.materialize(obj, json.loads(row[0])) for row in rows]
-        if depth:
-            with self.db.lock:
-                self._expand(obj, records)
+        records = self.render(obj, [json.loads(row[0]) for row in rows], depth)
         cursors = [encode_cursor(list(row[1:])) for row in rows]
         page_info = {
             "hasNextPage": has_more if forward else bool(before),
@@ -519,9 +588,7 @@ class RecordEngine:
             data = self._load(obj, [record_id], include_deleted=False).get(record_id)
             if data is None:
                 raise not_found()
-            record = self.materialize(obj, data)
-            if depth:
-                self._expand(obj, [record])
+            record = self.render(obj, [data], depth)[0]
         return {"data": {obj.singular: record}}
 
     @staticmethod
@@ -532,9 +599,11 @@ class RecordEngine:
     # =========================================================================================
     # Update / delete / restore
     # =========================================================================================
-    def update_one(self, obj: ObjectMeta, record_id: str, body: Any) -> dict[str, Any]:
+    def update_one(self, obj: ObjectMeta, record_id: str, body: Any, params: dict[str, str]) -> dict[str, Any]:
         """``PATCH /rest/{plural}/{id}``: partial update, untouched fields kept."""
+        depth = parse_depth(params.get("depth"))
         self._check_id(record_id)
+        self.check_writable(obj)
         if not isinstance(body, dict):
             raise bad_request("Body must be an object")
         changes = self.prepare_input(obj, body)
@@ -546,8 +615,9 @@ class RecordEngine:
             record = self._merge(obj, data, changes, now_iso())
             self._check_unique(obj, [record])
             self._check_relations(obj, [record])
+            self._check_files(obj, [record])
             self._write(obj, [], [record])
-        return {"data": {f"update{_cap(obj.singular)}": self.materialize(obj, record)}}
+        return {"data": {f"update{_cap(obj.singular)}": self.render(obj, [record], depth)[0]}}
 
     def _matching_ids(self, obj: ObjectMeta, filter_text: str, deleted: str) -> list[str]:
         where, params = self._where(obj, filter_text, deleted=deleted)
@@ -557,6 +627,8 @@ class RecordEngine:
 
     def update_many(self, obj: ObjectMeta, params: dict[str, str], body: Any) -> dict[str, Any]:
         """``PATCH /rest/{plural}?filter=…``: the same changes on every matching record."""
+        depth = parse_depth(params.get("depth"))
+        self.check_writable(obj)
         if not params.get("filter"):
             raise bad_request("Filters are mandatory for bulk update operations")
         if not isinstance(body, dict):
@@ -572,12 +644,14 @@ class RecordEngine:
             records = [self._merge(obj, loaded[i], changes, now) for i in ids]
             self._check_unique(obj, records)
             self._check_relations(obj, records)
+            self._check_files(obj, records)
             self._write(obj, [], records)
-        return {"data": {f"update{_cap(obj.plural)}": [self.materialize(obj, r) for r in records]}}
+        return {"data": {f"update{_cap(obj.plural)}": self.render(obj, records, depth)}}
 
     def delete_one(self, obj: ObjectMeta, record_id: str, *, soft: bool) -> dict[str, Any]:
         """``DELETE /rest/{plural}/{id}``: destroy by default, soft delete with ``soft_delete=true``."""
         self._check_id(record_id)
+        self.check_writable(obj)
         key = f"delete{_cap(obj.singular)}"
         with self.db.transaction():
             data = self._load(obj, [record_id], include_deleted=not soft).get(record_id)
@@ -595,6 +669,7 @@ class RecordEngine:
     def delete_many(self, obj: ObjectMeta, params: dict[str, str], *, soft: bool) -> dict[str, Any]:
         """``DELETE /rest/{plural}?filter=…``: filter mandatory, more than the cap → nothing deleted."""
         verb = "delete" if soft else "destroy"
+        self.check_writable(obj)
         if not params.get("filter"):
             raise bad_request(f"Filters are mandatory for bulk {verb} operations")
         with self.db.transaction():
@@ -616,6 +691,7 @@ class RecordEngine:
     def restore_one(self, obj: ObjectMeta, record_id: str) -> dict[str, Any]:
         """``PATCH /rest/{plural}/{id}/restore``: clears deletedAt, all fields come back."""
         self._check_id(record_id)
+        self.check_writable(obj)
         with self.db.transaction():
             data = self._load(obj, [record_id], include_deleted=True).get(record_id)
             if data is None:
@@ -627,6 +703,7 @@ class RecordEngine:
 
     def restore_many(self, obj: ObjectMeta, params: dict[str, str]) -> dict[str, Any]:
         """``PATCH /rest/{plural}/restore?filter=…``."""
+        self.check_writable(obj)
         if not params.get("filter"):
             raise bad_request("Filters are mandatory for bulk restore operations")
         with self.db.transaction():

@@ -1,8 +1,11 @@
-"""HTTP front of the sandbox: routing, auth, JSON envelopes; stdlib ``ThreadingHTTPServer``.
+"""HTTP front of the sandbox: routing, auth, rate limiting, faults, envelopes; stdlib ``ThreadingHTTPServer``.
 
 Routes mirror Twenty's REST controller (twenty-api.md §2;
-packages/twenty-server/src/engine/api/rest/core/controllers/rest-api-core.controller.ts) and the
-metadata REST endpoints (§10). Auth mirrors rest-api-core-authentication.integration-spec.ts.
+packages/twenty-server/src/engine/api/rest/core/controllers/rest-api-core.controller.ts), the metadata
+REST endpoints (§10) and the two file-upload mutations (§11, :mod:`files`). Auth mirrors
+rest-api-core-authentication.integration-spec.ts; throttling mirrors the common query runner, which
+charges one token per record operation whatever its batch size (:mod:`ratelimit`). Sandbox-only
+controls live under ``/_sandbox/`` (faults, rate limits, reset) and need the same API key.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import json
 import logging
 import signal
 import socket
+import struct
 import threading
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from core_practice_twenty.sandbox import metadata
-from core_practice_twenty.sandbox.config import SandboxConfig
+from core_practice_twenty.sandbox.config import FaultConfig, RateLimitConfig, SandboxConfig
 from core_practice_twenty.sandbox.db import Database
 from core_practice_twenty.sandbox.errors import (
     ApiError,
@@ -28,21 +34,66 @@ from core_practice_twenty.sandbox.errors import (
     not_found,
     unauthenticated,
 )
+from core_practice_twenty.sandbox.faults import FaultInjector, proxy_error_page
+from core_practice_twenty.sandbox.files import FileService, GraphqlError
+from core_practice_twenty.sandbox.query import parse_depth
+from core_practice_twenty.sandbox.ratelimit import RateLimiter, Refusal, render_429
 from core_practice_twenty.sandbox.records import RecordEngine, _cap
 
 log = logging.getLogger(__name__)
 
 Response = tuple[int, dict[str, Any]]
+UPLOAD_SLACK_BYTES = 1024 * 1024  # multipart framing around the file itself
+JSON_BODY_MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Reply:
+    """One HTTP answer: status, body bytes, content type and extra headers."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status, json.dumps(payload, ensure_ascii=False).encode(), headers=headers or {})
 
 
 class SandboxApp:
     """Request dispatch, independent of the socket layer (so it is easy to reason about)."""
 
-    def __init__(self, config: SandboxConfig, db: Database) -> None:
+    def __init__(self, config: SandboxConfig, db: Database, profile: str) -> None:
         self.config = config
         self.db = db
-        self.engine = RecordEngine(db, config.batch_cap, config.default_page_size)
+        self.profile = profile
+        self.batch_cap = config.cap_for(profile)
+        self.engine = RecordEngine(db, self.batch_cap, config.default_page_size)
+        self.limiter = RateLimiter(config.rate_limit, profile)
+        self.faults = FaultInjector(config.faults)
+        self.files = FileService(db, config.api_key, profile, config.upload_limit_for(profile))
         self._token = config.api_key.encode()
+
+    # -- classification -------------------------------------------------------------------------
+    @staticmethod
+    def kind(path: str) -> str:
+        """``health`` / ``control`` / ``api`` (faults apply) / ``files`` / ``other``."""
+        if path == "/healthz":
+            return "health"
+        if path.startswith("/_sandbox/") or path == "/_sandbox":
+            return "control"
+        if path.startswith("/rest/") or path == "/rest" or path in ("/graphql", "/metadata"):
+            return "api"
+        if path.startswith("/files-field/") or path.startswith("/files/"):
+            return "files"
+        return "other"
+
+    def max_body(self, path: str) -> int:
+        """Largest body read before answering 413 (uploads are bounded by the upload limit)."""
+        if path in ("/graphql", "/metadata"):
+            return self.files.max_bytes + UPLOAD_SLACK_BYTES
+        return JSON_BODY_MAX_BYTES
 
     # -- auth -----------------------------------------------------------------------------------
     def _authenticate(self, header: str | None) -> None:
@@ -54,8 +105,49 @@ class SandboxApp:
         if not hmac.compare_digest(token.strip().encode(), self._token):
             raise unauthenticated()
 
-    # -- dispatch -------------------------------------------------------------------------------
+    def _throttle(self) -> None:
+        refusal = self.limiter.try_consume()
+        if refusal is not None:
+            body, headers = render_429(self.profile, refusal)
+            raise ApiError.from_body(body, headers)
+
+    def throttled_reply(self, retry_after_s: int) -> Reply:
+        """A 429 as the workspace's Twenty generation words it (used by the 429-burst fault)."""
+        limit = self.limiter.config
+        refusal = Refusal(limit.long_limit, limit.long_window_ms, retry_after_s * 1000)
+        body, headers = render_429(self.profile, refusal)
+        if headers:
+            headers["Retry-After"] = str(retry_after_s)
+        return Reply.json(429, body, headers)
+
+    # -- entry point ----------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: Any, body: bytes, base_url: str) -> Reply:
+        """Answer one request; errors become Twenty's error bodies."""
+        try:
+            return self._route(method, target, headers, body, base_url)
+        except ApiError as error:
+            return Reply.json(error.status, error.body(), error.headers)
+        except GraphqlError as error:
+            return Reply.json(error.status, error.body())
+
+    def _route(self, method: str, target: str, headers: Any, body: bytes, base_url: str) -> Reply:
+        url = urlsplit(target)
+        kind = self.kind(url.path)
+        if kind == "health" and method == "GET":
+            return Reply.json(200, {"status": "ok"})
+        if kind == "control" and self.config.control:
+            self._authenticate(headers.get("Authorization"))
+            return self._control(method, url.path, body)
+        if kind == "files" and method == "GET":
+            return self._download(url.path, parse_qs(url.query).get("token", [None])[0], headers)
+        if url.path in ("/graphql", "/metadata"):
+            return self._graphql(method, url.path, headers, body, base_url)
+        status, payload = self.dispatch(method, target, headers.get("Authorization"), body)
+        return Reply.json(status, payload)
+
+    # -- REST -----------------------------------------------------------------------------------
     def dispatch(self, method: str, target: str, authorization: str | None, body: bytes) -> Response:
+        """REST routes: auth, throttle, then the record engine or the metadata endpoints."""
         url = urlsplit(target)
         segments = [unquote(s) for s in url.path.split("/") if s]
         if method == "GET" and segments == ["healthz"]:
@@ -64,19 +156,25 @@ class SandboxApp:
             raise not_found(f"Cannot {method} {url.path}")
         self._authenticate(authorization)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        payload = self._parse_body(body) if method in ("POST", "PATCH", "PUT") else None
         if method == "PUT":
             method = "PATCH"  # undocumented legacy alias (§2)
         if self.db.closed:
             raise ApiError(503, "ServiceUnavailableException", "Sandbox is shutting down")
         rest = segments[1:]
         if rest[:1] == ["metadata"]:
+            payload = self._parse_body(body) if method in ("POST", "PATCH") else None
             return self._metadata(method, rest[1:], params, payload)
+        # Record operations run through Twenty's common query runner, which charges the workspace
+        # bucket one token per operation (common-base-query-runner.service.ts).
+        self._throttle()
+        payload = self._parse_body(body) if method in ("POST", "PATCH") else None
+        upsert = params.get("upsert") == "true"
         if rest[:1] == ["batch"] and len(rest) == 2:
             if method != "POST":
                 raise not_found(f"Cannot {method} {url.path}")
             obj = metadata.resolve_object(self.db, rest[1])
-            records = self.engine.create_many(obj, payload, upsert=params.get("upsert") == "true")
+            depth = parse_depth(params.get("depth"))
+            records = self.engine.create_many(obj, payload, upsert=upsert, depth=depth)
             return 201, {"data": {f"create{_cap(obj.plural)}": records}}
         if not rest or len(rest) > 3:
             raise not_found(f"Cannot {method} {url.path}")
@@ -93,7 +191,7 @@ class SandboxApp:
         if method == "GET":
             return 200, self.engine.find_one(obj, record_id, params)
         if method == "PATCH":
-            return 200, self.engine.update_one(obj, record_id, payload)
+            return 200, self.engine.update_one(obj, record_id, payload, params)
         if method == "DELETE":
             return 200, self.engine.delete_one(obj, record_id, soft=params.get("soft_delete") == "true")
         raise not_found(f"Cannot {method} {url.path}")
@@ -102,9 +200,11 @@ class SandboxApp:
         if method == "GET":
             return 200, self.engine.find_many(obj, params)
         if method == "POST":
+            self.engine.check_writable(obj)
             if not isinstance(payload, dict):
                 raise bad_request("Body must be an object")
-            records = self.engine.create_many(obj, [payload], upsert=params.get("upsert") == "true")
+            depth = parse_depth(params.get("depth"))
+            records = self.engine.create_many(obj, [payload], upsert=params.get("upsert") == "true", depth=depth)
             return 201, {"data": {f"create{_cap(obj.singular)}": records[0]}}
         if method == "PATCH":
             return 200, self.engine.update_many(obj, params, payload)
@@ -127,6 +227,7 @@ class SandboxApp:
                         return 201, metadata.create_object(db, payload)
                     return 201, metadata.create_field(db, payload)
             else:
+                metadata.check_metadata_id(item_id)
                 if method == "GET":
                     return 200, (metadata.get_object if kind == "objects" else metadata.get_field)(db, item_id)
                 if method == "PATCH":
@@ -147,6 +248,116 @@ class SandboxApp:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise bad_request("Request body is not valid JSON") from None
+
+    # -- GraphQL uploads and downloads ----------------------------------------------------------
+    def _graphql(self, method: str, path: str, headers: Any, body: bytes, base_url: str) -> Reply:
+        if method != "POST":
+            raise not_found(f"Cannot {method} {path}")
+        try:
+            self._authenticate(headers.get("Authorization"))
+        except ApiError as error:
+            raise GraphqlError(error.message, "UNAUTHENTICATED") from None
+        content_type = headers.get("Content-Type") or ""
+        if not content_type.lower().startswith("multipart/form-data"):
+            raise GraphqlError(
+                "The sandbox serves only the file-upload mutations on /graphql and /metadata "
+                "(uploadFilesFieldFile, uploadFile); use the REST API for everything else",
+                "GRAPHQL_VALIDATION_FAILED",
+            )
+        return Reply.json(200, self.files.upload(path, content_type, body, base_url))
+
+    def _download(self, path: str, token: str | None, headers: Any) -> Reply:
+        if path.startswith("/files-field/"):
+            key = path.removeprefix("/files-field/")
+            found = self.files.download(file_id=key)
+        else:
+            key = unquote(path.removeprefix("/files/"))
+            found = self.files.download(path=key)
+        if not self.files.token_ok(key, token):
+            self._authenticate(headers.get("Authorization"))
+        if found is None:
+            raise not_found("File not found")
+        mime, data = found
+        return Reply(200, data, mime)
+
+    # -- sandbox-only controls ------------------------------------------------------------------
+    def _control(self, method: str, path: str, body: bytes) -> Reply:
+        """``/_sandbox/faults``, ``/_sandbox/rate-limit``, ``/_sandbox/reset``, ``/_sandbox/info``."""
+        name = path.removeprefix("/_sandbox/")
+        payload = self._parse_body(body) if method == "POST" else None
+        try:
+            if name == "faults" and method == "GET":
+                return Reply.json(200, self.faults.snapshot())
+            if name == "faults" and method == "POST":
+                self.faults.configure(FaultConfig.from_dict(payload or {}))
+                return Reply.json(200, self.faults.snapshot())
+            if name == "rate-limit" and method in ("GET", "POST"):
+                if method == "POST":
+                    self.limiter.configure(RateLimitConfig.from_dict(payload or {}))
+                return Reply.json(200, self._rate_limit_snapshot())
+            if name == "reset" and method == "POST":
+                self.reset()
+                return Reply.json(200, {"status": "reset"})
+            if name == "info" and method == "GET":
+                return Reply.json(200, self.info())
+        except (ValueError, TypeError) as exc:
+            raise bad_request(str(exc)) from None
+        raise not_found(f"Cannot {method} {path}")
+
+    def _rate_limit_snapshot(self) -> dict[str, Any]:
+        config = self.limiter.config
+        return {
+            "rateLimit": {k: getattr(config, k) for k in RateLimitConfig.__dataclass_fields__},
+            "throttled": self.limiter.throttled,
+        }
+
+    def info(self) -> dict[str, Any]:
+        """What this sandbox plays: profile, batch cap, page size, upload limit."""
+        return {
+            "profile": self.profile,
+            "batchCap": self.batch_cap,
+            "defaultPageSize": self.config.default_page_size,
+            "maxUploadBytes": self.files.max_bytes,
+        }
+
+    def reset(self) -> None:
+        """Back to a freshly seeded workspace: records, custom metadata and files gone, members re-seeded,
+        rate-limit buckets full. Fault settings are kept (they are test conditions, not workspace state)."""
+        with self.db.lock:
+            self.db.wipe()
+            metadata.seed_if_empty(self.db, self.profile)
+            self.db.reload_metadata()
+            seed_members(self.engine, self.db, self.config.workspace_members)
+        self.limiter.configure(self.limiter.config)
+
+
+def seed_members(engine: RecordEngine, db: Database, members: list[dict[str, Any]]) -> None:
+    """Create or refresh the configured workspace members (matched by e-mail), like invited users."""
+    if not members:
+        return
+    obj = db.objects_by_singular["workspaceMember"]
+    rows = []
+    with db.lock:
+        for member in members:
+            email = member["email"].strip().lower()
+            existing = db.conn.execute(
+                f"SELECT id FROM records WHERE object_id = '{obj.id}' AND json_extract(data, '$.userEmail') = ?",
+                (email,),
+            ).fetchone()
+            row: dict[str, Any] = {
+                "userEmail": email,
+                "name": {"firstName": member.get("firstName", ""), "lastName": member.get("lastName", "")},
+            }
+            for key in ("id", "locale", "timeZone", "colorScheme", "userId"):
+                if member.get(key) is not None:
+                    row[key] = member[key]
+            if existing is not None:
+                row["id"] = existing[0]
+            elif "userId" not in row:
+                row["userId"] = metadata.new_id()
+            rows.append(row)
+        for start in range(0, len(rows), engine.batch_cap):
+            engine.create_many(obj, rows[start : start + engine.batch_cap], upsert=True, internal=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -170,26 +381,76 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        app = self.server.app
+        path = urlsplit(self.path).path
+        kind = app.kind(path)
         try:
-            status, payload = self.server.app.dispatch(method, self.path, self.headers.get("Authorization"), body)
-        except ApiError as error:
-            status, payload = error.status, error.body()
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > app.max_body(path):
+            # answer without reading the body, then drop the connection (its bytes are still coming)
+            self.close_connection = True
+            error = ApiError(413, "PayloadTooLargeException", "request entity too large")
+            self._send(Reply.json(413, error.body()))
+            return
+        body = self.rfile.read(length) if length > 0 else b""
+        decision = app.faults.decide(path) if kind == "api" else None
+        if decision is not None:
+            if decision.latency_s:
+                time.sleep(decision.latency_s)
+            if decision.action == "reset":
+                self._reset_connection()
+                return
+            if decision.action == "error":
+                self._send(self._fault_reply(decision.status))
+                return
+            if decision.action == "429":
+                self._send(app.throttled_reply(app.faults.config.burst_429_retry_after_s))
+                return
+        try:
+            reply = app.handle(method, self.path, self.headers, body, self._base_url())
         except Exception:  # a sandbox bug must not kill the connection thread silently
-            log.exception("sandbox request failed: %s %s", method, urlsplit(self.path).path)
-            status = 500
-            payload = {
-                "statusCode": 500,
-                "error": "InternalServerErrorException",
-                "messages": ["Internal error"],
-            }
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+            log.exception("sandbox request failed: %s %s", method, path)
+            reply = Reply.json(
+                500, {"statusCode": 500, "error": "InternalServerErrorException", "messages": ["Internal error"]}
+            )
+        if decision is not None and decision.action == "lost_response":
+            self._reset_connection()  # the write is committed; the client never hears about it
+            return
+        self._send(reply)
+
+    @staticmethod
+    def _fault_reply(status: int) -> Reply:
+        if status == 500:
+            body = {"statusCode": 500, "error": "InternalServerErrorException", "messages": ["Internal server error"]}
+            return Reply.json(500, body)
+        return Reply(status, proxy_error_page(status), "text/html")
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        return f"http://{host}"
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(reply.body)
+
+    def _reset_connection(self) -> None:
+        """Close with SO_LINGER 0: the client sees a TCP reset, not an HTTP answer."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            self.rfile.close()
+        with contextlib.suppress(OSError):
+            self.connection.close()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s - %s", self.address_string(), format % args)
@@ -198,6 +459,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
         self.app = app
@@ -215,6 +477,10 @@ class _HTTPServer(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Client-side disconnects (resets, timeouts) are normal under fault injection: log quietly."""
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
     def close_connections(self) -> None:
         """Drop idle keep-alive connections so no handler thread outlives the server."""
         with self._connections_lock:
@@ -231,10 +497,11 @@ class SandboxServer:
         self.config = config
         self.db = Database(config.db_path)
         try:
-            metadata.seed_if_empty(self.db, config.profile)
-            self.db.reload_metadata()
+            # an existing file keeps the generation it was created with
             self.profile = self.db.get_meta("profile") or config.profile
-            self.app = SandboxApp(config, self.db)
+            metadata.seed_if_empty(self.db, self.profile)
+            self.app = SandboxApp(config, self.db, self.profile)
+            seed_members(self.app.engine, self.db, config.workspace_members)
             self._httpd = _HTTPServer((config.host, config.port), self.app)
         except BaseException:
             self.db.close()
@@ -298,7 +565,9 @@ def serve(config: SandboxConfig) -> None:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
-    log.info("Twenty sandbox listening on %s", server.url)
+    log.info(
+        "Twenty sandbox listening on %s (profile %s, batch cap %s)", server.url, server.profile, server.app.batch_cap
+    )
     try:
         while not stop.wait(0.2):
             pass

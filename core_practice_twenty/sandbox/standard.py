@@ -4,10 +4,15 @@ The sandbox has no per-object code: these specs are written into the ``objects``
 tables when a database file is first created, exactly as custom objects and fields created through
 the metadata API are. Names, types and uniqueness follow twenty-api.md §7
 (packages/twenty-server/src/engine/workspace-manager/twenty-standard-application/utils/field-metadata/
-compute-{person,company,opportunity,task,task-target,workspace-member}-standard-flat-field-metadata.util.ts).
+compute-{person,company,opportunity,task,task-target,attachment,workspace-member}-standard-flat-field-metadata.util.ts).
 
 Relations are declared once, on the MANY_TO_ONE side (``relation`` key); the seeder creates the
 join column ``<name>Id`` and the ONE_TO_MANY inverse field on the target object.
+
+Keys starting with ``_`` are sandbox-private behaviour markers kept in the stored DTO but never
+rendered by the metadata API: ``_domain`` (a LINKS field stored as a bare host, current profile) and
+``_readOnly`` (an object the API may read but not write: workspace members are invited in Twenty's UI,
+and API writes to them are refused — https://github.com/twentyhq/twenty/issues/15841).
 """
 
 from __future__ import annotations
@@ -56,8 +61,11 @@ def select_options(*values: str) -> list[dict[str, Any]]:
     ]
 
 
-def system_fields() -> list[FieldSpec]:
-    """Fields every object has (id, timestamps, position, createdBy) — custom objects get them too."""
+def system_fields(profile: str = "current") -> list[FieldSpec]:
+    """Fields every object has (id, timestamps, position, createdBy and, in current Twenty, updatedBy)
+    — custom objects get them too."""
+    actor_default = {"source": "'MANUAL'", "name": "'System'", "workspaceMemberId": None}
+    updated_by = [field("updatedBy", "Updated by", "ACTOR", isNullable=False, defaultValue=actor_default)]
     return [
         field("id", "Id", "UUID", isSystem=True, isNullable=False, defaultValue="uuid"),
         field("createdAt", "Creation date", "DATE_TIME", isNullable=False, defaultValue="now"),
@@ -69,28 +77,39 @@ def system_fields() -> list[FieldSpec]:
             "Created by",
             "ACTOR",
             isNullable=False,
-            defaultValue={"source": "'MANUAL'", "name": "'System'", "workspaceMemberId": None},
+            defaultValue=actor_default,
         ),
+        *(updated_by if profile == "current" else []),
     ]
 
 
-def _target_prefix(profile: str) -> str:
-    return "target" if profile == "current" else ""
+def target_field_name(profile: str, singular: str) -> str:
+    """Name of the relation a task/note target or attachment has to ``singular``: ``targetPerson``
+    (join column ``targetPersonId``) in current Twenty (PR #17476, morph relations), ``person``
+    (``personId``) in legacy versions (§7). Custom objects get one too (``targetPet`` / ``pet``)."""
+    return f"target{singular[0].upper()}{singular[1:]}" if profile == "current" else singular
 
 
-def _target_relations(profile: str, inverse: str, inverse_label: str) -> list[FieldSpec]:
-    """Polymorphic target columns of taskTarget/noteTarget: ``targetPersonId`` in current Twenty
-    (PR #17476, MORPH_RELATION) and ``personId`` in legacy versions (§7). Modelled as plain relations."""
-    prefix = _target_prefix(profile)
-
-    def name(base: str) -> str:
-        return f"{prefix}{base[0].upper()}{base[1:]}" if prefix else base
-
+def _target_relations(
+    profile: str, inverse: str, inverse_label: str, targets: tuple[str, ...], on_delete: str = "CASCADE"
+) -> list[FieldSpec]:
+    """Polymorphic target columns, modelled as one plain MANY_TO_ONE relation per target object; destroying
+    the target destroys the junction row (``onDelete: CASCADE`` in compute-task-target-…util.ts)."""
     return [
-        relation(name("person"), "Person", "person", inverse, inverse_label),
-        relation(name("company"), "Company", "company", inverse, inverse_label),
-        relation(name("opportunity"), "Opportunity", "opportunity", inverse, inverse_label),
+        relation(target_field_name(profile, t), t[0].upper() + t[1:], t, inverse, inverse_label, on_delete)
+        for t in targets
     ]
+
+
+# Objects that task/note targets and attachments can point at; custom objects are added when created.
+TARGETABLE = ("person", "company", "opportunity")
+# Where a custom object gets its inverse relations: (junction object, inverse field name, label, onDelete).
+JUNCTIONS = (
+    ("taskTarget", "taskTargets", "Tasks", "CASCADE"),
+    ("noteTarget", "noteTargets", "Notes", "CASCADE"),
+    ("attachment", "attachments", "Attachments", "CASCADE"),
+)
+FILE_CATEGORIES = ("ARCHIVE", "AUDIO", "IMAGE", "PRESENTATION", "SPREADSHEET", "TEXT_DOCUMENT", "VIDEO", "OTHER")
 
 
 def standard_objects(profile: str) -> list[ObjectSpec]:
@@ -103,6 +122,7 @@ def standard_objects(profile: str) -> list[ObjectSpec]:
             "labelPlural": "Workspace Members",
             "icon": "IconUserCircle",
             "labelIdentifier": "name",
+            "_readOnly": True,
             "fields": [
                 field("name", "Name", "FULL_NAME"),
                 field("userEmail", "User Email", "TEXT", isUnique=True),
@@ -111,6 +131,8 @@ def standard_objects(profile: str) -> list[ObjectSpec]:
                 field("locale", "Language", "TEXT", defaultValue="'en'"),
                 field("avatarUrl", "Avatar Url", "TEXT", defaultValue=TEXT_DEFAULT),
                 field("timeZone", "Time zone", "TEXT", defaultValue="'system'"),
+                field("dateFormat", "Date format", "TEXT", defaultValue="'SYSTEM'"),
+                field("timeFormat", "Time format", "TEXT", defaultValue="'SYSTEM'"),
             ],
         },
         {
@@ -122,7 +144,7 @@ def standard_objects(profile: str) -> list[ObjectSpec]:
             "labelIdentifier": "name",
             "fields": [
                 field("name", "Name", "TEXT", defaultValue=TEXT_DEFAULT),
-                field("domainName", "Domain Name", "LINKS", isUnique=True),
+                field("domainName", "Domain Name", "LINKS", isUnique=True, _domain=profile == "current"),
                 field("address", "Address", "ADDRESS"),
                 field("employees", "Employees", "NUMBER"),
                 field("linkedinLink", "Linkedin", "LINKS"),
@@ -229,7 +251,7 @@ def standard_objects(profile: str) -> list[ObjectSpec]:
             "labelIdentifier": None,
             "fields": [
                 relation("task", "Task", "task", "taskTargets", "Relations", on_delete="CASCADE"),
-                *_target_relations(profile, "taskTargets", "Tasks"),
+                *_target_relations(profile, "taskTargets", "Tasks", TARGETABLE),
             ],
         },
         {
@@ -241,7 +263,30 @@ def standard_objects(profile: str) -> list[ObjectSpec]:
             "labelIdentifier": None,
             "fields": [
                 relation("note", "Note", "note", "noteTargets", "Relations", on_delete="CASCADE"),
-                *_target_relations(profile, "noteTargets", "Notes"),
+                *_target_relations(profile, "noteTargets", "Notes", TARGETABLE),
+            ],
+        },
+        {
+            # compute-attachment-standard-flat-field-metadata.util.ts; `file` (FILES) since PR #17707
+            # (current); legacy versions store the uploaded path in `fullPath`.
+            "nameSingular": "attachment",
+            "namePlural": "attachments",
+            "labelSingular": "Attachment",
+            "labelPlural": "Attachments",
+            "icon": "IconFileImport",
+            "labelIdentifier": "name",
+            "fields": [
+                field("name", "Name", "TEXT", defaultValue=TEXT_DEFAULT),
+                field("fullPath", "Full path", "TEXT", defaultValue=TEXT_DEFAULT),
+                field(
+                    "fileCategory",
+                    "File category",
+                    "SELECT",
+                    defaultValue="'OTHER'",
+                    options=select_options(*FILE_CATEGORIES),
+                ),
+                *([field("file", "File", "FILES", settings={"maxNumberOfValues": 1})] if profile == "current" else []),
+                *_target_relations(profile, "attachments", "Attachments", ("task", "note", *TARGETABLE), "CASCADE"),
             ],
         },
     ]

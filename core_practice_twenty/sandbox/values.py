@@ -3,7 +3,9 @@
 Everything here is keyed by the field ``type`` string of the metadata, never by object, so a custom
 field created through the metadata API gets the same treatment as a standard one.
 Sources: composite shapes and normalisation in twenty-api.md §8
-(packages/twenty-server/src/engine/core-modules/record-transformer/utils/transform-{emails,links,phones}-value.util.ts).
+(packages/twenty-server/src/engine/core-modules/record-transformer/utils/transform-{emails,links,phones,
+rich-text-v2}-value.util.ts). Phone numbers are parsed with ``phonenumbers`` (the Python port of the
+libphonenumber that Twenty's ``libphonenumber-js`` also derives from).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import phonenumbers
+
 from core_practice_twenty.sandbox.errors import ApiError, bad_request
+from core_practice_twenty.sandbox.richtext import transform_rich_text
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -69,8 +74,10 @@ SCALAR_TYPES = {
     "RAW_JSON",
     "ARRAY",
     "POSITION",
+    "FILES",
 }
 SUPPORTED_TYPES = SCALAR_TYPES | set(COMPOSITE_TYPES) | {"RELATION"}
+FILE_ITEM_KEYS = {"fileId", "label", "extension", "url"}
 
 ACTOR_SOURCES = {
     "EMAIL",
@@ -225,7 +232,27 @@ def normalize_scalar(type_: str, value: Any, name: str, options: list[str] | Non
         return list(value)
     if type_ == "RAW_JSON":
         return value
+    if type_ == "FILES":
+        return normalize_files(value, name)
     raise invalid(value, name)
+
+
+def normalize_files(value: Any, name: str) -> list[dict[str, Any]]:
+    """FILES: ``[{fileId, label, extension?}]`` referencing uploaded files (existence checked by the engine)."""
+    if not isinstance(value, list):
+        raise invalid(value, name)
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not is_uuid(item.get("fileId")) or not isinstance(item.get("label"), str):
+            raise bad_request(f'Invalid value for field "{name}": each file needs a "fileId" (UUID) and a "label"')
+        unknown = set(item) - FILE_ITEM_KEYS
+        if unknown:
+            raise bad_request(f"Invalid value for field \"{name}\": unknown key '{sorted(unknown)[0]}'")
+        extension = item.get("extension")
+        if extension is None and "." in item["label"]:
+            extension = "." + item["label"].rsplit(".", 1)[1]
+        out.append({"fileId": item["fileId"].lower(), "label": item["label"], "extension": extension})
+    return out
 
 
 def _string_list(value: Any, name: str) -> list[str] | None:
@@ -236,7 +263,80 @@ def _string_list(value: Any, name: str) -> list[str] | None:
     return value
 
 
-def normalize_composite_input(type_: str, value: Any, name: str) -> dict[str, Any] | None:
+def _valid_country(code: str) -> bool:
+    return code.isupper() and phonenumbers.country_code_for_region(code) != 0
+
+
+def _regions_for_calling_code(calling_code: str) -> list[str]:
+    digits = calling_code.replace("+", "")
+    if not digits.isdigit():
+        return []
+    return [r for r in phonenumbers.region_codes_for_country_code(int(digits)) if r not in ("ZZ", "001")]
+
+
+def normalize_phone(number: Any, calling_code: Any, country_code: Any) -> tuple[Any, Any, Any]:
+    """One phone → ``(national number, calling code, country)`` as transform-phones-value.util.ts does.
+
+    A supplied country or calling code is validated and kept; a number is parsed (international form,
+    or national with the supplied country/calling code) and stored as its national significant number,
+    with the country and calling code inferred when not supplied. Unparseable numbers are refused.
+    """
+    if isinstance(country_code, str) and country_code and not _valid_country(country_code):
+        raise bad_request(f"Invalid country code {country_code}")
+    if isinstance(calling_code, str) and calling_code:
+        expected = _regions_for_calling_code(calling_code)
+        if not expected:
+            raise bad_request(f"Invalid calling code {calling_code}")
+        if isinstance(country_code, str) and country_code and country_code not in expected:
+            raise bad_request("Provided country code and calling code are conflicting")
+    if not isinstance(number, str) or not number:
+        return (None if number == "" else number), calling_code or None, country_code or None
+    region = country_code or None
+    if region is None and isinstance(calling_code, str) and calling_code:
+        region = _regions_for_calling_code(calling_code)[0]
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        raise bad_request(f"Provided phone number is invalid {number}") from None
+    inferred_country = phonenumbers.region_code_for_number(parsed)
+    if inferred_country in (None, "ZZ", "001"):
+        inferred_country = None
+    if inferred_country and country_code and inferred_country != country_code:
+        raise bad_request("Provided and inferred country code are conflicting")
+    if calling_code and str(parsed.country_code) != calling_code.replace("+", ""):
+        raise bad_request("Provided and inferred calling code are conflicting")
+    national = str(parsed.national_number)
+    if parsed.italian_leading_zero:
+        national = "0" * (parsed.number_of_leading_zeros or 1) + national
+    return national, calling_code or f"+{parsed.country_code}", country_code or inferred_country
+
+
+_HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalize_domain(text: str, name: str) -> str | None:
+    """A company domain → bare lower-case host (``https://WWW.Acme.com/x`` → ``acme.com``), as the newest
+    Twenty stores ``company.domainName`` (PR #24911); text that is not a host is refused."""
+    text = text.strip()
+    if not text:
+        return None
+    candidate = text if "://" in text else f"http://{text}"
+    try:
+        host = (urlsplit(candidate).hostname or "").rstrip(".")
+    except ValueError:
+        host = ""
+    with contextlib.suppress(UnicodeError):
+        host = ".".join(label if label.isascii() else label.encode("idna").decode("ascii") for label in host.split("."))
+    host = host.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    labels = host.split(".")
+    if len(labels) < 2 or not all(_HOST_LABEL_RE.match(label) for label in labels) or labels[-1].isdigit():
+        raise invalid(text, name)
+    return host
+
+
+def normalize_composite_input(type_: str, value: Any, name: str, *, domain: bool = False) -> dict[str, Any] | None:
     """Validate a composite value as sent by a client.
 
     Returns only the sub-fields the client supplied (normalised), or ``None`` when the whole field
@@ -253,7 +353,10 @@ def normalize_composite_input(type_: str, value: Any, name: str) -> dict[str, An
         if sub_type is None:
             raise bad_request(f"Invalid value for field \"{name}\": unknown sub-field '{key}'")
         out[key] = normalize_scalar(sub_type, sub_value, f"{name}.{key}")
-    if type_ == "EMAILS":
+    if type_ == "RICH_TEXT_V2":
+        if "markdown" in out or "blocknote" in out:
+            out.update(transform_rich_text(out))
+    elif type_ == "EMAILS":
         if isinstance(out.get("primaryEmail"), str):
             out["primaryEmail"] = normalize_email(out["primaryEmail"]) or None
         if "additionalEmails" in out:
@@ -261,7 +364,10 @@ def normalize_composite_input(type_: str, value: Any, name: str) -> dict[str, An
             out["additionalEmails"] = [normalize_email(e) for e in extra] if extra is not None else None
     elif type_ == "LINKS":
         if isinstance(out.get("primaryLinkUrl"), str):
-            out["primaryLinkUrl"] = normalize_url(out["primaryLinkUrl"]) or None
+            if domain:
+                out["primaryLinkUrl"] = normalize_domain(out["primaryLinkUrl"], name)
+            else:
+                out["primaryLinkUrl"] = normalize_url(out["primaryLinkUrl"]) or None
         links = out.get("secondaryLinks")
         if isinstance(links, str):  # GraphQL-style JSON string
             try:
@@ -282,12 +388,35 @@ def normalize_composite_input(type_: str, value: Any, name: str) -> dict[str, An
         for key in ("primaryPhoneNumber", "primaryPhoneCountryCode", "primaryPhoneCallingCode"):
             if out.get(key) == "":
                 out[key] = None
-        if (
-            "additionalPhones" in out
-            and out["additionalPhones"] is not None
-            and not isinstance(out["additionalPhones"], list)
-        ):
-            raise invalid(out["additionalPhones"], f"{name}.additionalPhones")
+        if any(k in out for k in ("primaryPhoneNumber", "primaryPhoneCountryCode", "primaryPhoneCallingCode")):
+            number, calling, country = normalize_phone(
+                out.get("primaryPhoneNumber"), out.get("primaryPhoneCallingCode"), out.get("primaryPhoneCountryCode")
+            )
+            for key, sub in (
+                ("primaryPhoneNumber", number),
+                ("primaryPhoneCallingCode", calling),
+                ("primaryPhoneCountryCode", country),
+            ):
+                if key in out or sub is not None:
+                    out[key] = sub
+        extra = out.get("additionalPhones")
+        if isinstance(extra, str):  # GraphQL-style JSON string
+            try:
+                extra = json.loads(extra) if extra else None
+            except ValueError:
+                raise invalid(extra, f"{name}.additionalPhones") from None
+        if extra is not None:
+            if not isinstance(extra, list) or any(not isinstance(p, dict) for p in extra):
+                raise invalid(extra, f"{name}.additionalPhones")
+            phones = []
+            for phone in extra:
+                number, calling, country = normalize_phone(
+                    phone.get("number") or None, phone.get("callingCode"), phone.get("countryCode")
+                )
+                phones.append({"number": number, "callingCode": calling, "countryCode": country})
+            extra = phones or None
+        if "additionalPhones" in out:
+            out["additionalPhones"] = extra
     elif type_ == "ACTOR":
         source = out.get("source")
         if source is not None and source not in ACTOR_SOURCES:

@@ -111,12 +111,11 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
         counts = conn.execute(f"select count(*), {null_counts} from {table} where wave = ?", [wave]).fetchone()
         date_columns = [c.name for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)]
         if date_columns:
+            def part(column: str, group: int) -> str:
+                return f"try_cast(regexp_extract(\"{column}\", '{AMBIGUOUS_DATE}', {group}) as integer)"
+
             ambiguous = ", ".join(
-                f"count(*) filter (where regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 1) <> '' "
-                f"and regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 1)::int <= 12 "
-                f"and regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 2)::int <= 12 "
-                f"and regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 1)::int "
-                f"<> regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', 2)::int)"
+                f"count(*) filter (where {part(c, 1)} <= 12 and {part(c, 2)} <= 12 and {part(c, 1)} <> {part(c, 2)})"
                 for c in date_columns
             )
             found = conn.execute(f"select {ambiguous} from {table} where wave = ?", [wave]).fetchone()

@@ -8,18 +8,27 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core_practice_twenty.sandbox import SandboxConfig, SandboxServer
+from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 
 API_KEY = "test-key"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow_sandbox: sandbox tests that take seconds (processes, timing)")
+
+
 @pytest.fixture
 def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
-    """Start sandboxes on ``tmp_path/twenty.db`` (same file each call, so a restart keeps state)."""
+    """Start sandboxes on ``tmp_path/twenty.db`` (same file each call, so a restart keeps state).
+
+    Rate limiting is off unless a test passes ``rate_limit=``: Twenty's 100 requests/minute would
+    otherwise throttle tests that are about something else."""
     started: list[SandboxServer] = []
 
     def start(**overrides: object) -> SandboxServer:
-        config = SandboxConfig(db_path=tmp_path / "twenty.db", api_key=API_KEY, **overrides)  # type: ignore[arg-type]
+        overrides.setdefault("rate_limit", RateLimitConfig.disabled())
+        overrides.setdefault("db_path", tmp_path / "twenty.db")
+        config = SandboxConfig(api_key=API_KEY, **overrides)  # type: ignore[arg-type]
         server = SandboxServer(config).start()
         started.append(server)
         return server
@@ -33,6 +42,12 @@ def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
 def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
     """A running sandbox with the default config (batch cap 60)."""
     return sandbox_factory()
+
+
+@pytest.fixture
+def auth_headers() -> dict[str, str]:
+    """The bearer header every sandbox in these tests accepts."""
+    return {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture

@@ -38,16 +38,22 @@ def test_client_supplied_id_is_kept(client: httpx.Client) -> None:
 
 
 def test_over_cap_is_400_and_writes_nothing(client: httpx.Client) -> None:
-    response = client.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(61)])
+    response = client.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(201)])
     assert response.status_code == 400
-    assert response.json()["messages"] == ["Maximum number of records to upsert is 60."]
+    assert response.json()["messages"] == ["Maximum number of records to upsert is 200."]
     assert count(client, "companies") == 0
 
 
-def test_batch_cap_is_configurable(sandbox_factory, connect) -> None:
-    c = connect(sandbox_factory(batch_cap=200))
-    assert c.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(200)]).status_code == 201
-    assert c.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(201)]).status_code == 400
+def test_batch_cap_follows_the_profile_and_is_configurable(sandbox_factory, connect, tmp_path) -> None:
+    legacy = connect(sandbox_factory(profile="legacy", db_path=tmp_path / "legacy.db"))
+    assert legacy.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(60)]).status_code == 201
+    too_many = legacy.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(61)])
+    assert too_many.json()["messages"] == ["Maximum number of records to upsert is 60."]
+    for profile in ("current", "legacy"):
+        c = connect(sandbox_factory(profile=profile, batch_cap=5, db_path=tmp_path / f"{profile}-5.db"))
+        assert c.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(5)]).status_code == 201
+        assert c.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(6)]).status_code == 400
+        assert len(c.get("/rest/companies", params={"limit": "50"}).json()["data"]["companies"]) == 5
 
 
 def test_empty_and_non_array_bodies_are_400(client: httpx.Client) -> None:
@@ -103,7 +109,7 @@ def test_email_and_link_normalisation(client: httpx.Client) -> None:
     company = client.post(
         "/rest/companies", json={"domainName": {"primaryLinkUrl": "HTTPS://Smile.Dental.COM/"}}
     ).json()["data"]["createCompany"]
-    assert company["domainName"]["primaryLinkUrl"] == "https://smile.dental.com"
+    assert company["domainName"]["primaryLinkUrl"] == "smile.dental.com"  # current profile: bare host
     found = client.get("/rest/people", params={"filter": "emails.primaryEmail[eq]:ANA.RUIZ@example.org"})
     assert found.json()["totalCount"] == 1
 

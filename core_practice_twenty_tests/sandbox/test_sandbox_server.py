@@ -66,7 +66,7 @@ def test_batch_create_throughput(client: httpx.Client) -> None:
             {
                 "name": {"firstName": f"F{batch}-{i}", "lastName": "L"},
                 "emails": {"primaryEmail": f"p{batch}-{i}@example.org"},
-                "phones": {"primaryPhoneNumber": f"4{batch:03d}{i:04d}"},
+                "phones": {"primaryPhoneNumber": f"+61 4{batch:02d} {i:03d} 000"},
             }
             for i in range(60)
         ]
@@ -107,3 +107,32 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_file_from_an_older_sandbox_is_upgraded_in_place(sandbox_factory, connect, tmp_path) -> None:
+    """A demo or rehearsal file written before attachments / updatedBy / read-only members existed
+    gains them on the next start, keeping its records."""
+    import json
+    import sqlite3
+
+    first = sandbox_factory()
+    created = connect(first).post("/rest/companies", json={"name": "Kept"}).json()["data"]["createCompany"]
+    first.stop()
+    with sqlite3.connect(tmp_path / "twenty.db") as db:  # make it look like a schema-1 file
+        (attachment_id,) = db.execute("SELECT id FROM objects WHERE name_singular = 'attachment'").fetchone()
+        db.execute("DELETE FROM fields WHERE object_id = ? OR name IN ('updatedBy', 'attachments')", (attachment_id,))
+        db.execute("DELETE FROM fields WHERE body LIKE ?", (f'%"relationTargetObjectMetadataId": "{attachment_id}"%',))
+        db.execute("DELETE FROM objects WHERE id = ?", (attachment_id,))
+        (member_id, body) = db.execute(
+            "SELECT id, body FROM objects WHERE name_singular = 'workspaceMember'"
+        ).fetchone()
+        db.execute(
+            "UPDATE objects SET body = ? WHERE id = ?",
+            (json.dumps({**json.loads(body), "_readOnly": False}), member_id),
+        )
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    c = connect(sandbox_factory())
+    assert c.get(f"/rest/companies/{created['id']}").json()["data"]["company"]["name"] == "Kept"
+    assert c.get("/rest/attachments").status_code == 200
+    assert "updatedBy" in c.get("/rest/companies").json()["data"]["companies"][0]
+    assert c.post("/rest/workspaceMembers", json={"userEmail": "x@y.org"}).status_code == 403
