@@ -184,6 +184,29 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return migrate(Path(args.export), args.wave, region=args.region, export_date=args.export_date)
 
 
+def cmd_issues(args: argparse.Namespace) -> int:
+    """Validation issues of a wave: rule, outcome, count and the first source lines (never values)."""
+    from core_practice_twenty.store.issues import ISSUES_SQL
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    with Warehouse(warehouse_path()).connect() as conn:
+        conn.execute(ISSUES_SQL)
+        rows = conn.execute(
+            "select object, rule, severity, count(*), string_agg(distinct source_file, ', '), "
+            "list(source_line order by source_line)[1:8] from validation_issues where wave = ? "
+            "and (? is null or object = ?) group by all order by object, severity, rule",
+            [args.wave, args.object, args.object],
+        ).fetchall()
+    if not rows:
+        print(f"no validation issues recorded for wave {args.wave!r}")
+        return 0
+    print(f"{'object':<18} {'rule':<42} {'outcome':<7} {'rows':>6}  file: first lines")
+    for obj, rule, severity, count, files, lines in rows:
+        shown = ", ".join(str(n) for n in lines) + (" …" if count > len(lines) else "")
+        print(f"{obj:<18} {rule:<42} {severity:<7} {count:>6}  {files}: {shown}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from core_practice_twenty.source.generator import generate_export
 
@@ -293,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", default="full", help="wave partition name (sample, full, delta-…)")
     _export_options(p)
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("issues", help="list a wave's validation issues (rule, outcome, count, source lines)")
+    p.add_argument("--wave", default="full")
+    p.add_argument("--object", help="one export object, e.g. patients")
+    p.set_defaults(func=cmd_issues)
 
     p = sub.add_parser("demo", help="generate a sample export and migrate it into a local Twenty")
     p.add_argument("--export", default=str(DEMO_EXPORT))
