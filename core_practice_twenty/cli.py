@@ -207,12 +207,33 @@ def cmd_issues(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_confirm_map(export: Path) -> int:
+    """The demo's stand-in for a person: propose the map, write the review sheet, confirm it as 'cpt demo'."""
+    from core_practice_twenty.mapping.field_map import check_gate, confirm, field_map_path, load_map, save_map
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.mapping.review import write_review
+
+    path = field_map_path()
+    if path.is_file() and check_gate(path, export).ok:
+        print(f"field map: {path} (confirmed by {load_map(path).confirmation.confirmed_by}, still matches)")
+        return 0
+    proposed = propose(export)
+    save_map(proposed, path)
+    _csv, sheet = write_review(proposed, Path("data/reports"), map_path=path)
+    save_map(confirm(proposed, export, "cpt demo", accept_all=True, map_path=path), path)
+    print(f"field map: proposed {path} (review sheet {sheet}), confirmed as 'cpt demo'")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from core_practice_twenty.source.generator import generate_export
 
     started = time.monotonic()
     export = generate_export(Path(args.export), practices=args.practices, seed=args.seed)
     print(f"sample export: {export}")
+    code = _demo_confirm_map(export)
+    if code:
+        return code
     with sandbox_process(Path(args.sandbox_db)) as (url, api_key):
         os.environ["TWENTY_API_URL"] = url
         os.environ["TWENTY_API_KEY"] = api_key
@@ -244,6 +265,61 @@ def cmd_ui(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             proc.send_signal(signal.SIGINT)
             return proc.wait(timeout=30)
+
+
+def cmd_map_propose(args: argparse.Namespace) -> int:
+    """Write a proposed field map and its review sheet; nothing loads until a person confirms it."""
+    from core_practice_twenty.mapping.field_map import load_map, save_map
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.mapping.review import write_review
+    from core_practice_twenty.source.readers import ExportStructureError
+
+    export, out = Path(args.export), Path(args.out)
+    try:
+        field_map = propose(export, region=args.region)
+    except ExportStructureError as exc:
+        print(f"cpt map propose: {exc}", file=sys.stderr)
+        return 2
+    replaced_confirmed = False
+    if out.is_file():
+        try:
+            replaced_confirmed = load_map(out).status == "confirmed"
+        except Exception:  # an unreadable old map is simply replaced
+            replaced_confirmed = False
+    save_map(field_map, out)
+    csv_path, md_path = write_review(field_map, Path(args.reports), map_path=out)
+    undecided = len(field_map.undecided())
+    print(f"proposed field map: {out} ({len(field_map.entries())} entries, {undecided} need a decision)")
+    print(f"review sheet: {md_path} and {csv_path}")
+    if replaced_confirmed:
+        print("note: this replaced a confirmed map; it must be confirmed again before anything loads")
+    print(f"next: review, resolve the needs_decision entries in {out}, then "
+          f"`cpt map confirm --map {out} --export {export} --by \"Your Name\"`")
+    return 0
+
+
+def cmd_map_confirm(args: argparse.Namespace) -> int:
+    """Record who confirmed the map and when, locked to the map and the export's columns."""
+    from core_practice_twenty.mapping.field_map import ConfirmRefused, FieldMapError, confirm, load_map, save_map
+
+    map_path, export = Path(args.map), Path(args.export)
+    try:
+        field_map = load_map(map_path)
+        confirmed = confirm(field_map, export, args.by, accept_all=args.accept_all, map_path=map_path)
+    except FieldMapError as exc:
+        print(f"cpt map confirm: {exc}", file=sys.stderr)
+        return 2
+    except ConfirmRefused as exc:
+        print(f"cpt map confirm: not confirmed, {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"- {problem}", file=sys.stderr)
+        return 3
+    save_map(confirmed, map_path)
+    conf = confirmed.confirmation
+    accepted = " (every open decision accepted as proposed: --accept-all)" if conf.accepted_all else ""
+    print(f"field map confirmed by {conf.confirmed_by} at {conf.confirmed_at}{accepted}; "
+          f"fingerprint {conf.fingerprint[:12]}… locks it to this map and {export}'s columns")
+    return 0
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
@@ -335,6 +411,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox-port", type=int, default=8021)
     p.add_argument("--sandbox-db", default=str(SANDBOX_DB))
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("map", help="propose and confirm the field map (docs/field-map.md)")
+    map_sub = p.add_subparsers(dest="map_command", required=True)
+    m = map_sub.add_parser("propose", help="write a proposed field map and review sheet for an export")
+    m.add_argument("--export", required=True, help="export snapshot folder")
+    m.add_argument("--out", default="data/mapping/field-map.yaml", help="map file to write")
+    m.add_argument("--reports", default="data/reports", help="folder of field-map-review.csv/.md")
+    m.add_argument("--region", choices=["AU", "NZ", "US"], help="default: from the practices' countries")
+    m.set_defaults(func=cmd_map_propose)
+    m = map_sub.add_parser("confirm", help="confirm a reviewed map: records who, when and the fingerprint")
+    m.add_argument("--map", required=True, help="map file (data/mapping/field-map.yaml)")
+    m.add_argument("--export", required=True, help="the export snapshot folder the map is for")
+    m.add_argument("--by", required=True, help="name of the person confirming")
+    m.add_argument("--accept-all", action="store_true",
+                   help="accept every entry still marked needs_decision as proposed (recorded in the map)")
+    m.set_defaults(func=cmd_map_confirm)
     return parser
 
 

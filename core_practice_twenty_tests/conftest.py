@@ -63,4 +63,21 @@ def pipeline_env(tmp_path: Path, twenty_sandbox: RunningSandbox, monkeypatch: py
     monkeypatch.setenv("TWENTY_API_URL", twenty_sandbox.url)
     monkeypatch.setenv("TWENTY_API_KEY", twenty_sandbox.api_key)
     monkeypatch.setenv("TWENTY_REQUESTS_PER_MINUTE", "0")
+    monkeypatch.setenv("CPT_FIELD_MAP", str(tmp_path / "mapping" / "field-map.yaml"))
     return twenty_sandbox
+
+
+def confirm_field_map(export: Path) -> Path:
+    """Propose the map for `export` and confirm it, as a person would with `cpt map propose/confirm`."""
+    from core_practice_twenty.mapping.field_map import confirm, field_map_path, save_map
+    from core_practice_twenty.mapping.proposer import propose
+
+    path = field_map_path()
+    save_map(confirm(propose(export), export, "test engineer", map_path=path), path)
+    return path
+
+
+@pytest.fixture
+def confirm_map():
+    """`confirm_map(export)`: propose and confirm the field map for an export (as cpt map propose/confirm)."""
+    return confirm_field_map

@@ -5,6 +5,8 @@ Pure functions over raw rows: no Dagster, no HTTP, so every rule here is tested 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -39,6 +41,27 @@ def country_code(value: str | None) -> str | None:
         return pycountry.countries.lookup(value.strip()).alpha_2
     except LookupError:
         return None
+
+
+GROUP_PREFIX = "group:"
+
+
+def group_key(group_name: str | None) -> str | None:
+    """A group name → the source key of its parent company (`Smile Dental Group` → `group:smile-dental-group`).
+
+    Locations spell their group slightly differently (case, spaces, `&` vs `and` aside); folding to
+    an ASCII slug makes them one parent. The key is also the parent's `cpPracticeId`, its upsert key.
+    """
+    if not group_name or not group_name.strip():
+        return None
+    ascii_text = unicodedata.normalize("NFKD", group_name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold().replace("&", " and ")).strip("-")
+    return f"{GROUP_PREFIX}{slug}" if slug else None
+
+
+def parent_company(group_name: str, key: str) -> dict:
+    """The parent company payload of a practice group: a name and its key, nothing a location owns."""
+    return {COMPANIES.source_key_field: key, "name": re.sub(r"\s+", " ", group_name.strip())}
 
 
 def _natural_key(source_key: str) -> tuple[int, str]:

@@ -99,10 +99,13 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
     table = raw_table(spec)
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
+        parsed = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
         conn.execute("begin transaction")
         conn.execute(f"delete from {table} where wave = ?", [wave])
-        stats.path = "duckdb" if _land_with_duckdb(conn, export_file, wave, snapshot_id) else "python"
-        if stats.path == "python":
+        stats.path = "duckdb" if parsed else "python"
+        if parsed:
+            _insert_parsed(conn, export_file, wave, snapshot_id)
+        else:
             for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
                 conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
                 conn.execute(f"insert into {table} by name select * from landing_chunk")
@@ -141,8 +144,8 @@ def _sql_text(name: str) -> str:
     return f"case when lower(trim({name})) in ({markers}) then null else trim({name}) end"
 
 
-def _land_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str) -> bool:
-    """The fast path; False (nothing written) when the file is not strictly rectangular UTF-8."""
+def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile) -> bool:
+    """The fast path's parse into temp table landing_src; False when the file is not strictly rectangular UTF-8."""
     if export_file.is_xlsx or export_file.encoding == "cp1252" or FULL_NAME in export_file.column_map.values():
         return False
     width = export_file.width
@@ -160,6 +163,11 @@ def _land_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, 
     if export_file.header_line + records != _physical_line_count(export_file.path):
         conn.execute("drop table landing_src")  # multi-line cells or blank lines: only Python knows the lines
         return False
+    return True
+
+
+def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str) -> None:
+    width = export_file.width
     spec = export_file.spec
     selected = [f"{_sql_text(f'c{position}')} as \"{name}\"" for position, name in export_file.column_map.items()]
     if export_file.extra_columns:
@@ -175,7 +183,6 @@ def _land_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, 
         [wave, snapshot_id, export_file.path.name],
     )
     conn.execute("drop table landing_src")
-    return True
 
 
 def _quote(text: str) -> str:

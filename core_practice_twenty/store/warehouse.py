@@ -18,6 +18,7 @@ import duckdb
 from filelock import FileLock
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+"""DuckDB spills to disk beyond CPT_DUCKDB_MEMORY (default 1GB) instead of growing with the export."""
 
 SCHEMA_SQL = """
 create table if not exists migration_waves (
@@ -82,7 +83,7 @@ class Warehouse:
         """A read-write connection held under the file lock; closed on exit, even on error."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{self.path}.lock", timeout=timeout_s):
-            conn = duckdb.connect(str(self.path))
+            conn = duckdb.connect(str(self.path), config={"memory_limit": os.environ.get("CPT_DUCKDB_MEMORY", "1GB")})
             try:
                 conn.execute(SCHEMA_SQL)
                 yield conn

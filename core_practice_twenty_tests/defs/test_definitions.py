@@ -23,7 +23,9 @@ def test_lineage_enforces_import_order() -> None:
     landing = {f"raw_{name}" for name in EXPORT_SPEC}
     assert landing <= set(parents) and all(parents[name] == set() for name in landing)
     assert parents["validated_export"] == landing  # cross-table rules see the whole export
-    assert parents["stg_twenty_companies"] == {"validated_export"}
+    assert parents["field_map"] == {"validated_export"}
+    assert parents["stg_twenty_companies"] == {"validated_export", "field_map"}
+    assert parents["twenty_schema"] == {"field_map"}  # nothing reaches Twenty before the map gate
     assert parents["twenty_companies"] == {"stg_twenty_companies", "twenty_schema"}
 
 
@@ -33,7 +35,8 @@ def test_landing_check_blocks_and_loads_share_one_api_pool() -> None:
     check_keys = {k.to_user_string(): k for k in graph.asset_check_keys}
     for name in EXPORT_SPEC:
         assert graph.get_check_spec(check_keys[f"raw_{name}:row_rules"]).blocking is True
-    for check in ("validated_export:rows_accounted", "validated_export:cross_table_rules"):
+    for check in ("validated_export:rows_accounted", "validated_export:cross_table_rules",
+                  "field_map:confirmed_for_export"):
         assert graph.get_check_spec(check_keys[check]).blocking is True
     load = definitions.resolve_assets_def("twenty_companies")
     assert load.op.pool == "twenty_api"

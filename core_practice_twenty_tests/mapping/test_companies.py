@@ -1,6 +1,12 @@
 """Practices → company payloads."""
 
-from core_practice_twenty.mapping.companies import country_code, map_practices, normalise_domain
+from core_practice_twenty.mapping.companies import (
+    country_code,
+    group_key,
+    map_practices,
+    normalise_domain,
+    parent_company,
+)
 
 
 def test_domains_are_reduced_to_bare_hosts() -> None:
@@ -38,3 +44,13 @@ def test_payload_hash_changes_only_with_the_payload() -> None:
     changed = map_practices([dict(row, city="Geelong")])[0]
     assert first.payload_hash == again.payload_hash
     assert first.payload_hash != changed.payload_hash
+
+
+def test_group_names_fold_to_one_parent_key() -> None:
+    assert group_key("Smile Dental Group") == "group:smile-dental-group"
+    assert group_key("  smile  dental GROUP ") == "group:smile-dental-group"
+    assert group_key("Smith & Jones Dental") == group_key("Smith and Jones Dental") == "group:smith-and-jones-dental"
+    assert group_key("Clínica Dental Sur") == "group:clinica-dental-sur"
+    assert group_key(None) is None and group_key("  ") is None and group_key("!!") is None
+    assert parent_company(" Smile  Dental Group ", "group:smile-dental-group") == {
+        "cpPracticeId": "group:smile-dental-group", "name": "Smile Dental Group"}

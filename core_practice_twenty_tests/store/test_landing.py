@@ -57,3 +57,9 @@ def test_ambiguous_dates_are_counted_for_the_metadata(tmp_path: Path, warehouse)
     data = b"practice_id,practice_name,created_at\r\nP1,A,03/04/2025\r\nP2,B,24/11/2026\r\nP3,C,05/05/2020\r\n"
     stats, _rows = land(tmp_path, warehouse, "dates", data)
     assert stats.ambiguous_dates == {"created_at": 1}  # 24/11 is unambiguous; 05/05 reads the same either way
+
+
+def test_a_header_wider_than_its_rows_falls_back_cleanly(tmp_path: Path, warehouse) -> None:
+    data = CONTENT.replace("Referral Partner", "Referral Partner,Loyalty Tier").encode("utf-8")
+    stats, rows = land(tmp_path, warehouse, "wide", data)
+    assert stats.path == "python" and len(rows) == 3  # DuckDB refused the ragged file; nothing was lost

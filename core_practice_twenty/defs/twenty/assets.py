@@ -5,9 +5,10 @@ import dagster as dg
 import httpx
 from filelock import Timeout as LockTimeout
 
-from core_practice_twenty.defs.mapping.assets import stg_twenty_companies
+from core_practice_twenty.defs.mapping.assets import field_map, stg_twenty_companies
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
+from core_practice_twenty.mapping.field_map import check_gate, field_map_path
 from core_practice_twenty.mapping.target_model import COMPANIES, SCHEMA_OBJECTS
 from core_practice_twenty.store.staging import read_id_map, read_staged, record_outcomes
 from core_practice_twenty.twenty.client import TwentyApiError
@@ -34,6 +35,7 @@ def _no_retry_unless_transient(exc: Exception) -> dg.Failure:
     kinds={"twenty"},
     partitions_def=waves,
     pool="twenty_api",
+    deps=[field_map],
     description="Custom objects, fields, SELECT options and relations the migration needs, created in Twenty "
                 "if missing (idempotent: a re-run changes nothing).",
 )
@@ -66,6 +68,9 @@ def twenty_companies(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                      twenty: TwentyResource) -> dg.MaterializeResult:
     store = warehouse.warehouse()
     wave = context.partition_key
+    gate = check_gate(field_map_path(), store.wave_export(wave).export_dir)
+    if not gate.ok:  # blocking checks gate only their own run: a load launched alone must stop here too
+        raise dg.Failure(description=f"field map gate: {gate.message}", allow_retries=False)
     staged = read_staged(store, COMPANIES.name_plural, wave)
     known = read_id_map(store, COMPANIES.name_plural)
     try:
