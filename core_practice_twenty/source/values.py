@@ -37,7 +37,6 @@ EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 MONEY = re.compile(r"^-?\(?\$?-?\d{1,3}(,?\d{3})*(\.\d+)?\)?$")
 INTEGER = re.compile(r"^-?\d+$")
 EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
-CODE_ITEM = re.compile(r"^[A-Za-z0-9.\-]+$")
 
 
 def _slashed_formats(order: DateOrder) -> list[str]:

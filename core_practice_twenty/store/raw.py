@@ -13,7 +13,6 @@ and XLSX. The row hash is defined the same way on both paths.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,17 +33,11 @@ from core_practice_twenty.store.warehouse import Warehouse
 
 LINEAGE_COLUMNS = ("wave", "snapshot_id", "source_file", "source_line", "row_hash")
 CHUNK_ROWS = 50_000
-HASH_SEPARATOR = "\x1f"
 AMBIGUOUS_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
 
 
 def raw_table(spec: ObjectSpec) -> str:
     return f"raw_{spec.name}"
-
-
-def row_hash(cells: list[str]) -> str:
-    """SHA-256 of the raw cells joined by the unit separator (the DuckDB path computes the same)."""
-    return hashlib.sha256(HASH_SEPARATOR.join(cells).encode("utf-8")).hexdigest()
 
 
 @dataclass

@@ -93,7 +93,3 @@ def _sync_field(client: TwentyClient, target: TargetObject, obj: dict, have: dic
             result.options_added += [f"{qualified}:{o['value']}" for o in missing]
     result.existing.append(qualified)
 
-
-def sync_custom_fields(client: TwentyClient, targets: list[TargetObject]) -> SchemaSyncResult:
-    """Kept for callers of the skeleton: the same as `sync_schema`."""
-    return sync_schema(client, targets)

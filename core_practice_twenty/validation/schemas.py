@@ -18,6 +18,8 @@ from core_practice_twenty.source.dirt import Severity
 from core_practice_twenty.source.export_spec import ColumnSpec, ColumnType, ObjectSpec, fold_value
 from core_practice_twenty.source.values import (
     EMAIL,
+    INTEGER,
+    MONEY,
     POSTCODE_DIGITS,
     Region,
     country_alpha2,
@@ -115,10 +117,9 @@ def _column_checks(spec: ObjectSpec, column: ColumnSpec, ctx: ValidationContext)
         if name in PAST_ONLY and name != "date_of_birth":
             check("future_date", lambda s: ~(parsed(s).notna() & (parsed(s) >= export_day)))
     elif column.type is ColumnType.MONEY:
-        check("money_format", lambda s: ~_present(s) | _text(s).str.replace(" ", "").str.fullmatch(
-            r"-?\(?\$?-?\d{1,3}(,?\d{3})*(\.\d+)?\)?"))
+        check("money_format", lambda s: ~_present(s) | _text(s).str.replace(" ", "").str.fullmatch(MONEY.pattern))
     elif column.type is ColumnType.INTEGER:
-        check("integer_format", lambda s: ~_present(s) | _text(s).str.fullmatch(r"-?\d+"))
+        check("integer_format", lambda s: ~_present(s) | _text(s).str.fullmatch(INTEGER.pattern))
     elif column.type is ColumnType.BOOLEAN:
         check("boolean_format", lambda s: ~_present(s) | _text(s).str.lower().isin(
             ["true", "false", "yes", "no", "y", "n", "1", "0", "t", "f"]))

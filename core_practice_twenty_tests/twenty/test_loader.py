@@ -4,7 +4,7 @@ from core_practice_twenty.mapping.staging import make_staged_record
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.loader import load_records
-from core_practice_twenty.twenty.metadata import sync_schema as sync_custom_fields
+from core_practice_twenty.twenty.metadata import sync_schema
 
 
 def staged_companies(n: int, **overrides):
@@ -21,7 +21,7 @@ def as_known(outcomes: list[WriteOutcome]) -> dict[str, IdMapEntry]:
 
 def test_load_then_reload_sends_nothing_and_changes_are_updates(twenty_sandbox) -> None:
     client = twenty_sandbox.client(batch_cap=2)
-    sync_custom_fields(client, [COMPANIES])
+    sync_schema(client, [COMPANIES])
     written: list[WriteOutcome] = []
 
     first = load_records(client, COMPANIES, staged_companies(5), {}, on_batch=written.extend)
@@ -46,7 +46,7 @@ def test_load_then_reload_sends_nothing_and_changes_are_updates(twenty_sandbox) 
 def test_lost_id_map_never_duplicates(twenty_sandbox) -> None:
     """A crash after Twenty wrote a batch but before the id map did: the re-run upserts by source key."""
     client = twenty_sandbox.client()
-    sync_custom_fields(client, [COMPANIES])
+    sync_schema(client, [COMPANIES])
     load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None)
     rerun = load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None)
     assert (rerun.created, rerun.updated) == (0, 4)
@@ -55,7 +55,7 @@ def test_lost_id_map_never_duplicates(twenty_sandbox) -> None:
 
 def test_one_bad_record_does_not_sink_its_batch(twenty_sandbox) -> None:
     client = twenty_sandbox.client(batch_cap=60)
-    sync_custom_fields(client, [COMPANIES])
+    sync_schema(client, [COMPANIES])
     records = staged_companies(7)
     records[4] = make_staged_record(source_key="P5", payload={"cpPracticeId": "P5", "notAField": "x"})
     outcomes: list[WriteOutcome] = []
