@@ -6,6 +6,7 @@ from the environment and is never logged; error summaries carry status and Twent
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -61,6 +62,33 @@ def _retry_after(response: httpx.Response) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def _is_not_found(exc: TwentyApiError) -> bool:
+    """404, or the 400 "Record not found" some older servers answered for an unknown id (§4)."""
+    return exc.status == 404 or (exc.status == 400 and any("Record not found" in m for m in exc.messages))
+
+
+def _only_value(body: dict) -> Any:
+    """The one value under `data` (`person`, `updatePerson`, `deletePeople`, …: names vary by object)."""
+    data = body.get("data") or {}
+    if len(data) != 1:
+        raise TwentyApiError(200, "UnexpectedResponse", [f"expected one key under data, got {len(data)}"])
+    return next(iter(data.values()))
+
+
+def _quoted_list(values: list[str]) -> str:
+    return "[" + ",".join(json.dumps(v) for v in values) + "]"
+
+
+def _with_deleted_filter(filter: str | None, *, with_deleted: bool, only_deleted: bool) -> str | None:
+    if only_deleted:
+        extra = "deletedAt[is]:NOT_NULL"
+    elif with_deleted:
+        extra = "or(deletedAt[is]:NULL,deletedAt[is]:NOT_NULL)"
+    else:
+        return filter
+    return f"{filter},{extra}" if filter else extra
 
 
 class RequestPacer:
@@ -181,11 +209,19 @@ class TwentyClient:
     # -- records ---------------------------------------------------------------------------------
 
     def find_many(self, plural: str, *, filter: str | None = None, order_by: str | None = None,
-                  page_size: int | None = None) -> Iterator[dict]:
-        """Every record matching `filter`, page by page with the cursor."""
+                  page_size: int | None = None, with_deleted: bool = False,
+                  only_deleted: bool = False) -> Iterator[dict]:
+        """Every record matching `filter`, following `pageInfo.endCursor` until the last page.
+
+        Twenty hides soft-deleted rows unless the filter itself mentions `deletedAt`, so
+        `only_deleted` adds `deletedAt[is]:NOT_NULL` and `with_deleted` adds a `deletedAt` condition
+        that is always true (live and soft-deleted rows both come back). Rollback and reconciliation
+        need those rows: a soft-deleted record still holds its unique values.
+        """
         params: dict[str, Any] = {"limit": page_size or self.batch_cap}
-        if filter:
-            params["filter"] = filter
+        combined = _with_deleted_filter(filter, with_deleted=with_deleted, only_deleted=only_deleted)
+        if combined:
+            params["filter"] = combined
         if order_by:
             params["order_by"] = order_by
         while True:
@@ -195,6 +231,56 @@ class TwentyClient:
             if not page.get("hasNextPage") or not page.get("endCursor"):
                 return
             params["starting_after"] = page["endCursor"]
+
+    def find_one(self, plural: str, record_id: str) -> dict | None:
+        """The record with this id, or None when Twenty answers "Record not found".
+
+        Newer servers answer 404; some older ones 400 with the same message. Soft-deleted records
+        are not found (as in Twenty); list them with `find_many(..., only_deleted=True)`.
+        """
+        try:
+            body = self.request("GET", f"/rest/{plural}/{record_id}")
+        except TwentyApiError as exc:
+            if _is_not_found(exc):
+                return None
+            raise
+        return _only_value(body)
+
+    def update_one(self, plural: str, record_id: str, data: dict) -> dict:
+        """Partial update (PATCH): fields not in `data` keep their values. Returns the record."""
+        return _only_value(self.request("PATCH", f"/rest/{plural}/{record_id}", json=data))
+
+    def destroy_one(self, plural: str, record_id: str) -> bool:
+        """Hard-delete one record (soft-deleted or not); False if it was already gone.
+
+        DELETE without `soft_delete=true` destroys in Twenty. A retried DELETE whose first answer
+        was lost finds nothing and returns False although this client destroyed it: either way the
+        record is gone.
+        """
+        try:
+            self.request("DELETE", f"/rest/{plural}/{record_id}")
+        except TwentyApiError as exc:
+            if _is_not_found(exc):
+                return False
+            raise
+        return True
+
+    def destroy_many(self, plural: str, ids: list[str]) -> int:
+        """Hard-delete records by id, `batch_cap` ids per request; returns how many Twenty destroyed.
+
+        Twenty refuses (and destroys nothing) when a filter matches more than its cap, hence the
+        chunks. Ids already gone are not counted.
+        """
+        destroyed = 0
+        for start in range(0, len(ids), max(1, self.batch_cap)):
+            chunk = ids[start:start + max(1, self.batch_cap)]
+            body = self.request("DELETE", f"/rest/{plural}", params={"filter": f"id[in]:{_quoted_list(chunk)}"})
+            destroyed += len(_only_value(body) or [])
+        return destroyed
+
+    def restore_one(self, plural: str, record_id: str) -> dict:
+        """Bring back a soft-deleted record with all its fields (PATCH /{plural}/{id}/restore)."""
+        return _only_value(self.request("PATCH", f"/rest/{plural}/{record_id}/restore"))
 
     def count(self, plural: str, *, filter: str | None = None) -> int:
         """Twenty's totalCount for a filter (one request)."""
