@@ -168,14 +168,17 @@ def _list_of(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return normalise
 
 
+def _secondary_link(link: Any) -> str | None:
+    return _url(link.get("url") if isinstance(link, Mapping) else link)
+
+
 def normaliser(field_type: str, field_name: str = "") -> Callable[[Any], Any]:
     """How Twenty's answer and the payload are made comparable for a field of this type."""
     host_only = field_name == "domainName"
     composites: dict[str, Callable[[Any], Any]] = {
         "EMAILS": lambda v: _composite(v, {"primaryEmail": _email, "additionalEmails": _list_of(_email)}),
         "LINKS": lambda v: _composite(v, {"primaryLinkUrl": lambda u: _url(u, host_only=host_only),
-                                          "secondaryLinks": _list_of(lambda x: _url((x or {}).get("url")
-                                                                                    if isinstance(x, Mapping) else x))}),
+                                          "secondaryLinks": _list_of(_secondary_link)}),
         "CURRENCY": lambda v: _composite(v, {"amountMicros": _number,
                                              "currencyCode": lambda c: (_blank(c) or "").upper() or None}),
         "ADDRESS": lambda v: _composite(v, {"addressLat": _number, "addressLng": _number}),

@@ -6,12 +6,12 @@ import csv
 import json
 
 import pytest
+from lifecycle_waves import load_wave, patient, practice
 
 from core_practice_twenty.lifecycle.diff import diff_record, diff_wave, field_matches, write_reports
 from core_practice_twenty.mapping.staging import make_staged_record
 from core_practice_twenty.mapping.target_model import SCHEMA_OBJECTS
 from core_practice_twenty.twenty.metadata import sync_schema
-from lifecycle_waves import load_wave, patient, practice
 
 TWENTY_REWRITES = [
     # (type, field, sent, Twenty's answer)
