@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from core_practice_twenty.twenty.ratelimit import RateLimiter, parse_retry_after, workspace_limiter
 
 DEFAULT_BATCH_CAP = 60
 """The batch cap every Twenty version accepts (older servers: 60, newer: 200); configurable."""
@@ -51,17 +51,14 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TimeoutException | httpx.TransportError)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
     if not value:
-        return None
+        return default
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        return float(value)
+    except ValueError as exc:
+        raise TwentyConfigError(f"{name} must be a number, got {value!r}.") from exc
 
 
 def _is_not_found(exc: TwentyApiError) -> bool:
@@ -91,57 +88,54 @@ def _with_deleted_filter(filter: str | None, *, with_deleted: bool, only_deleted
     return f"{filter},{extra}" if filter else extra
 
 
-class RequestPacer:
-    """Spaces requests evenly to stay under a requests-per-minute budget shared by all callers.
-
-    Twenty charges one token per request whatever the batch size, and older servers refill nothing
-    for a request that comes sooner than window/limit after the previous one; even spacing is the
-    pace that never trips either limiter.
-    """
-
-    def __init__(self, requests_per_minute: float) -> None:
-        self.interval_s = 60.0 / requests_per_minute if requests_per_minute > 0 else 0.0
-        self._next_at = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_at)
-            self._next_at = start + self.interval_s
-        if start > now:
-            time.sleep(start - now)
-
-    def hold(self, seconds: float) -> None:
-        """Push the next request out (after a 429 with Retry-After)."""
-        with self._lock:
-            self._next_at = max(self._next_at, time.monotonic() + seconds)
-
-
 @dataclass
 class RequestStats:
+    """What this client spent: HTTP requests sent, 429s received, retries, seconds held by the limiter."""
+
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    waited_s: float = 0.0
+    batch_cap_lowered: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str, amount: float = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    @property
+    def rate_limited(self) -> int:
+        """429 answers received (alias of `throttled`)."""
+        return self.throttled
 
 
 class TwentyClient:
     """A Twenty workspace over REST, as an API key sees it."""
 
-    def __init__(self, base_url: str, api_key: str, *, requests_per_minute: float = 100.0,
-                 batch_cap: int = DEFAULT_BATCH_CAP, timeout_s: float = 30.0, max_attempts: int = 6,
-                 max_backoff_s: float = 60.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, base_url: str, api_key: str, *, requests_per_minute: float | None = None,
+                 batch_cap: int | None = None, timeout_s: float = 30.0, max_attempts: int = 6,
+                 max_backoff_s: float = 60.0, transport: httpx.BaseTransport | None = None,
+                 burst: float | None = None) -> None:
+        """`requests_per_minute` is the workspace's plan (TWENTY_REQUESTS_PER_MINUTE, default 100;
+        0 = unpaced) and `burst` how many may go at once (default: one minute's worth, like Twenty's
+        bucket). `batch_cap` is the records per batch request (TWENTY_BATCH_CAP, default 60, the cap
+        every Twenty version accepts); it goes down by itself if the server says its cap is lower.
+        """
         if not base_url:
             raise TwentyConfigError("Twenty's URL is empty: set TWENTY_API_URL (e.g. https://crm.example.com).")
         if not api_key:
             raise TwentyConfigError(
                 "Twenty's API key is empty: set TWENTY_API_KEY (Settings → APIs & Webhooks in Twenty)."
             )
+        if requests_per_minute is None:
+            requests_per_minute = _env_number("TWENTY_REQUESTS_PER_MINUTE", 100.0)
+        if batch_cap is None:
+            batch_cap = int(_env_number("TWENTY_BATCH_CAP", DEFAULT_BATCH_CAP))
         self.base_url = base_url.rstrip("/")
-        self.batch_cap = batch_cap
+        self.batch_cap = max(1, batch_cap)
         self.max_attempts = max_attempts
         self.max_backoff_s = max_backoff_s
-        self.pacer = RequestPacer(requests_per_minute)
+        self.limiter: RateLimiter = workspace_limiter(self.base_url, api_key, requests_per_minute, burst)
         self.stats = RequestStats()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -173,10 +167,7 @@ class TwentyClient:
         return wait_exponential_jitter(multiplier=0.5, max=self.max_backoff_s)(state)
 
     def _before_sleep(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, TwentyApiError) and exc.status == 429:
-            self.stats.throttled += 1
+        self.stats.add("retries")
 
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> dict:
         """One API call with pacing and retries on 429, 5xx, timeouts and dropped connections."""
@@ -190,17 +181,22 @@ class TwentyClient:
         return retrying(self._send, method, path, params, json)
 
     def _send(self, method: str, path: str, params: dict | None, body: Any) -> dict:
-        self.pacer.wait()
-        self.stats.requests += 1
+        self.stats.add("waited_s", self.limiter.acquire())
+        self.stats.add("requests")
         response = self._http.request(method, path, params=params, json=body)
+        data: Any = None
         if response.status_code >= 400:
-            retry_after = _retry_after(response)
-            if response.status_code == 429:
-                self.pacer.hold(retry_after if retry_after is not None else 1.0)
             try:
                 data = response.json()
             except ValueError:
                 data = {}
+            if not isinstance(data, dict):
+                data = {}
+        self.limiter.observe(response.status_code, response.headers, data)
+        if response.status_code >= 400:
+            if response.status_code == 429:
+                self.stats.add("throttled")
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
             messages = data.get("messages") or ([data["message"]] if "message" in data else [response.text[:200]])
             raise TwentyApiError(response.status_code, str(data.get("error", response.reason_phrase)),
                                  [str(m) for m in messages], retry_after)
