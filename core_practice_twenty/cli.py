@@ -140,7 +140,13 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
-    from core_practice_twenty.reconciliation import export_counts, format_export_counts, format_summary, reconcile
+    from core_practice_twenty.reconciliation import (
+        export_counts,
+        format_export_counts,
+        format_summary,
+        reconcile,
+        source_accounting,
+    )
     from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
     from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
 
@@ -164,7 +170,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         rows = reconcile(warehouse, wave, result.run_id, client)
     print(format_export_counts(export_counts(warehouse, wave)))
     print()
-    print(format_summary(wave, result.run_id, rows))
+    print(format_summary(wave, result.run_id, rows, source_accounting(warehouse, wave)))
     if not result.success:
         print(f"\ncpt migrate: wave {wave!r} stopped: {result.reason()}.", file=sys.stderr)
         if result.blocked_by:

@@ -7,61 +7,52 @@ from dataclasses import dataclass
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.issues import object_counts
-from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
-from core_practice_twenty.store.staging import audit_counts, staging_table
+from core_practice_twenty.store.staging import audit_counts, held_back_counts, staging_table
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
+from core_practice_twenty.twenty.load_wave import ObjectReconciliation, reconcile_object
 
 
 @dataclass
-class ObjectReconciliation:
-    source_object: str
+class WaveObjectSummary:
+    """One Twenty object in one run of a wave: this run's outcomes and the wave-level reconciliation."""
+
     twenty_object: str
-    rows_read: int
-    staged: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    id_map: int
-    in_twenty: int | None
+    source_object: str
+    run_outcomes: dict[str, int]
+    check: ObjectReconciliation | None
 
     @property
     def balanced(self) -> bool:
-        """Every staged record has an outcome, and Twenty holds exactly what the id map says."""
-        outcomes = self.created + self.updated + self.unchanged + self.rejected
-        return outcomes == self.staged and (self.in_twenty is None or self.in_twenty == self.id_map)
+        return self.check is None or self.check.passed
 
 
-def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient | None) -> list[ObjectReconciliation]:
+def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient | None) -> list[WaveObjectSummary]:
+    """Per Twenty object the wave staged: this run's outcomes, and whether everything is accounted for."""
     counts = audit_counts(warehouse, run_id=run_id)
+    with warehouse.connect() as conn:
+        tables = {name for (name,) in conn.execute("select table_name from information_schema.tables").fetchall()}
     results = []
     for target in TARGET_OBJECTS.values():
-        if target.source_key_field is None:
-            continue
-        spec = EXPORT_SPEC[target.source_object]
-        with warehouse.connect() as conn:
-            conn.execute(create_raw_table_sql(spec))
-            rows_read = conn.execute(f"select count(*) from {raw_table(spec)} where wave = ?", [wave]).fetchone()[0]
-            has_staging = conn.execute(
-                "select count(*) from information_schema.tables where table_name = ?",
-                [staging_table(target.name_plural)],
-            ).fetchone()[0]
-            staged = conn.execute(
-                f"select count(*) from {staging_table(target.name_plural)} where wave = ?", [wave]
-            ).fetchone()[0] if has_staging else 0
-            id_map = conn.execute("select count(*) from id_map where object = ?", [target.name_plural]).fetchone()[0]
-        if not has_staging:
+        if staging_table(target.name_plural) not in tables:
             continue  # not mapped yet in this wave
-        in_twenty = (
-            client.count(target.name_plural, filter=f"{target.source_key_field}[is]:NOT_NULL") if client else None
-        )
-        actions = counts.get(target.name_plural, {})
-        results.append(ObjectReconciliation(
-            target.source_object, target.name_plural, rows_read, staged, actions.get("create", 0),
-            actions.get("update", 0), actions.get("skip", 0), actions.get("reject", 0), id_map, in_twenty,
-        ))
+        check = reconcile_object(warehouse, client, target, wave) if client else None
+        if check is not None and check.staged == 0 and check.id_map == 0:
+            continue  # nothing of this object in the export
+        results.append(WaveObjectSummary(target.name_plural, target.source_object,
+                                         counts.get(target.name_plural, {}), check))
     return results
+
+
+def source_accounting(warehouse: Warehouse, wave: str) -> dict[str, dict[str, int]]:
+    """Per source object: rows read = rejected by validation + held back by mapping + carried into Twenty."""
+    held = held_back_counts(warehouse, wave)
+    accounting = {}
+    for name, c in export_counts(warehouse, wave).items():
+        held_back = sum(held.get(name, {}).values())
+        accounting[name] = {"read": c["read"], "rejected": c["rejected"], "held_back": held_back,
+                            "carried": c["read"] - c["rejected"] - held_back}
+    return accounting
 
 
 def export_counts(warehouse: Warehouse, wave: str) -> dict[str, dict[str, int]]:
@@ -80,13 +71,25 @@ def format_export_counts(counts: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
-def format_summary(wave: str, run_id: str, rows: list[ObjectReconciliation]) -> str:
-    header = (f"{'source':<12} {'→ twenty':<12} {'read':>7} {'created':>8} {'updated':>8} {'unchanged':>10} "
-              f"{'rejected':>9} {'in twenty':>10}  status")
-    lines = [f"Reconciliation for wave {wave!r} (run {run_id})", header, "-" * len(header)]
+def format_summary(wave: str, run_id: str, rows: list[WaveObjectSummary],
+                   accounting: dict[str, dict[str, int]] | None = None) -> str:
+    lines = [f"Reconciliation for wave {wave!r} (run {run_id})"]
+    if accounting:
+        header = f"{'source':<18} {'read':>8} {'rejected':>9} {'held back':>10} {'carried':>8}"
+        lines += ["Source rows (read = rejected + held back + carried into Twenty records)", header, "-" * len(header)]
+        lines += [f"{name:<18} {c['read']:>8} {c['rejected']:>9} {c['held_back']:>10} {c['carried']:>8}"
+                  for name, c in accounting.items()]
+        lines.append("")
+    header = (f"{'twenty object':<16} {'staged':>7} {'created':>8} {'updated':>8} {'unchanged':>10} {'rejected':>9} "
+              f"{'held back':>10} {'in twenty':>10} {'expected':>9}  status")
+    lines += ["Twenty records (this run's outcomes; held back = a parent record is not in Twenty)", header,
+              "-" * len(header)]
     for r in rows:
-        status = "OK" if r.balanced else "MISMATCH"
-        in_twenty = "-" if r.in_twenty is None else str(r.in_twenty)
-        lines.append(f"{r.source_object:<12} {r.twenty_object:<12} {r.rows_read:>7} {r.created:>8} {r.updated:>8} "
-                     f"{r.unchanged:>10} {r.rejected:>9} {in_twenty:>10}  {status}")
+        o = r.run_outcomes
+        staged = r.check.staged if r.check else sum(o.values())
+        in_twenty = str(r.check.in_twenty) if r.check else "-"
+        expected = str(r.check.expected_in_twenty) if r.check else "-"
+        lines.append(f"{r.twenty_object:<16} {staged:>7} {o.get('create', 0):>8} {o.get('update', 0):>8} "
+                     f"{o.get('skip', 0):>10} {o.get('reject', 0):>9} {o.get('hold', 0):>10} {in_twenty:>10} "
+                     f"{expected:>9}  {'OK' if r.balanced else 'MISMATCH'}")
     return "\n".join(lines)

@@ -1,11 +1,13 @@
 """End to end through Dagster: a persistent instance, a DuckDB file and the local Twenty over HTTP."""
 
 import csv
+import os
 from pathlib import Path
 
 import dagster as dg
 
 from core_practice_twenty.cli import migrate
+from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.store.staging import audit_counts
 from core_practice_twenty.store.warehouse import Warehouse
 
@@ -24,28 +26,51 @@ def latest_metadata(asset: str, wave: str) -> dict:
         return {k: v.value for k, v in materialization.metadata.items()}
 
 
-def test_practices_travel_to_twenty_and_a_rerun_creates_nothing(pipeline_env, sample_export, capsys,
-                                                                 confirm_map) -> None:
+def staged_counts() -> dict[str, int]:
+    with Warehouse(Path(os.environ["CPT_WAREHOUSE"])).connect() as conn:
+        return {p: conn.execute(f"select count(*) from stg_twenty_{p} where wave = 'full'").fetchone()[0]
+                for p in TARGET_OBJECTS}
+
+
+def test_the_whole_export_travels_to_twenty_in_lineage_order_and_a_rerun_sends_nothing(
+        pipeline_env, sample_export, capsys, confirm_map) -> None:
     confirm_map(sample_export)
     assert migrate(sample_export, "full") == 0
     out = capsys.readouterr().out
-    assert "Reconciliation for wave 'full'" in out and "OK" in out
-    assert company_count(pipeline_env) == 8
+    assert "Reconciliation for wave 'full'" in out and "MISMATCH" not in out
 
-    loaded = latest_metadata("twenty_companies", "full")
-    assert (loaded["created"], loaded["updated"], loaded["rejected"]) == (8, 0, 0)
-    landed = latest_metadata("raw_practices", "full")
-    assert landed["dagster/row_count"] == 8
-    assert landed["header_line"] == 2  # the report's title line was skipped
-
-    with Warehouse(Path(__import__("os").environ["CPT_WAREHOUSE"])).connect() as conn:
-        id_map = conn.execute("select count(distinct twenty_id) from id_map where object = 'companies'").fetchone()[0]
-    assert id_map == 8
+    staged = staged_counts()
+    practices = latest_metadata("raw_practices", "full")["dagster/row_count"]
+    assert practices == 8
+    assert staged["companies"] > practices  # every location, plus a parent company per group
+    assert staged["people"] > 0 and staged["tasks"] > 0 and staged["invoices"] > 0 and staged["attachments"] > 0
+    with pipeline_env.client() as client, Warehouse(Path(os.environ["CPT_WAREHOUSE"])).connect() as conn:
+        for plural, target in TARGET_OBJECTS.items():
+            loaded = latest_metadata(f"twenty_{plural}", "full")
+            assert loaded["staged"] == staged[plural]
+            assert (loaded["created"], loaded["rejected"], loaded["held_back"]) == (staged[plural], 0, 0), plural
+            mapped = conn.execute("select count(*) from id_map where object = ?", [plural]).fetchone()[0]
+            assert client.count(plural) == mapped == loaded["created"], plural  # the workspace started empty
+            # every reference points at an object loaded earlier (or at the same object: parent companies)
+            deps = conn.execute(f"select distinct split_part(unnest(depends_on::varchar[]), ':', 1) "
+                                f"from stg_twenty_{plural}").fetchall()
+            assert {d for (d,) in deps} <= {plural, *target.loads_after}, plural
+        # a patient points at its practice's company: references were resolved from the id map
+        key, company_key = conn.execute(
+            "select source_key, payload->>'$.companyId.\"$ref\"[1]' from stg_twenty_people "
+            "where source_key not like 'provider:%' and payload->>'$.companyId' is not null limit 1").fetchone()
+        person_id, company_id = (conn.execute(
+            "select twenty_id from id_map where object = ? and source_key = ?", [obj, k]).fetchone()[0]
+            for obj, k in (("people", key), ("companies", company_key)))
+        assert client.find_one("people", person_id)["companyId"] == company_id
 
     assert migrate(sample_export, "full") == 0
-    assert company_count(pipeline_env) == 8
-    rerun = latest_metadata("twenty_companies", "full")
-    assert (rerun["created"], rerun["updated"], rerun["unchanged"]) == (0, 0, 8)
+    for plural in TARGET_OBJECTS:
+        rerun = latest_metadata(f"twenty_{plural}", "full")
+        assert (rerun["created"], rerun["updated"], rerun["unchanged"]) == (0, 0, staged[plural]), plural
+        assert rerun["batches"] == 0, plural  # nothing sent at all
+    with pipeline_env.client() as client:
+        assert client.count("companies") == staged["companies"]
 
 
 def test_a_failing_blocking_check_stops_the_load(pipeline_env, sample_export, capsys, confirm_map) -> None:

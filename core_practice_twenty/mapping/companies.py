@@ -10,9 +10,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-import pycountry
-
-from core_practice_twenty.mapping.staging import StagedRecord, make_staged_record
 from core_practice_twenty.mapping.target_model import COMPANIES
 
 
@@ -31,16 +28,6 @@ def normalise_domain(website: str | None) -> str | None:
     if host.startswith("www."):
         host = host[4:]
     return host if "." in host else None
-
-
-def country_code(value: str | None) -> str | None:
-    """A country cell (`Australia`, `AU`, `aus`) → ISO 3166 alpha-2, or None when unrecognised."""
-    if not value:
-        return None
-    try:
-        return pycountry.countries.lookup(value.strip()).alpha_2
-    except LookupError:
-        return None
 
 
 GROUP_PREFIX = "group:"
@@ -81,42 +68,3 @@ def domain_owners(rows: Iterable[Mapping[str, str | None]]) -> dict[str, str]:
         if domain and key and (domain not in owners or _natural_key(key) < _natural_key(owners[domain])):
             owners[domain] = key
     return owners
-
-
-def practice_to_company(row: Mapping[str, str | None], *, owns_domain: bool) -> dict:
-    """The Twenty company payload for one practice row."""
-    domain = normalise_domain(row.get("website")) if owns_domain else None
-    payload: dict = {
-        COMPANIES.source_key_field: row["practice_id"],
-        "name": row["practice_name"],
-        "address": {
-            "addressStreet1": row.get("address_line1"),
-            "addressStreet2": row.get("address_line2"),
-            "addressCity": row.get("city"),
-            "addressState": row.get("state"),
-            "addressPostcode": row.get("postcode"),
-            "addressCountry": country_code(row.get("country")),
-        },
-    }
-    if domain:
-        payload["domainName"] = {"primaryLinkUrl": domain}
-    return payload
-
-
-def map_practices(rows: list[Mapping[str, str | None]]) -> list[StagedRecord]:
-    """Every practice row → one staged company record (rows already passed validation)."""
-    owners = domain_owners(rows)
-    staged = []
-    for row in rows:
-        domain = normalise_domain(row.get("website"))
-        owns = bool(domain) and owners.get(domain) == row["practice_id"]
-        notes = [] if owns or not domain else ["domain_shared_with_another_location"]
-        staged.append(
-            make_staged_record(
-                source_key=str(row["practice_id"]),
-                source_line=int(row["source_line"]) if row.get("source_line") is not None else None,
-                payload=practice_to_company(row, owns_domain=owns),
-                notes=notes,
-            )
-        )
-    return staged

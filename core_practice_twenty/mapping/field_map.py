@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +45,13 @@ CLINICAL_NOTE_BODY = ("clinical_notes", "body")
 REGIONS = ("AU", "NZ", "US")
 
 
+def reports_dir() -> Path:
+    """Where the reports a person reads are written: `CPT_REPORTS` or data/reports under the working dir."""
+    return Path(os.environ.get("CPT_REPORTS", str(DEFAULT_REPORTS_DIR)))
+
+
 def field_map_path() -> Path:
     """The map the pipeline loads with: CPT_FIELD_MAP, else data/mapping/field-map.yaml."""
-    import os
-
     return Path(os.environ.get("CPT_FIELD_MAP", str(DEFAULT_MAP_PATH)))
 
 
@@ -503,7 +507,7 @@ def schema_fields(field_map: FieldMap) -> dict[str, tuple[TwentyField, ...]]:
         if plural not in schema_names:
             continue
         target = TARGET_OBJECTS[plural]
-        fields = list(target.custom_fields)
+        fields = [f for f in target.custom_fields if f.opt_in is None or _opted_in(field_map, f.opt_in)]
         known = {f.name for f in target.fields}
         for source_object, entry in field_map.entries():
             if entry.excluded or entry.column:
@@ -516,6 +520,14 @@ def schema_fields(field_map: FieldMap) -> dict[str, tuple[TwentyField, ...]]:
                                               f"Core Practice {source_object} column {entry.header!r}."))
         plan[plural] = tuple(fields)
     return plan
+
+
+def _opted_in(field_map: FieldMap, option: str) -> bool:
+    """A sensitive field exists in Twenty only when the map opts in and a column feeds it."""
+    if option == "include_fund_numbers":
+        opts = field_map.options
+        return opts.include_fund_numbers and any(_column_included(field_map, *c) for c in FUND_NUMBER_COLUMNS)
+    raise ValueError(f"unknown opt-in option {option!r} in the target model")
 
 
 def custom_objects(field_map: FieldMap) -> tuple[TargetObject, ...]:

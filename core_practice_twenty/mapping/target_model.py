@@ -33,6 +33,7 @@ class TwentyField:
     options: tuple[dict, ...] = ()
     relation_target: str | None = None  # nameSingular of the object a MANY_TO_ONE relation points at
     inverse_label: str | None = None
+    opt_in: str | None = None  # a map option that must be on for the field to exist (sensitive data)
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -73,6 +74,8 @@ class TargetObject:
     label_singular: str = ""
     label_plural: str = ""
     description: str = ""
+    loads_after: tuple[str, ...] = ()
+    """Twenty objects (plural) whose records this one's references point at: they load first."""
 
     @property
     def custom_fields(self) -> tuple[TwentyField, ...]:
@@ -138,7 +141,11 @@ PEOPLE = TargetObject(
         TwentyField("providerType", "SELECT", "Provider type", options=PROVIDER_TYPE),
         TwentyField("doctorSpecialization", "TEXT", "Specialisation"),
         TwentyField("recallDueDate", "DATE", "Recall due"),
+        TwentyField("healthFundName", "TEXT", "Health fund", opt_in="include_fund_numbers"),
+        TwentyField("healthFundMemberNo", "TEXT", "Health fund member number", opt_in="include_fund_numbers"),
+        TwentyField("medicareNo", "TEXT", "Medicare number", opt_in="include_fund_numbers"),
     ),
+    loads_after=("companies",),
 )
 
 OPPORTUNITIES = TargetObject(
@@ -153,6 +160,7 @@ OPPORTUNITIES = TargetObject(
         std("companyId", "RELATION", "Company", relation_target="company"),
         key("cpTreatmentPlanId", "Core Practice treatment plan ID", "treatment_plan_id"),
     ),
+    loads_after=("people", "companies"),
 )
 
 TREATMENT_PLANS = TargetObject(
@@ -171,6 +179,7 @@ TREATMENT_PLANS = TargetObject(
         TwentyField("patient", "RELATION", "Patient", relation_target="person", inverse_label="Treatment plans"),
         key("cpTreatmentPlanId", "Core Practice treatment plan ID", "treatment_plan_id"),
     ),
+    loads_after=("people",),
 )
 
 INVOICES = TargetObject(
@@ -190,6 +199,7 @@ INVOICES = TargetObject(
         TwentyField("patient", "RELATION", "Patient", relation_target="person", inverse_label="Invoices"),
         key("cpInvoiceId", "Core Practice invoice ID", "invoice_id"),
     ),
+    loads_after=("people",),
 )
 
 INSURANCE_CLAIMS = TargetObject(
@@ -208,6 +218,7 @@ INSURANCE_CLAIMS = TargetObject(
         TwentyField("invoice", "RELATION", "Invoice", relation_target="invoice", inverse_label="Insurance claims"),
         key("cpClaimId", "Core Practice claim ID", "claim_id"),
     ),
+    loads_after=("people", "invoices"),
 )
 
 TASKS = TargetObject(
@@ -238,10 +249,11 @@ NOTES = TargetObject(
 )
 
 TASK_TARGETS = TargetObject("taskTarget", "taskTargets", "appointments", None,
+                            loads_after=("tasks", "people", "companies"),
                             description="Links a task to its patient and practice (keyed by task and target).")
-NOTE_TARGETS = TargetObject("noteTarget", "noteTargets", "clinical_notes", None,
+NOTE_TARGETS = TargetObject("noteTarget", "noteTargets", "clinical_notes", None, loads_after=("notes", "people"),
                             description="Links a note to its patient (keyed by note and target).")
-ATTACHMENTS = TargetObject("attachment", "attachments", "documents", None,
+ATTACHMENTS = TargetObject("attachment", "attachments", "documents", None, loads_after=("people",),
                            description="A document uploaded to Twenty's storage and attached to the patient.")
 
 TARGET_OBJECTS: dict[str, TargetObject] = {
@@ -250,6 +262,20 @@ TARGET_OBJECTS: dict[str, TargetObject] = {
               NOTES, NOTE_TARGETS, ATTACHMENTS)
 }
 """Twenty objects the migration writes, in load (lineage) order."""
+
+LOAD_STAGES: tuple[tuple[str, ...], ...] = (
+    ("companies",), ("people",), ("opportunities",), ("treatmentPlans", "invoices", "insuranceClaims"),
+    ("tasks", "taskTargets"), ("notes", "noteTargets"), ("attachments",),
+)
+"""Lineage: each stage loads after the one before; within a stage, `loads_after` orders the objects."""
+
+
+def load_parents(plural: str) -> tuple[str, ...]:
+    """Objects that must be loaded before `plural`: its references, and the whole previous lineage stage."""
+    index = next(i for i, stage in enumerate(LOAD_STAGES) if plural in stage)
+    previous = LOAD_STAGES[index - 1] if index else ()
+    wanted = set(TARGET_OBJECTS[plural].loads_after) | set(previous)
+    return tuple(p for p in TARGET_OBJECTS if p in wanted and p != plural)
 
 SCHEMA_OBJECTS = (COMPANIES, PEOPLE, OPPORTUNITIES, TREATMENT_PLANS, INVOICES, INSURANCE_CLAIMS, TASKS, NOTES)
 """Objects whose custom fields (and, when custom, the objects themselves) the schema step creates."""

@@ -1,39 +1,105 @@
-"""Staging tables (one per Twenty object), the id map and the audit log."""
+"""Staging tables (one per Twenty object), held-back rows, the id map and the audit log."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
 
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.store.warehouse import Warehouse
+
+HELD_BACK_SQL = """
+create table if not exists held_back (
+    wave varchar not null,
+    stage varchar not null,           -- mapping | load
+    source_object varchar not null,   -- Core Practice object (mapping) or Twenty object (load)
+    source_key varchar not null,
+    source_line integer,
+    reason varchar not null           -- a reason code first, then ids: never values
+)
+"""
 
 
 def staging_table(object_plural: str) -> str:
     return f"stg_twenty_{object_plural}"
 
 
+def _create_staging(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    conn.execute(
+        f"create table if not exists {table} (wave varchar not null, source_key varchar not null, "
+        f"source_line integer, payload json not null, payload_hash varchar not null, depends_on json, "
+        f"notes json, primary key (wave, source_key))"
+    )
+
+
+def _arrow(wave: str, records: Iterable[StagedRecord]) -> pa.Table:
+    rows = list(records)
+    return pa.table({
+        "wave": [wave] * len(rows),
+        "source_key": [r.source_key for r in rows],
+        "source_line": pa.array([r.source_line for r in rows], type=pa.int32()),
+        "payload": [json.dumps(r.payload, ensure_ascii=False) for r in rows],
+        "payload_hash": [r.payload_hash for r in rows],
+        "depends_on": [json.dumps(list(r.depends_on)) for r in rows],
+        "notes": [json.dumps(list(r.notes)) for r in rows],
+    })
+
+
+def write_staged_tables(warehouse: Warehouse, wave: str,
+                        by_object: Mapping[str, Iterable[StagedRecord]]) -> dict[str, int]:
+    """Replace a wave's staged rows of several Twenty objects in one transaction (all or none)."""
+    written: dict[str, int] = {}
+    with warehouse.connect() as conn:
+        for object_plural in by_object:
+            _create_staging(conn, staging_table(object_plural))
+        conn.execute("begin transaction")
+        for object_plural, records in by_object.items():
+            table = staging_table(object_plural)
+            frame = _arrow(wave, records)
+            conn.execute(f"delete from {table} where wave = ?", [wave])
+            conn.register("staged_frame", frame)
+            conn.execute(f"insert into {table} by name select * from staged_frame")
+            conn.unregister("staged_frame")
+            written[object_plural] = frame.num_rows
+        conn.execute("commit")
+    return written
+
+
 def write_staged(warehouse: Warehouse, object_plural: str, wave: str, records: Iterable[StagedRecord]) -> int:
     """Replace a wave's staged rows for one Twenty object."""
-    table = staging_table(object_plural)
-    rows = [
-        [wave, r.source_key, r.source_line, json.dumps(r.payload, ensure_ascii=False), r.payload_hash,
-         json.dumps(list(r.depends_on)), json.dumps(list(r.notes))]
-        for r in records
-    ]
+    return write_staged_tables(warehouse, wave, {object_plural: records})[object_plural]
+
+
+def write_held_back(warehouse: Warehouse, wave: str, stage: str,
+                    rows: Iterable[tuple[str, str, int | None, str]]) -> int:
+    """Replace a wave's held-back rows of one stage: (object, source key, source line, reason)."""
+    rows = [[wave, stage, obj, str(key), line, reason] for obj, key, line, reason in rows]
     with warehouse.connect() as conn:
-        conn.execute(
-            f"create table if not exists {table} (wave varchar not null, source_key varchar not null, "
-            f"source_line integer, payload json not null, payload_hash varchar not null, depends_on json, "
-            f"notes json, primary key (wave, source_key))"
-        )
+        conn.execute(HELD_BACK_SQL)
         conn.execute("begin transaction")
-        conn.execute(f"delete from {table} where wave = ?", [wave])
+        conn.execute("delete from held_back where wave = ? and stage = ?", [wave, stage])
         if rows:
-            conn.executemany(f"insert into {table} values (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("insert into held_back values (?, ?, ?, ?, ?, ?)", rows)
         conn.execute("commit")
     return len(rows)
+
+
+def held_back_counts(warehouse: Warehouse, wave: str) -> dict[str, dict[str, int]]:
+    """Per object, held-back rows by reason code (mapping stage)."""
+    with warehouse.connect() as conn:
+        conn.execute(HELD_BACK_SQL)
+        rows = conn.execute(
+            "select source_object, split_part(split_part(reason, ':', 1), ';', 1) as code, count(*) "
+            "from held_back where wave = ? and stage = 'mapping' group by all order by all", [wave]
+        ).fetchall()
+    counts: dict[str, dict[str, int]] = {}
+    for obj, code, n in rows:
+        counts.setdefault(obj, {})[code.strip()] = n
+    return counts
 
 
 def read_staged(warehouse: Warehouse, object_plural: str, wave: str) -> list[StagedRecord]:
@@ -64,12 +130,24 @@ def read_id_map(warehouse: Warehouse, object_plural: str) -> dict[str, IdMapEntr
     return {key: IdMapEntry(tid, digest) for key, tid, digest in rows}
 
 
+def id_lookup(warehouse: Warehouse, objects: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(object, source key) → Twenty id for the objects a load's references point at."""
+    names = list(objects)
+    if not names:
+        return {}
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            "select object, source_key, twenty_id from id_map where list_contains(?, object)", [names]
+        ).fetchall()
+    return {(obj, key): tid for obj, key, tid in rows}
+
+
 @dataclass(frozen=True)
 class WriteOutcome:
     """One record's outcome in a load, as the audit log stores it."""
 
     source_key: str
-    action: str  # create | update | skip | reject
+    action: str  # create | update | skip | reject | hold (a parent is not in Twenty)
     twenty_id: str | None = None
     payload_hash: str | None = None
     before_state: dict | None = None

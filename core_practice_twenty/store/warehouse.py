@@ -47,7 +47,7 @@ create table if not exists audit_log (
     object varchar not null,
     source_key varchar not null,
     twenty_id varchar,
-    action varchar not null,          -- create | update | skip | reject
+    action varchar not null,          -- create | update | skip | reject | hold; rollback: destroy | restore
     before_state json,                -- the record as Twenty held it before an update (for rollback)
     payload_hash varchar,
     message varchar                   -- Twenty's error for a reject

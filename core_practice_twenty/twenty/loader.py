@@ -4,19 +4,48 @@ Idempotent by construction: a record whose payload hash equals the id map's is n
 else is upserted by its `cp…Id` source key, so a retry after a lost response, or a re-run after a
 crash, updates instead of duplicating. A batch Twenty refuses is bisected until the bad records are
 alone; they become rejects with Twenty's message and the good ones load.
+
+References (`$ref`, see mapping/staging.py) are resolved from the id map just before a batch is
+sent; a record whose parent is not in Twenty (rejected or held back) is held back, never sent with a
+relation to nothing. Records that point at records of the same object (a location's parent
+company) go in a later round than their parents.
+
+Before-states (for rollback) without a read per batch: Twenty's upsert also matches on the object's
+unique fields (a person's email, a company's domain), so a record the practice created by hand is
+updated, not duplicated. Those records are read once, up front (`pre_existing`: everything of the
+object without a migration key), and a batch record matching one is an update whose before-state is
+that record. Records already in the id map whose payload changed (a delta wave) are read by id in one
+request per batch, only then. A record carrying our source key but absent from the id map was written
+by an interrupted run: it is the migration's own record (`create`, recovered), so rollback destroys it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from core_practice_twenty.mapping.staging import StagedRecord
+from core_practice_twenty.mapping.staging import (
+    StagedRecord,
+    payload_refs,
+    resolve_refs,
+    split_dependency,
+    twenty_fields,
+)
 from core_practice_twenty.mapping.target_model import TargetObject
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient
+
+Lookup = Callable[[str, str], str | None]
+"""(Twenty object plural, source key) → Twenty id of a record already loaded, or None."""
+
+Prepare = Callable[[StagedRecord], dict]
+"""Loader directives → Twenty fields (e.g. `$file` → the uploaded file's reference); may raise PrepareError."""
+
+
+class PrepareError(Exception):
+    """A record cannot be prepared for sending (e.g. its file is unreadable): it is rejected, the rest go on."""
 
 
 @dataclass
@@ -27,37 +56,153 @@ class LoadReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    held_back: int = 0
+    recovered: int = 0
     batches: int = 0
     requests: int = 0
     throttled: int = 0
     seconds: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    held_back_reasons: dict[str, int] = field(default_factory=dict)
 
     def count(self, outcome: WriteOutcome) -> None:
-        attr = {"create": "created", "update": "updated", "skip": "unchanged", "reject": "rejected"}[outcome.action]
+        attr = {"create": "created", "update": "updated", "skip": "unchanged", "reject": "rejected",
+                "hold": "held_back"}[outcome.action]
         setattr(self, attr, getattr(self, attr) + 1)
-        if outcome.action == "reject":
+        if outcome.action in ("reject", "hold"):
+            reasons = self.reject_reasons if outcome.action == "reject" else self.held_back_reasons
             reason = (outcome.message or "unknown").split(":")[0][:80]
-            self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + 1
+            reasons[reason] = reasons.get(reason, 0) + 1
+        if outcome.action == "create" and (outcome.message or "").startswith("recovered"):
+            self.recovered += 1
+
+    @property
+    def sent(self) -> int:
+        return self.created + self.updated + self.rejected
 
     @property
     def records_per_minute(self) -> float:
-        sent = self.created + self.updated + self.rejected
-        return round(sent / self.seconds * 60, 1) if self.seconds else 0.0
+        return round(self.sent / self.seconds * 60, 1) if self.seconds else 0.0
+
+    def as_metadata(self) -> dict[str, object]:
+        """Counts only: safe for logs and Dagster metadata."""
+        return {"staged": self.staged, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "rejected": self.rejected, "held_back": self.held_back,
+                "recovered_after_interruption": self.recovered, "batches": self.batches,
+                "requests": self.requests, "throttled_429": self.throttled,
+                "records_per_minute": self.records_per_minute, "seconds": round(self.seconds, 1)}
 
 
-def _quoted_list(values: list[str]) -> str:
+def _quoted_list(values: Iterable[str]) -> str:
     return "[" + ",".join(json.dumps(v) for v in values) + "]"
+
+
+# -- unique values: how Twenty's upsert matches records we did not create --------------------------
+
+UNIQUE_SUBFIELDS = {"EMAILS": "primaryEmail", "LINKS": "primaryLinkUrl"}
+
+
+def unique_fields(object_metadata: Mapping | None, target: TargetObject) -> list[tuple[str, str | None]]:
+    """(field, composite sub-field) pairs Twenty's upsert matches on, besides our own migration keys."""
+    keys = migration_key_fields(target)
+    found = []
+    for f in (object_metadata or {}).get("fields", []):
+        if not f.get("isUnique") or f["name"] in keys or f["name"] == "id":
+            continue
+        found.append((f["name"], UNIQUE_SUBFIELDS.get(f.get("type", ""))))
+    return found
+
+
+def migration_key_fields(target: TargetObject) -> list[str]:
+    """Fields only the migration fills (`cp…Id`): a record without any of them was not made by us."""
+    return [f.name for f in target.fields if f.is_unique and f.name.startswith("cp")]
+
+
+def _unique_values(record: Mapping, fields: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    values = []
+    for name, sub in fields:
+        value = record.get(name)
+        if sub and isinstance(value, Mapping):
+            value = value.get(sub)
+        if isinstance(value, str) and value.strip():
+            values.append((name, value.strip().lower()))
+    return values
+
+
+@dataclass
+class PreExisting:
+    """Records of the object the practice made before the migration, indexed by their unique values."""
+
+    by_value: dict[tuple[str, str], dict] = field(default_factory=dict)
+    fields: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def match(self, payload: Mapping) -> dict | None:
+        for value in _unique_values(payload, self.fields):
+            if value in self.by_value:
+                return self.by_value[value]
+        return None
+
+
+def read_pre_existing(client: TwentyClient, target: TargetObject, object_metadata: Mapping | None) -> PreExisting:
+    """Read (once) the object's records without a migration key that a payload could match on a unique field."""
+    fields = unique_fields(object_metadata, target)
+    found = PreExisting(fields=fields)
+    keys = migration_key_fields(target)
+    if not fields or not keys:
+        return found
+    not_ours = ",".join(f"{k}[is]:NULL" for k in keys)
+    for record in client.find_many(target.name_plural, filter=not_ours):
+        for value in _unique_values(record, fields):
+            found.by_value.setdefault(value, record)
+    return found
+
+
+# -- ordering ------------------------------------------------------------------------------------
+
+
+def rounds(target: TargetObject, records: list[StagedRecord]) -> list[list[StagedRecord]]:
+    """Split records so that one pointing at a record of the same object comes after it (parent first)."""
+    pending = {r.source_key for r in records}
+    remaining = list(records)
+    ordered: list[list[StagedRecord]] = []
+    while remaining:
+        ready = [r for r in remaining if not any(
+            obj == target.name_plural and key in pending and key != r.source_key
+            for obj, key in map(split_dependency, r.depends_on))]
+        if not ready:  # a cycle: send the rest together, Twenty decides
+            ready = remaining
+        ordered.append(ready)
+        done = {r.source_key for r in ready}
+        pending -= done
+        remaining = [r for r in remaining if r.source_key not in done]
+    return ordered
+
+
+# -- the load ------------------------------------------------------------------------------------
 
 
 def load_records(client: TwentyClient, target: TargetObject, staged: list[StagedRecord],
                  known: dict[str, IdMapEntry], *, on_batch: Callable[[list[WriteOutcome]], None],
-                 log: Callable[[str], None] = lambda _msg: None) -> LoadReport:
-    """Send what is new or changed; call `on_batch` with each batch's outcomes before the next one."""
+                 log: Callable[[str], None] = lambda _msg: None, lookup: Lookup | None = None,
+                 pre_existing: PreExisting | None = None, prepare: Prepare | None = None,
+                 recover_links: bool = True) -> LoadReport:
+    """Send what is new or changed; call `on_batch` with each batch's outcomes before the next one.
+
+    `lookup` resolves references to other objects (default: none may be unresolved);
+    `pre_existing` comes from `read_pre_existing`; `prepare` turns loader directives into fields;
+    `recover_links` looks for keyless records an interrupted run wrote (one read per batch: worth it
+    only when Twenty holds more of the object than the id map explains).
+    """
     report = LoadReport(object=target.name_plural, staged=len(staged))
     started = time.monotonic()
     requests_before = client.stats.requests
     throttled_before = client.stats.throttled
+    loaded: dict[str, str] = {key: entry.twenty_id for key, entry in known.items()}
+
+    def resolve(object_plural: str, key: str) -> str | None:
+        if object_plural == target.name_plural and key in loaded:
+            return loaded[key]
+        return lookup(object_plural, key) if lookup else None
 
     skips = [
         WriteOutcome(r.source_key, "skip", known[r.source_key].twenty_id, r.payload_hash)
@@ -71,22 +216,27 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
         for outcome in skips:
             report.count(outcome)
 
-    cap = client.batch_cap
-    total_batches = (len(to_send) + cap - 1) // cap
-    for index in range(total_batches):
-        batch = to_send[index * cap:(index + 1) * cap]
-        outcomes = _load_batch(client, target, batch)
-        on_batch(outcomes)
-        for outcome in outcomes:
-            report.count(outcome)
-        report.batches += 1
-        elapsed = time.monotonic() - started
-        done = (index + 1) * cap if index + 1 < total_batches else len(to_send)
-        rate = done / elapsed if elapsed else 0.0
-        eta = (len(to_send) - done) / rate if rate else 0.0
-        log(f"{target.name_plural}: batch {index + 1}/{total_batches}, {done}/{len(to_send)} sent, "
-            f"created {report.created}, updated {report.updated}, rejected {report.rejected}, "
-            f"{rate * 60:.0f} records/min, ETA {eta:.0f}s")
+    cap = max(1, client.batch_cap)
+    total = len(to_send)
+    done = 0
+    for group in rounds(target, to_send):
+        for start in range(0, len(group), cap):
+            batch = group[start:start + cap]
+            outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare,
+                                   recover_links)
+            on_batch(outcomes)
+            for outcome in outcomes:
+                report.count(outcome)
+                if outcome.twenty_id and outcome.action in ("create", "update"):
+                    loaded[outcome.source_key] = outcome.twenty_id
+            report.batches += 1
+            done += len(batch)
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed else 0.0
+            eta = (total - done) / rate if rate else 0.0
+            log(f"{target.name_plural}: batch {report.batches}, {done}/{total} sent, created {report.created}, "
+                f"updated {report.updated}, rejected {report.rejected}, held back {report.held_back}, "
+                f"{rate * 60:.0f} records/min, ETA {eta:.0f}s")
 
     report.seconds = time.monotonic() - started
     report.requests = client.stats.requests - requests_before
@@ -94,37 +244,111 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
     return report
 
 
-def _existing_by_key(client: TwentyClient, target: TargetObject, keys: list[str]) -> dict[str, dict]:
-    """The batch's records as Twenty holds them now: decides create vs update, keeps before-state."""
-    found: dict[str, dict] = {}
-    key_field = target.source_key_field
-    for record in client.find_many(target.name_plural, filter=f"{key_field}[in]:{_quoted_list(keys)}"):
-        found[str(record[key_field])] = record
-    return found
+@dataclass
+class _Ready:
+    record: StagedRecord
+    body: dict
+    before: dict | None
+    recovered_hint: bool
 
 
-def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRecord]) -> list[WriteOutcome]:
-    existing = _existing_by_key(client, target, [r.source_key for r in batch])
-    return _upsert_isolating(client, target, batch, existing)
+def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRecord], known: dict[str, IdMapEntry],
+                resolve: Lookup, pre_existing: PreExisting, prepare: Prepare | None,
+                recover_links: bool) -> list[WriteOutcome]:
+    outcomes: list[WriteOutcome] = []
+    resolved: list[tuple[StagedRecord, dict]] = []
+    for record in batch:
+        body, missing = resolve_refs(twenty_fields(record.payload), resolve)
+        if missing:
+            deps = ", ".join(f"{obj}:{key}" for _, obj, key in missing[:3])
+            outcomes.append(WriteOutcome(record.source_key, "hold", None, record.payload_hash,
+                                         message=f"dependency_not_loaded: {deps}"))
+            continue
+        resolved.append((record, body))
+    if target.source_key_field is None and recover_links:  # no upsert key: find what an interrupted run already wrote
+        resolved, recovered = _skip_written_links(client, target, resolved, known)
+        outcomes += recovered
+    ready: list[_Ready] = []
+    for record, body in resolved:
+        if prepare is not None:
+            try:
+                body.update(prepare(record))
+            except PrepareError as exc:
+                outcomes.append(WriteOutcome(record.source_key, "reject", None, record.payload_hash,
+                                             message=f"prepare: {exc}"))
+                continue
+        ready.append(_Ready(record, body, pre_existing.match(body), record.source_key not in known))
+    changed_ids = [known[r.record.source_key].twenty_id for r in ready if r.record.source_key in known]
+    if changed_ids:  # a delta: the state before this update, for rollback
+        before = {rec["id"]: rec for rec in client.find_many(target.name_plural,
+                                                             filter=f"id[in]:{_quoted_list(changed_ids)}")}
+        for item in ready:
+            entry = known.get(item.record.source_key)
+            if entry is not None:
+                item.before = before.get(entry.twenty_id)
+    if ready:
+        outcomes += _upsert_isolating(client, target, ready)
+    return outcomes
 
 
-def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[StagedRecord],
-                      existing: dict[str, dict]) -> list[WriteOutcome]:
+def _link_fields(record: StagedRecord) -> list[str]:
+    """The payload fields holding references: together they identify a junction record (task ↔ person)."""
+    return sorted(path for path, _obj, _key in payload_refs(twenty_fields(record.payload)) if "." not in path)
+
+
+def _skip_written_links(client: TwentyClient, target: TargetObject, resolved: list[tuple[StagedRecord, dict]],
+                        known: dict[str, IdMapEntry]) -> tuple[list[tuple[StagedRecord, dict]], list[WriteOutcome]]:
+    """Keyless records (taskTargets, noteTargets, attachments) already in Twenty from a run that died
+    before writing its id map: matched by their reference fields, recorded, not sent again."""
+    fresh = [(r, b) for r, b in resolved if r.source_key not in known]
+    if not fresh:
+        return resolved, []
+    fields = _link_fields(fresh[0][0])
+    if not fields:
+        return resolved, []
+    anchor = fields[0]
+    values = sorted({str(b[anchor]) for _, b in fresh if b.get(anchor)})
+    existing: dict[tuple, str] = {}
+    if values:
+        for rec in client.find_many(target.name_plural, filter=f"{anchor}[in]:{_quoted_list(values)}"):
+            existing.setdefault(tuple(str(rec.get(f)) for f in fields), rec["id"])
+    keep, recovered = [], []
+    for record, body in resolved:
+        match = existing.get(tuple(str(body.get(f)) for f in fields)) if record.source_key not in known else None
+        if match:
+            recovered.append(WriteOutcome(record.source_key, "create", match, record.payload_hash,
+                                          message="recovered: already in Twenty from an interrupted run"))
+        else:
+            keep.append((record, body))
+    return keep, recovered
+
+
+def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_Ready]) -> list[WriteOutcome]:
     try:
-        written = client.create_many(target.name_plural, [r.payload for r in batch], upsert=True)
+        written = client.create_many(target.name_plural, [r.body for r in batch], upsert=True)
     except TwentyApiError as exc:
         if exc.retryable:
             raise
         if len(batch) == 1:
-            record = batch[0]
+            record = batch[0].record
             return [WriteOutcome(record.source_key, "reject", None, record.payload_hash,
                                  message=f"{exc.status} {exc.error}: {exc.message}")]
         middle = len(batch) // 2
-        return (_upsert_isolating(client, target, batch[:middle], existing)
-                + _upsert_isolating(client, target, batch[middle:], existing))
+        return _upsert_isolating(client, target, batch[:middle]) + _upsert_isolating(client, target, batch[middle:])
     outcomes = []
-    for record, result in zip(batch, written, strict=True):
-        before = existing.get(record.source_key)
-        action = "update" if before is not None else "create"
-        outcomes.append(WriteOutcome(record.source_key, action, result["id"], record.payload_hash, before))
+    for item, result in zip(batch, written, strict=True):
+        record = item.record
+        if item.before is not None and item.before.get("id") == result["id"]:
+            outcomes.append(WriteOutcome(record.source_key, "update", result["id"], record.payload_hash, item.before))
+        elif item.recovered_hint and _created_earlier(result, item):
+            outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash,
+                                         message="recovered: already in Twenty from an interrupted run"))
+        else:
+            outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash))
     return outcomes
+
+
+def _created_earlier(result: Mapping, item: _Ready) -> bool:
+    """Twenty's upsert returns createdAt; a record created well before its updatedAt existed already."""
+    created, updated = result.get("createdAt"), result.get("updatedAt")
+    return bool(created and updated and created != updated)

@@ -8,6 +8,7 @@ relations (whose target must exist).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core_practice_twenty.mapping.target_model import TargetObject, TwentyField
@@ -34,8 +35,13 @@ def _by_name(client: TwentyClient) -> dict[str, dict]:
     return {o["nameSingular"]: o for o in client.list_objects()}
 
 
-def sync_schema(client: TwentyClient, targets: list[TargetObject] | tuple[TargetObject, ...]) -> SchemaSyncResult:
-    """Create what is missing for `targets`; fail loudly on a conflicting existing field."""
+def sync_schema(client: TwentyClient, targets: list[TargetObject] | tuple[TargetObject, ...],
+                fields: Mapping[str, tuple[TwentyField, ...]] | None = None) -> SchemaSyncResult:
+    """Create what is missing for `targets`; fail loudly on a conflicting existing field.
+
+    `fields` (object plural → fields, from the confirmed map's `schema_fields`) replaces each target's
+    custom fields: the map decides, e.g. opt-in fund numbers or a practice's own column.
+    """
     result = SchemaSyncResult()
     objects = _by_name(client)
     for target in targets:
@@ -61,7 +67,8 @@ def sync_schema(client: TwentyClient, targets: list[TargetObject] | tuple[Target
                     f"workspace?"
                 )
             have_fields = {f["name"]: f for f in obj.get("fields", [])}
-            for wanted in target.custom_fields:
+            wanted_fields = fields.get(target.name_plural, ()) if fields is not None else target.custom_fields
+            for wanted in wanted_fields:
                 if (wanted.type == "RELATION") is relations:
                     _sync_field(client, target, obj, have_fields.get(wanted.name), wanted, objects, result)
         if not relations and result.created:
@@ -93,3 +100,27 @@ def _sync_field(client: TwentyClient, target: TargetObject, obj: dict, have: dic
             result.options_added += [f"{qualified}:{o['value']}" for o in missing]
     result.existing.append(qualified)
 
+
+
+def target_field_names(client: TwentyClient) -> dict[str, str]:
+    """Join-column names of taskTarget/noteTarget/attachment on this server: `targetPersonId` or `personId`.
+
+    Current Twenty names the morph relations `target<Object>`; older servers name them after the
+    object. Read from the workspace's metadata so the payloads fit the server they are sent to.
+    """
+    objects = _by_name(client)
+    names = {f["name"] for holder in ("taskTarget", "noteTarget", "attachment")
+             for f in objects.get(holder, {}).get("fields", [])}
+    found = {}
+    for singular in ("person", "company", "task", "note", "opportunity"):
+        current = f"target{singular[0].upper()}{singular[1:]}"
+        if current in names:
+            found[singular] = f"{current}Id"
+        elif singular in names:
+            found[singular] = f"{singular}Id"
+    return found
+
+
+def object_metadata(client: TwentyClient, singular: str) -> dict | None:
+    """One object's metadata (fields with types and uniqueness), or None when the workspace lacks it."""
+    return _by_name(client).get(singular)

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from core_practice_twenty.definitions import defs
+from core_practice_twenty.mapping.target_model import LOAD_STAGES, TARGET_OBJECTS, load_parents
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 
 
@@ -11,7 +12,9 @@ def test_definitions_load_and_validate() -> None:
     dg.Definitions.validate_loadable(definitions)
     graph = definitions.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {"raw_practices", "stg_twenty_companies", "twenty_schema", "twenty_companies"} <= keys
+    assert {"raw_practices", "twenty_schema"} <= keys
+    for plural in TARGET_OBJECTS:  # one staging table and one load asset per Twenty object
+        assert {f"stg_twenty_{plural}", f"twenty_{plural}"} <= keys
 
 
 def test_lineage_enforces_import_order() -> None:
@@ -24,9 +27,18 @@ def test_lineage_enforces_import_order() -> None:
     assert landing <= set(parents) and all(parents[name] == set() for name in landing)
     assert parents["validated_export"] == landing  # cross-table rules see the whole export
     assert parents["field_map"] == {"validated_export"}
-    assert parents["stg_twenty_companies"] == {"validated_export", "field_map"}
     assert parents["twenty_schema"] == {"field_map"}  # nothing reaches Twenty before the map gate
+    for plural in TARGET_OBJECTS:
+        # mapping reads the workspace (members, join-field names) the schema step prepared
+        assert parents[f"stg_twenty_{plural}"] == {"validated_export", "field_map", "twenty_schema"}
+        loads_first = {f"twenty_{p}" for p in load_parents(plural)}
+        assert parents[f"twenty_{plural}"] == {f"stg_twenty_{plural}", "twenty_schema"} | loads_first
     assert parents["twenty_companies"] == {"stg_twenty_companies", "twenty_schema"}
+    assert "twenty_companies" in parents["twenty_people"] and "twenty_invoices" in parents["twenty_insuranceClaims"]
+    # every lineage stage waits for the whole stage before it
+    for before, after in zip(LOAD_STAGES, LOAD_STAGES[1:], strict=False):
+        for plural in after:
+            assert {f"twenty_{p}" for p in before} <= parents[f"twenty_{plural}"]
 
 
 def test_landing_check_blocks_and_loads_share_one_api_pool() -> None:
@@ -38,6 +50,9 @@ def test_landing_check_blocks_and_loads_share_one_api_pool() -> None:
     for check in ("validated_export:rows_accounted", "validated_export:cross_table_rules",
                   "field_map:confirmed_for_export"):
         assert graph.get_check_spec(check_keys[check]).blocking is True
-    load = definitions.resolve_assets_def("twenty_companies")
-    assert load.op.pool == "twenty_api"
-    assert load.partitions_def is not None and load.partitions_def.name == "waves"
+    for plural in TARGET_OBJECTS:
+        load = definitions.resolve_assets_def(f"twenty_{plural}")
+        assert load.op.pool == "twenty_api"
+        assert load.partitions_def is not None and load.partitions_def.name == "waves"
+        assert load.op.retry_policy is not None
+        assert graph.get_check_spec(check_keys[f"twenty_{plural}:{plural}_reconciled"]) is not None

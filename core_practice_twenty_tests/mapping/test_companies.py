@@ -1,12 +1,15 @@
 """Practices → company payloads."""
 
 from core_practice_twenty.mapping.companies import (
-    country_code,
     group_key,
-    map_practices,
     normalise_domain,
     parent_company,
 )
+from core_practice_twenty.mapping.objects import map_companies
+
+
+def map_practices(rows):
+    return map_companies(rows).staged
 
 
 def test_domains_are_reduced_to_bare_hosts() -> None:
@@ -14,13 +17,6 @@ def test_domains_are_reduced_to_bare_hosts() -> None:
     assert normalise_domain("smile.com.au/") == "smile.com.au"
     assert normalise_domain("http://localhost") is None
     assert normalise_domain(None) is None
-
-
-def test_country_names_and_codes_become_alpha_2() -> None:
-    assert country_code("Australia") == "AU"
-    assert country_code("nz") == "NZ"
-    assert country_code("United States") == "US"
-    assert country_code("Narnia") is None
 
 
 def test_a_shared_group_domain_goes_to_one_location_only() -> None:

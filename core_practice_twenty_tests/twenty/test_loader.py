@@ -1,10 +1,10 @@
 """The loader against the local Twenty over real HTTP: idempotent, isolating, counting."""
 
-from core_practice_twenty.mapping.staging import make_staged_record
-from core_practice_twenty.mapping.target_model import COMPANIES
+from core_practice_twenty.mapping.staging import make_staged_record, ref
+from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
-from core_practice_twenty.twenty.loader import load_records
-from core_practice_twenty.twenty.metadata import sync_schema
+from core_practice_twenty.twenty.loader import load_records, read_pre_existing, rounds
+from core_practice_twenty.twenty.metadata import object_metadata, sync_schema
 
 
 def staged_companies(n: int, **overrides):
@@ -49,7 +49,8 @@ def test_lost_id_map_never_duplicates(twenty_sandbox) -> None:
     sync_schema(client, [COMPANIES])
     load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None)
     rerun = load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None)
-    assert (rerun.created, rerun.updated) == (0, 4)
+    # the migration's own records (they carry its key): still "created" by it, so rollback destroys them
+    assert (rerun.created, rerun.updated, rerun.recovered) == (4, 0, 4)
     assert client.count("companies") == 4
 
 
@@ -65,3 +66,75 @@ def test_one_bad_record_does_not_sink_its_batch(twenty_sandbox) -> None:
     assert reject.source_key == "P5"
     assert reject.message.startswith("400")
     assert client.count("companies") == 6
+
+
+def test_parents_of_the_same_object_load_first_and_references_resolve(twenty_sandbox) -> None:
+    client = twenty_sandbox.client(batch_cap=60)
+    sync_schema(client, [COMPANIES])
+    group = make_staged_record(source_key="group:smile", payload={"cpPracticeId": "group:smile", "name": "Smile"})
+    locations = [make_staged_record(source_key=f"P{i}", payload={
+        "cpPracticeId": f"P{i}", "name": f"Smile {i}", "parentCompanyId": ref("companies", "group:smile")})
+        for i in (1, 2)]
+    staged = [*locations, group]  # the parent listed last: the loader still sends it first
+    assert [[r.source_key for r in g] for g in rounds(COMPANIES, staged)] == [["group:smile"], ["P1", "P2"]]
+    outcomes: list[WriteOutcome] = []
+    report = load_records(client, COMPANIES, staged, {}, on_batch=outcomes.extend)
+    assert (report.created, report.batches) == (3, 2)
+    ids = {o.source_key: o.twenty_id for o in outcomes}
+    for key in ("P1", "P2"):
+        assert client.find_one("companies", ids[key])["parentCompanyId"] == ids["group:smile"]
+
+
+def test_a_record_whose_parent_is_not_in_twenty_is_held_back_not_sent(twenty_sandbox) -> None:
+    client = twenty_sandbox.client()
+    sync_schema(client, [COMPANIES, PEOPLE])
+    companies: list[WriteOutcome] = []
+    load_records(client, COMPANIES, staged_companies(1), {}, on_batch=companies.extend)
+    lookup = {("companies", o.source_key): o.twenty_id for o in companies}
+    people = [make_staged_record(source_key=key, payload={"cpPatientId": key, "companyId": ref("companies", practice)})
+              for key, practice in (("PT1", "P1"), ("PT2", "P9"))]  # P9 was rejected or held back upstream
+    outcomes: list[WriteOutcome] = []
+    report = load_records(client, PEOPLE, people, {}, on_batch=outcomes.extend,
+                          lookup=lambda obj, key: lookup.get((obj, key)))
+    assert (report.created, report.held_back) == (1, 1)
+    (held,) = [o for o in outcomes if o.action == "hold"]
+    assert held.source_key == "PT2" and held.message == "dependency_not_loaded: companies:P9"
+    assert client.count("people") == 1
+
+
+def test_a_person_created_by_hand_is_updated_not_duplicated_and_its_before_state_kept(twenty_sandbox) -> None:
+    client = twenty_sandbox.client()
+    sync_schema(client, [COMPANIES, PEOPLE])
+    (by_hand,) = client.create_many("people", [{"name": {"firstName": "Ann", "lastName": "Lee"},
+                                                "emails": {"primaryEmail": "ann@example.org"}, "jobTitle": "VIP"}])
+    staged = [make_staged_record(source_key=key, payload={"cpPatientId": key, "emails": {"primaryEmail": email}})
+              for key, email in (("PT1", "Ann@Example.org"), ("PT2", "bob@example.org"))]
+    pre = read_pre_existing(client, PEOPLE, object_metadata(client, "person"))
+    outcomes: list[WriteOutcome] = []
+    report = load_records(client, PEOPLE, staged, {}, on_batch=outcomes.extend, pre_existing=pre)
+    assert (report.created, report.updated) == (1, 1)
+    (update,) = [o for o in outcomes if o.action == "update"]
+    assert update.source_key == "PT1" and update.twenty_id == by_hand["id"]
+    assert update.before_state["jobTitle"] == "VIP" and update.before_state.get("cpPatientId") is None
+    assert client.count("people") == 2
+
+
+def test_links_an_interrupted_run_wrote_are_recovered_not_duplicated(twenty_sandbox) -> None:
+    """Task targets have no upsert key: without the recovery read a re-run would write them twice."""
+    client = twenty_sandbox.client()
+    sync_schema(client, [COMPANIES, PEOPLE, TASKS])
+    (person,) = client.create_many("people", [{"cpPatientId": "PT1"}])
+    tasks = client.create_many("tasks", [{"cpAppointmentId": f"A{i}", "title": f"Visit {i}"} for i in (1, 2)])
+    lookup = {("people", "PT1"): person["id"],
+              **{("tasks", f"A{i}"): t["id"] for i, t in zip((1, 2), tasks, strict=True)}}
+    links = [make_staged_record(source_key=f"A{i}:person", payload={"taskId": ref("tasks", f"A{i}"),
+                                                                    "targetPersonId": ref("people", "PT1")})
+             for i in (1, 2)]
+    first = load_records(client, TASK_TARGETS, links[:1], {}, on_batch=lambda _o: None,
+                         lookup=lambda o, k: lookup.get((o, k)))
+    assert first.created == 1  # ... and the run dies before its id map is written
+    outcomes: list[WriteOutcome] = []
+    again = load_records(client, TASK_TARGETS, links, {}, on_batch=outcomes.extend,
+                         lookup=lambda o, k: lookup.get((o, k)))
+    assert (again.created, again.recovered) == (2, 1)
+    assert client.count("taskTargets") == 2

@@ -1,19 +1,20 @@
 """Mapping: staged Twenty payloads, one staging table per Twenty object."""
 
 
-from collections import Counter
+from collections.abc import Iterator
 
 import dagster as dg
 
 from core_practice_twenty.defs.partitions import waves
-from core_practice_twenty.defs.resources import WarehouseResource
+from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
-from core_practice_twenty.mapping.companies import map_practices
-from core_practice_twenty.mapping.field_map import check_gate, field_map_path
-from core_practice_twenty.mapping.target_model import COMPANIES
-from core_practice_twenty.source.export_spec import PRACTICES
-from core_practice_twenty.store.issues import accepted_rows_sql
-from core_practice_twenty.store.staging import staging_table, write_staged
+from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
+from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.mapping.wave import stage_wave
+from core_practice_twenty.source.values import Region
+from core_practice_twenty.store.staging import staging_table
+from core_practice_twenty.twenty.metadata import target_field_names
+from core_practice_twenty.validation.context import ValidationContext
 
 
 @dg.asset(
@@ -56,28 +57,51 @@ def confirmed_for_export(context: dg.AssetCheckExecutionContext, warehouse: Ware
                                metadata={"problems": len(gate.problems)})
 
 
-@dg.asset(
-    name=staging_table(COMPANIES.name_plural),
-    group_name="mapping",
-    kinds={"duckdb"},
-    partitions_def=waves,
-    deps=[validated_export, field_map],
-    description="One Twenty company payload per practice location, keyed by practice_id.",
-)
-def stg_twenty_companies(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def _staging_specs() -> list[dg.AssetSpec]:
+    """One staging table per Twenty object (a function: module-level specs would be loaded twice)."""
+    return [dg.AssetSpec(
+        key=staging_table(target.name_plural),
+        group_name="mapping",
+        kinds={"duckdb"},
+        partitions_def=waves,
+        deps=[validated_export, field_map, dg.AssetKey("twenty_schema")],
+        description=f"One row per Twenty {target.name_singular} to send: source key, payload, payload hash and "
+                    f"the records it depends on. {target.description}",
+    ) for target in TARGET_OBJECTS.values()]
+
+
+@dg.multi_asset(specs=_staging_specs(), name="stg_twenty", can_subset=False)
+def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               twenty: TwentyResource) -> Iterator[dg.MaterializeResult]:
+    """Map the whole wave at once: the mappers depend on each other (a patient on its practice, a claim
+    on its invoice), so a record whose parent is held back is held back too, with the reason."""
     store = warehouse.warehouse()
     wave = context.partition_key
-    with store.connect() as conn:
-        frame = conn.execute(accepted_rows_sql(PRACTICES), [wave, wave]).df().astype(object)
-    rows = frame.where(frame.notna(), None).to_dict("records")
-    staged = map_practices(rows)
-    write_staged(store, COMPANIES.name_plural, wave, staged)
-    notes = Counter(note for record in staged for note in record.notes)
-    context.log.info(f"companies: staged {len(staged)} payloads from {len(rows)} practice rows")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(staged),
-            "source_rows": len(rows),
-            "notes": dg.MetadataValue.json(dict(notes)),
-        }
-    )
+    export = store.wave_export(wave)
+    gate = check_gate(field_map_path(), export.export_dir)
+    if not gate.ok or gate.field_map is None:
+        raise dg.Failure(description=f"field map gate: {gate.message}", allow_retries=False)
+    with twenty.client() as client:
+        members = list(client.find_many("workspaceMembers"))
+        field_names = target_field_names(client)
+    ctx = ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date)
+    result = stage_wave(store, wave, gate.field_map, members=members, target_field_names=field_names,
+                        reports_dir=reports_dir(), max_upload_bytes=ctx.max_upload_bytes)
+    if result.unbalanced:
+        raise dg.Failure(description=f"mapping lost rows: {result.unbalanced}", allow_retries=False)
+    context.log.info(f"mapping: staged {sum(result.staged.values())} records across {len(result.staged)} "
+                     f"objects; held back {sum(sum(c.values()) for c in result.held_back.values())} rows")
+    for target in TARGET_OBJECTS.values():
+        source = target.source_object
+        yield dg.MaterializeResult(
+            asset_key=staging_table(target.name_plural),
+            metadata={
+                "dagster/row_count": result.staged.get(target.name_plural, 0),
+                "source_object": source,
+                "source_rows": result.rows.get(source, 0),
+                "held_back_by_reason": dg.MetadataValue.json(result.held_back.get(source, {})),
+                "excluded": result.excluded.get(source, 0),
+                "decisions": dg.MetadataValue.json(result.decisions),
+                "reports": dg.MetadataValue.json(result.reports),
+            },
+        )

@@ -1,0 +1,167 @@
+"""Load one Twenty object for one wave: staged rows → Twenty, every outcome in the audit log and id map.
+
+The glue between the warehouse and the loader, kept out of `defs/` so it runs (and is tested)
+without Dagster: read the wave's staged records and the id map, resolve references from the id map
+of the objects loaded before, read the workspace's pre-existing records once, upload files for
+attachments, and write each batch's outcomes before the next batch is sent (so a kill -9 loses at
+most the batch in flight, which the upsert then recovers).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core_practice_twenty.mapping.staging import StagedRecord
+from core_practice_twenty.mapping.target_model import ATTACHMENTS, TARGET_OBJECTS, TargetObject
+from core_practice_twenty.store.staging import id_lookup, read_id_map, read_staged, record_outcomes
+from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.twenty.client import TwentyClient
+from core_practice_twenty.twenty.loader import (
+    LoadReport,
+    Prepare,
+    PrepareError,
+    load_records,
+    migration_key_fields,
+    read_pre_existing,
+)
+from core_practice_twenty.twenty.metadata import object_metadata
+
+BASELINE_SQL = """
+create table if not exists load_baseline (
+    object varchar primary key,        -- Twenty object (plural)
+    records_before bigint not null,    -- Twenty's totalCount before the migration first wrote to it
+    taken_at timestamp not null default current_timestamp
+)
+"""
+
+
+def record_count_before(warehouse: Warehouse, client: TwentyClient, target: TargetObject) -> int:
+    """Twenty's count of the object before the migration's first write to it (taken once, kept)."""
+    with warehouse.connect() as conn:
+        conn.execute(BASELINE_SQL)
+        row = conn.execute("select records_before from load_baseline where object = ?",
+                           [target.name_plural]).fetchone()
+        written = conn.execute("select count(*) from id_map where object = ?", [target.name_plural]).fetchone()[0]
+    if row is not None:
+        return int(row[0])
+    count = client.count(target.name_plural) - written  # an interrupted first load already wrote `written`
+    with warehouse.connect() as conn:
+        conn.execute(BASELINE_SQL)
+        conn.execute("insert or ignore into load_baseline (object, records_before) values (?, ?)",
+                     [target.name_plural, count])
+    return count
+
+
+def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
+    """Upload an attachment's file (the `$file` directive) through the server's upload flow."""
+    from core_practice_twenty.twenty.client import FileTooLargeError
+
+    def prepare(record: StagedRecord) -> dict:
+        directive = record.payload.get("$file") or {}
+        if not directive.get("upload"):
+            return {}  # recorded and referenced, not uploaded (too large for the server)
+        path = (export_dir / directive["path"]).resolve()
+        if export_dir.resolve() not in path.parents or not path.is_file():
+            raise PrepareError(f"file_missing: {directive['path']} is not in the export's documents folder")
+        mime = directive.get("mimeType") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        try:
+            return client.upload_file(path, filename=record.payload.get("name") or path.name, mime_type=mime)
+        except FileTooLargeError as exc:
+            raise PrepareError(f"file_too_large: {exc}") from exc
+
+    return prepare
+
+
+@dataclass
+class ObjectLoad:
+    report: LoadReport
+    records_before: int
+
+
+def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject, wave: str, run_id: str, *,
+                export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> ObjectLoad:
+    """Send the wave's new and changed records of `target`; outcomes land in the audit log batch by batch."""
+    staged = read_staged(warehouse, target.name_plural, wave)
+    known = read_id_map(warehouse, target.name_plural)
+    ids = id_lookup(warehouse, target.loads_after)
+    before = record_count_before(warehouse, client, target)
+    metadata = object_metadata(client, target.name_singular)
+    pre_existing = read_pre_existing(client, target, metadata)
+    prepare = file_preparer(client, export_dir) if target is ATTACHMENTS and export_dir is not None else None
+    # keyless objects cannot be upserted: look for an interrupted run's records only if Twenty has extra
+    recover_links = target.source_key_field is None and client.count(target.name_plural) > before + len(known)
+    report = load_records(
+        client, target, staged, known,
+        on_batch=lambda outcomes: record_outcomes(warehouse, target.name_plural, wave, run_id, outcomes),
+        log=log,
+        lookup=lambda obj, key: ids.get((obj, key)),
+        pre_existing=pre_existing,
+        prepare=prepare,
+        recover_links=recover_links,
+    )
+    return ObjectLoad(report, before)
+
+
+@dataclass
+class ObjectReconciliation:
+    """One object after a wave's load: every staged record accounted for, Twenty agreeing with the id map."""
+
+    object: str
+    staged: int
+    accounted: int
+    outcomes: dict[str, int]
+    id_map: int
+    in_twenty: int
+    expected_in_twenty: int
+
+    @property
+    def passed(self) -> bool:
+        return self.accounted == self.staged and self.in_twenty == self.expected_in_twenty
+
+    def as_metadata(self) -> dict[str, object]:
+        return {"staged": self.staged, "accounted_in_audit_log": self.accounted, "id_map": self.id_map,
+                "twenty_total_count": self.in_twenty, "expected_in_twenty": self.expected_in_twenty,
+                **{f"last_outcome_{k}": v for k, v in sorted(self.outcomes.items())}}
+
+
+def reconcile_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject,
+                     wave: str) -> ObjectReconciliation:
+    """Staged = last outcome per record (created, updated, unchanged, rejected, held back); Twenty = id map.
+
+    Twenty's side: objects with a migration key are counted by that key; junction objects (no key)
+    by their total minus what the workspace held before the migration's first write.
+    """
+    plural = target.name_plural
+    with warehouse.connect() as conn:
+        conn.execute(BASELINE_SQL)
+        staged = conn.execute(f"select count(*) from stg_twenty_{plural} where wave = ?", [wave]).fetchone()[0]
+        rows = conn.execute(
+            f"""
+            with last as (
+                select a.source_key, arg_max(a.action, a.seq) as action from audit_log a
+                join stg_twenty_{plural} s on s.source_key = a.source_key and s.wave = a.wave
+                where a.object = ? and a.wave = ? and a.action in ('create', 'update', 'skip', 'reject', 'hold')
+                group by a.source_key
+            ) select action, count(*) from last group by action
+            """, [plural, wave]).fetchall()
+        mapped = conn.execute("select count(*) from id_map where object = ?", [plural]).fetchone()[0]
+        row = conn.execute("select records_before from load_baseline where object = ?", [plural]).fetchone()
+    outcomes = dict(rows)
+    keys = migration_key_fields(target)
+    if keys:  # people carry two keys (patients, providers): count each record once
+        in_twenty = sum(client.count(plural, filter=",".join([*(f"{k}[is]:NULL" for k in keys[:i]),
+                                                                 f"{key}[is]:NOT_NULL"]))
+                        for i, key in enumerate(keys))
+        expected = mapped
+    else:
+        in_twenty = client.count(plural)
+        expected = mapped + (int(row[0]) if row else 0)
+    return ObjectReconciliation(plural, staged, sum(outcomes.values()), outcomes, mapped, in_twenty, expected)
+
+
+def load_targets() -> list[TargetObject]:
+    """Every Twenty object the migration loads, in lineage order."""
+    return list(TARGET_OBJECTS.values())
