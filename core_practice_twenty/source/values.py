@@ -45,6 +45,11 @@ def _slashed_formats(order: DateOrder) -> list[str]:
     return base
 
 
+def slashed_date_formats(order: DateOrder) -> list[str]:
+    """The region's slashed date formats (no time part), in the order `parse_datetime` tries them."""
+    return _slashed_formats(order)
+
+
 ISO_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
                "%Y/%m/%d"]
 TIME_SUFFIXES = ["", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p"]

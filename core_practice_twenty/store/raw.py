@@ -92,55 +92,92 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
     table = raw_table(spec)
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
-        parsed = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
+        lines = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
         conn.execute("begin transaction")
         conn.execute(f"delete from {table} where wave = ?", [wave])
-        stats.path = "duckdb" if parsed else "python"
-        if parsed:
-            _insert_parsed(conn, export_file, wave, snapshot_id)
+        stats.path = "duckdb" if lines else "python"
+        if lines:
+            _insert_parsed(conn, export_file, wave, snapshot_id, lines)
         else:
             for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
                 conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
                 conn.execute(f"insert into {table} by name select * from landing_chunk")
                 conn.unregister("landing_chunk")
-        null_counts = ", ".join(f'count(*) - count("{c}")' for c in spec.column_names)
-        counts = conn.execute(f"select count(*), {null_counts} from {table} where wave = ?", [wave]).fetchone()
-        date_columns = [c.name for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)]
-        if date_columns:
-            def part(column: str, group: int) -> str:
-                return f"try_cast(regexp_extract(\"{column}\", '{AMBIGUOUS_DATE}', {group}) as integer)"
-
-            ambiguous = ", ".join(
-                f"count(*) filter (where {part(c, 1)} <= 12 and {part(c, 2)} <= 12 and {part(c, 1)} <> {part(c, 2)})"
-                for c in date_columns
-            )
-            found = conn.execute(f"select {ambiguous} from {table} where wave = ?", [wave]).fetchone()
-            stats.ambiguous_dates = {c: n for c, n in zip(date_columns, found, strict=True) if n}
+        counts, ambiguous = _profile(conn, spec, wave)
         conn.execute("commit")
     stats.rows_read = counts[0]
     stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
+    stats.ambiguous_dates = {c: n for c, n in ambiguous.items() if n}
     return stats
 
 
+def _profile(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> tuple[list[int], dict[str, int]]:
+    """Row count, nulls per column and ambiguous dates per date column, in one scan of the wave's rows."""
+    date_columns = [c.name for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)]
+    parts = "".join(f", regexp_extract(\"{c}\", '{AMBIGUOUS_DATE}', ['first', 'second']) as \"__parts_{c}\""
+                    for c in date_columns)
+    null_counts = "".join(f', count(*) - count("{c}")' for c in spec.column_names)
+
+    def part(column: str, name: str) -> str:
+        return f"try_cast(\"__parts_{column}\".{name} as integer)"
+
+    ambiguous = "".join(
+        f", count(*) filter (where {part(c, 'first')} <= 12 and {part(c, 'second')} <= 12 and "
+        f"{part(c, 'first')} <> {part(c, 'second')})" for c in date_columns
+    )
+    found = conn.execute(
+        f"select count(*){null_counts}{ambiguous} from (select *{parts} from {raw_table(spec)} where wave = ?)", [wave]
+    ).fetchall()[0]
+    width = 1 + len(spec.column_names)
+    return list(found[:width]), dict(zip(date_columns, found[width:], strict=True))
+
+
 def _physical_line_count(path: Path) -> int:
+    """Lines as Python's csv reader counts them (\\r\\n, \\r and \\n each end one), so both paths agree."""
     lines = 0
+    previous = b""
     last = b"\n"
     with path.open("rb") as handle:
         while block := handle.read(1 << 22):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (0 if last == b"\n" else 1)
+            lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if previous == b"\r" and block[:1] == b"\n":
+                lines -= 1  # a \r\n split across two blocks
+            previous = last = block[-1:]
+    return lines + (0 if last in (b"\n", b"\r") else 1)
+
+
+WHITESPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+"""What Python's `str.strip()` removes (the Python reader's `clean_cell`); DuckDB's `trim()` alone removes spaces."""
+
+
+def _trim(expression: str) -> str:
+    return f"trim({expression}, {_quote(WHITESPACE)})"
 
 
 def _sql_text(name: str) -> str:
+    """`readers.clean_cell` in SQL: trimmed, null spellings (`n/a`, `-`, empty) as NULL."""
     markers = ", ".join(f"'{m}'" for m in sorted(NULL_MARKERS))
-    return f"case when lower(trim({name})) in ({markers}) then null else trim({name}) end"
+    return f"case when lower({_trim(name)}) in ({markers}) then null else {_trim(name)} end"
 
 
-def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile) -> bool:
-    """The fast path's parse into temp table landing_src; False when the file is not strictly rectangular UTF-8."""
-    if export_file.is_xlsx or export_file.encoding == "cp1252" or FULL_NAME in export_file.column_map.values():
-        return False
+def _line_breaks(cell: str) -> str:
+    """Line breaks inside a cell as Python's csv reader counts lines (\\r\\n, \\r and \\n each end one line)."""
+    def count(text: str) -> str:
+        return f"(length({cell}) - length(replace({cell}, {text}, '')))"
+
+    return f"({count('chr(10)')} + {count('chr(13)')} - {count('chr(13) || chr(10)')} // 2)"
+
+
+def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile) -> str | None:
+    """The fast path's parse into temp table landing_src, and how its source lines are known.
+
+    Returns "arithmetic" (line = header line + record number), "counted" (records with line breaks inside
+    quoted cells: temp table landing_lines holds, per record, the breaks in the records before it), or None
+    when the file is not strictly rectangular UTF-8 CSV or its physical line count disagrees (blank lines,
+    bare carriage returns...): then only the Python reader knows the lines.
+    """
+    if export_file.is_xlsx or export_file.encoding == "cp1252":
+        return None
     width = export_file.width
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     source = (
@@ -151,31 +188,64 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
         conn.execute(f"create or replace temp table landing_src as select *, row_number() over () as rn from {source}",
                      [str(export_file.path)])
     except duckdb.Error:
-        return False
-    records = conn.execute("select count(*) from landing_src").fetchone()[0]
-    if export_file.header_line + records != _physical_line_count(export_file.path):
-        conn.execute("drop table landing_src")  # multi-line cells or blank lines: only Python knows the lines
-        return False
-    return True
+        return None
+    records = conn.execute("select count(*) from landing_src").fetchall()[0][0]
+    physical = _physical_line_count(export_file.path)
+    if export_file.header_line + records == physical:
+        return "arithmetic"
+    # Quoted cells with line breaks: a record starts after the breaks of every record before it.
+    has_break = " or ".join(f"contains(c{i}, chr(10)) or contains(c{i}, chr(13))" for i in range(width))
+    breaks = " + ".join(f"coalesce({_line_breaks(f'c{i}')}, 0)" for i in range(width))
+    conn.execute(
+        f"create or replace temp table landing_lines as select rn, (sum(breaks) over (order by rn rows between "
+        f"unbounded preceding and current row) - breaks)::bigint as breaks_before, breaks from ("
+        f"select rn, {breaks} as breaks from landing_src where {has_break})"
+    )
+    total = conn.execute("select coalesce(sum(breaks), 0) from landing_lines").fetchall()[0][0]
+    if export_file.header_line + records + total == physical:
+        return "counted"
+    conn.execute("drop table landing_src")
+    conn.execute("drop table landing_lines")
+    return None
 
 
-def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str) -> None:
+def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str,
+                   lines: str) -> None:
     width = export_file.width
     spec = export_file.spec
-    selected = [f"{_sql_text(f'c{position}')} as \"{name}\"" for position, name in export_file.column_map.items()]
+    selected = []
+    for position, name in export_file.column_map.items():
+        cell = _sql_text(f"c{position}")
+        if name == FULL_NAME:  # `Last, First` → last_name, first_name, as `readers.split_full_name` does
+            comma = _quote(",")
+            last = _trim(f"split_part({cell}, {comma}, 1)")
+            first = _trim(f"substr({cell}, strpos({cell}, {comma}) + 1)")
+            selected.append(f"case when not contains({cell}, {comma}) then {cell} else nullif({last}, '') end "
+                            f"as last_name")
+            selected.append(f"case when contains({cell}, {comma}) then nullif({first}, '') end as first_name")
+        else:
+            selected.append(f"{cell} as \"{name}\"")
     if export_file.extra_columns:
         pairs = ", ".join(f"{_quote(header)}, {_sql_text(f'c{position}')}"
                           for position, header in export_file.extra_columns.items())
         selected.append(f"json_object({pairs}) as extra")
     hashed = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
+    line = f"{export_file.header_line} + s.rn"
+    joins = ""
+    if lines == "counted":  # records without a break inside have no landing_lines row: use the one before them
+        line += " + coalesce(l.breaks_before + l.breaks, 0)"
+        joins = " asof left join landing_lines l on s.rn > l.rn"
+    blank = " and ".join(f"coalesce({_trim(f'c{i}')}, '') = ''" for i in range(width))
     conn.execute(
         f"insert into {raw_table(spec)} by name select ? as wave, ? as snapshot_id, ? as source_file, "
-        f"({export_file.header_line} + rn)::integer as source_line, "
+        f"({line})::integer as source_line, "
         f"sha256(concat_ws(chr(31), {hashed})) as row_hash, {', '.join(selected)} "
-        f"from landing_src where not ({' and '.join(f'c{i} is null' for i in range(width))})",
+        f"from landing_src s{joins} where not ({blank})",
         [wave, snapshot_id, export_file.path.name],
     )
     conn.execute("drop table landing_src")
+    if lines == "counted":
+        conn.execute("drop table landing_lines")
 
 
 def _quote(text: str) -> str:

@@ -1,17 +1,35 @@
-"""Run the row rules of one object over its raw table, chunk by chunk, without holding it in memory."""
+"""Run the row rules of one object over its raw table in DuckDB, without holding the table in memory.
+
+One query per raw table evaluates every rule of `schemas.row_rules` on every row in a single parallel
+pass; only the rows that break at least one rule come back (as booleans per rule, in chunks), and
+pandera turns those chunks into issues. Key uniqueness is one more SQL query over the whole table.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import duckdb
+import pandas as pd
 
 from core_practice_twenty.source.dirt import Severity
 from core_practice_twenty.source.export_spec import ObjectSpec
+from core_practice_twenty.source.values import country_alpha2
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import duplicate_keys
-from core_practice_twenty.validation.schemas import Issue, raw_schema, row_issues
+from core_practice_twenty.validation.schemas import (
+    COUNTRY_CODES,
+    SOURCE_KEY,
+    Issue,
+    RowRule,
+    country_column,
+    derived_columns,
+    quoted,
+    raw_schema,
+    row_issues,
+    row_rules,
+)
 
 CHUNK_ROWS = 100_000
 BLOCKING_RULES = frozenset({"duplicate_key"})
@@ -59,17 +77,57 @@ class RowValidation:
 
 def validate_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
                   ctx: ValidationContext) -> RowValidation:
-    """Pandera row rules chunk by chunk, plus key uniqueness across the whole file."""
+    """Row rules in one DuckDB pass (pandera reads the failing rows' results), plus key uniqueness."""
     conn.execute(create_raw_table_sql(spec))
     result = RowValidation(spec.name)
+    rules = row_rules(spec, ctx)
     schema = raw_schema(spec, ctx)
-    columns = ", ".join(["source_file", "source_line", "extra", *[f'"{c}"' for c in spec.column_names]])
-    reader = conn.sql(
-        f"select {columns} from {raw_table(spec)} where wave = ? order by source_line", params=[wave]
-    ).to_arrow_reader(CHUNK_ROWS)
+    _load_country_codes(conn, spec, wave)
+    count = conn.execute(f"select count(*) from {raw_table(spec)} where wave = ?", [wave]).fetchall()
+    result.rows_checked = count[0][0]
+    reader = conn.sql(rule_results_sql(spec, ctx, rules), params=[wave]).to_arrow_reader(CHUNK_ROWS)
     for batch in reader:
-        frame = batch.to_pandas()
-        result.rows_checked += len(frame)
-        result.issues += row_issues(frame, spec, ctx, schema)
+        result.issues += row_issues(batch.to_pandas(), spec, rules, schema)
     result.issues += duplicate_keys(conn, spec, wave)
     return result
+
+
+def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRule]) -> str:
+    """The rows of a wave (parameter 1) that break at least one rule: lineage, key, and per rule true = passes.
+
+    Derived values (parsed dates, country codes) are computed once per row in `checked`; the failing rows are
+    kept in `failing` by position before the per-rule booleans are projected, so DuckDB evaluates each rule
+    on every row once, not once in the filter and again in the projection.
+    """
+    key = " || '|' || ".join(quoted(k) for k in spec.key)
+    present = " and ".join(f"{quoted(k)} is not null" for k in spec.key)
+    derived = "".join(f", {expr} as {quoted(name)}" for name, expr in derived_columns(spec, ctx).items())
+    joins = ""
+    country = country_column(spec)
+    if country:
+        alias = f"cc_{country.name}"
+        joins = f" left join {COUNTRY_CODES} {alias} on {alias}.value = r.{quoted(country.name)}"
+    results = ", ".join(f"coalesce(not ({rule.fails}), true) as {quoted(rule.name)}" for rule in rules)
+    return (
+        f"with checked as (select r.*, case when {present} then {key} end as {SOURCE_KEY}{derived} "
+        f"from {raw_table(spec)} r{joins} where r.wave = $1), "
+        f"results as (select source_file, source_line, {SOURCE_KEY}, {results} from checked) "
+        f"select * from results where not ({' and '.join(quoted(rule.name) for rule in rules)}) "
+        f"order by source_line"
+    )
+
+
+def _load_country_codes(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> None:
+    """Map a wave's distinct country cells to alpha-2 with `values.country_alpha2` itself (a few dozen values)."""
+    country = country_column(spec)
+    if country is None:
+        return
+    values = [v for (v,) in conn.execute(
+        f"select distinct {quoted(country.name)} from {raw_table(spec)} where wave = ? and "
+        f"{quoted(country.name)} is not null", [wave]).fetchall()]
+    codes = pd.DataFrame({"value": pd.Series(values, dtype=object),
+                          "alpha2": pd.Series([country_alpha2(v) for v in values], dtype=object)})
+    conn.register("country_codes_frame", codes)
+    conn.execute(f"create or replace temp table {COUNTRY_CODES} as select value::varchar as value, "
+                 f"alpha2::varchar as alpha2 from country_codes_frame")
+    conn.unregister("country_codes_frame")

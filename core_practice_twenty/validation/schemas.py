@@ -1,32 +1,40 @@
-"""Row rules: pandera schemas derived from the export spec, run chunk by chunk, reported without values.
+"""Row rules: derived from the export spec, evaluated in DuckDB, reported through pandera, without values.
 
-Schemas are built from `EXPORT_SPEC`, never written by hand, so a column added to the spec is
-validated the moment it exists. Every check is vectorised (pandas string and datetime operations),
-because a dental group's export has millions of cells. A failing cell becomes an `Issue` with the
-rule name, the source line and the source key; never the value, which may be health data.
+One table of truth: `row_rules` turns `EXPORT_SPEC` (types, required, value sets) and the export's
+region into a list of `RowRule`s, each a name and a SQL predicate that is true where a row breaks
+it. Patterns and date formats are not restated here: they come from `source/values.py` (through
+`sql_values`), value sets and boolean spellings from `source/export_spec.py`.
+
+Why SQL: the rules read every cell of a dental group's export (millions of rows). DuckDB evaluates
+them in one parallel pass per raw table, next to the data, in bounded memory; pandas chunks with
+per-format date parsing took minutes. Why pandera still: `raw_schema` is the pandera view of the same
+rules (one boolean column per rule, one check each) and validates the rule-result frame of the rows
+that fail something, chunk by chunk; its failure cases become the `Issue`s. Rows that pass every
+rule never leave DuckDB. An `Issue` carries the rule, source line and source key; never the value,
+which may be health data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 import pandera.pandas as pa
 
 from core_practice_twenty.source.dirt import Severity
-from core_practice_twenty.source.export_spec import ColumnSpec, ColumnType, ObjectSpec, fold_value
-from core_practice_twenty.source.values import (
-    EMAIL,
-    INTEGER,
-    MONEY,
-    POSTCODE_DIGITS,
-    Region,
-    country_alpha2,
-    parse_datetime_series,
-    region_subdivisions,
+from core_practice_twenty.source.export_spec import (
+    FALSE_VALUES,
+    TRUE_VALUES,
+    ColumnSpec,
+    ColumnType,
+    ObjectSpec,
+    fold_value,
 )
+from core_practice_twenty.source.readers import OVERFLOW_KEY
+from core_practice_twenty.source.values import EMAIL, INTEGER, MONEY, POSTCODE_DIGITS, Region, region_subdivisions
 from core_practice_twenty.validation.context import ValidationContext
+from core_practice_twenty.validation.sql_values import DATE_SHAPE, parse_datetime_sql, regex_sql, sql_string
 
 PAST_ONLY = frozenset({
     "created_at", "updated_at", "date_of_birth", "paid_at", "first_visit_date", "last_visit_date", "first_seen",
@@ -35,10 +43,19 @@ PAST_ONLY = frozenset({
 })
 """Date columns that record something that has happened: a value after the export date is suspect."""
 
-EARLIEST_PLAUSIBLE = pd.Timestamp("1900-01-01")
+EARLIEST_PLAUSIBLE = date(1900, 1, 1)
 
 REJECT_ON_BAD_VALUE = frozenset({"patients.date_of_birth"})
 """Nullable columns whose unreadable value still rejects the row (the record is unusable without it)."""
+
+PHONE = r"^\+?[\d\s().\-/]{6,24}(\s*(ext\.?|x|#)\s*\d{1,6})?$"
+"""A phone as practices type it (digits, spaces, brackets, an extension); read after lower-casing."""
+CODES = r"^[A-Za-z0-9.\-]+(\s*[;,]\s*[A-Za-z0-9.\-]+)*$"
+"""Several procedure codes or teeth in one cell, separated by `;` (or `,`)."""
+
+COUNTRY_CODES = "country_codes"
+"""Temp table (value, alpha2) the runner fills from a wave's distinct country cells with `values.country_alpha2`."""
+SOURCE_KEY = "source_key"
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,20 @@ class Issue:
     source_line: int | None
     rule: str
     column: str | None
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One row rule of one object: the name it is reported under and the SQL that finds the rows breaking it.
+
+    `fails` reads one row of the raw table (canonical column names, `extra`) plus the derived columns of
+    `derived_columns`, and is true where the row breaks the rule (NULL counts as passing).
+    """
+
+    name: str
+    column: ColumnSpec | None
+    fails: str
     severity: Severity
 
 
@@ -70,184 +101,179 @@ def severity_of(spec: ObjectSpec, column: ColumnSpec | None, rule: str) -> Sever
     return Severity.WARN
 
 
-def _present(series: pd.Series) -> pd.Series:
-    return series.notna()
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _text(series: pd.Series) -> pd.Series:
-    return series.astype("str")
+def parsed_date_column(column: ColumnSpec) -> str:
+    """Name of the derived column holding a date column's parsed timestamp."""
+    return f"__parsed_{column.name}"
 
 
-def _column_checks(spec: ObjectSpec, column: ColumnSpec, ctx: ValidationContext) -> list[pa.Check]:
-    """Vectorised checks for one column: each returns True where the cell is acceptable (or empty)."""
+def country_code_column(column: ColumnSpec) -> str:
+    """Name of the derived column holding a country cell's ISO alpha-2 code (NULL when unknown)."""
+    return f"__alpha2_{column.name}"
+
+
+def _of_type(spec: ObjectSpec, type_: ColumnType) -> ColumnSpec | None:
+    return next((c for c in spec.columns if c.type is type_), None)
+
+
+def country_column(spec: ObjectSpec) -> ColumnSpec | None:
+    """The column whose country decides whether an address is held to the region's states and postcodes."""
+    return _of_type(spec, ColumnType.COUNTRY)
+
+
+def derived_columns(spec: ObjectSpec, ctx: ValidationContext) -> dict[str, str]:
+    """Values computed once per row before the rules read them (parsed dates, country codes).
+
+    The country code is looked up in `COUNTRY_CODES` (joined by the runner as `cc_<column>`).
+    """
+    derived = {
+        parsed_date_column(c): parse_datetime_sql(quoted(c.name), ctx.date_order)
+        for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)
+    }
+    country = country_column(spec)
+    if country:
+        derived[country_code_column(country)] = f"cc_{country.name}.alpha2"
+    return derived
+
+
+def _in(expression: str, values: set[str] | frozenset[str]) -> str:
+    return f"{expression} in ({', '.join(sql_string(v) for v in sorted(values))})"
+
+
+def _column_rules(spec: ObjectSpec, column: ColumnSpec, ctx: ValidationContext) -> list[tuple[str, str]]:
+    """(rule name, SQL true where the cell breaks it) for one column; an empty cell breaks only `required`."""
+    value = quoted(column.name)
+    present = f"{value} is not null"
     name = column.name
-    checks: list[pa.Check] = []
-
-    def check(rule: str, fn) -> None:
-        checks.append(pa.Check(fn, name=f"{rule}:{name}", element_wise=False))
-
+    rules: list[tuple[str, str]] = []
+    if not column.nullable:
+        rules.append((f"required:{name}", f"{value} is null"))
     if column.values:
         allowed = {fold_value(v) for v in column.values} | {k for k, _ in column.value_aliases}
-        check("value_set", lambda s: ~_present(s) | _text(s).str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True)
-              .str.strip().isin(allowed))
+        folded = f"trim(regexp_replace(lower({value}), '[^a-z0-9]+', ' ', 'g'))"
+        rules.append((f"value_set:{name}", f"{present} and not {_in(folded, allowed)}"))
     if column.type in (ColumnType.DATE, ColumnType.DATETIME):
-        order = ctx.date_order
-        export_day = pd.Timestamp(ctx.export_date) + pd.Timedelta(days=1)
-
-        def parsed(s: pd.Series) -> pd.Series:
-            return parse_datetime_series(s, order)
-
-        def bad_date(s: pd.Series) -> pd.Series:
-            text = _text(s)
-            unparsed = _present(s) & parsed(s).isna()
-            # 31/02/2020 has the shape of a date: impossible, not unreadable
-            shaped = text.str.match(r"^\s*\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}")
-            return ~(unparsed & ~shaped)
-
-        def impossible(s: pd.Series) -> pd.Series:
-            text = _text(s)
-            values = parsed(s)
-            shaped_unparsed = _present(s) & values.isna() & text.str.match(r"^\s*\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}")
-            too_old = values.notna() & (values < EARLIEST_PLAUSIBLE)
-            unborn = values.notna() & (values >= export_day) if name == "date_of_birth" else False
-            return ~(shaped_unparsed | too_old | unborn)
-
-        check("invalid_date", bad_date)
-        check("impossible_date", impossible)
+        parsed = quoted(parsed_date_column(column))
+        export_day = sql_string((ctx.export_date + timedelta(days=1)).isoformat())
+        unparsed = f"{present} and {parsed} is null"
+        # 31/02/2020 has the shape of a date: impossible, not unreadable
+        shaped = f"regexp_matches({value}, {regex_sql(DATE_SHAPE)})"
+        impossible = [f"({unparsed} and {shaped})", f"{parsed} < {sql_string(EARLIEST_PLAUSIBLE.isoformat())}"]
+        if name == "date_of_birth":  # born after the export was taken
+            impossible.append(f"{parsed} >= {export_day}")
+        rules.append((f"invalid_date:{name}", f"{unparsed} and not {shaped}"))
+        rules.append((f"impossible_date:{name}", " or ".join(impossible)))
         if name in PAST_ONLY and name != "date_of_birth":
-            check("future_date", lambda s: ~(parsed(s).notna() & (parsed(s) >= export_day)))
+            rules.append((f"future_date:{name}", f"{parsed} >= {export_day}"))
     elif column.type is ColumnType.MONEY:
-        check("money_format", lambda s: ~_present(s) | _text(s).str.replace(" ", "").str.fullmatch(MONEY.pattern))
+        rules.append((f"money_format:{name}",
+                      f"{present} and not regexp_full_match(replace({value}, ' ', ''), {regex_sql(MONEY.pattern)})"))
     elif column.type is ColumnType.INTEGER:
-        check("integer_format", lambda s: ~_present(s) | _text(s).str.fullmatch(INTEGER.pattern))
+        rules.append((f"integer_format:{name}", f"{present} and not regexp_full_match({value}, "
+                                                f"{regex_sql(INTEGER.pattern)})"))
     elif column.type is ColumnType.BOOLEAN:
-        check("boolean_format", lambda s: ~_present(s) | _text(s).str.lower().isin(
-            ["true", "false", "yes", "no", "y", "n", "1", "0", "t", "f"]))
+        spellings = TRUE_VALUES | FALSE_VALUES
+        rules.append((f"boolean_format:{name}", f"{present} and not {_in(f'lower({value})', spellings)}"))
     elif column.type is ColumnType.EMAIL:
-        check("email_format", lambda s: ~_present(s) | _text(s).str.fullmatch(EMAIL.pattern))
+        rules.append((f"email_format:{name}", f"{present} and not regexp_full_match({value}, "
+                                              f"{regex_sql(EMAIL.pattern)})"))
     elif column.type is ColumnType.PHONE:
-        digits = r"^\+?[\d\s().\-/]{6,24}(\s*(ext\.?|x|#)\s*\d{1,6})?$"
-        check("phone_format", lambda s: ~_present(s) | _text(s).str.lower().str.fullmatch(digits))
+        rules.append((f"phone_format:{name}", f"{present} and not regexp_full_match(lower({value}), "
+                                              f"{regex_sql(PHONE)})"))
     elif column.type is ColumnType.CODES:
-        check("code_format", lambda s: ~_present(s) | _text(s).str.fullmatch(
-            r"[A-Za-z0-9.\-]+(\s*[;,]\s*[A-Za-z0-9.\-]+)*"))
-    return checks
+        rules.append((f"code_format:{name}", f"{present} and not regexp_full_match({value}, {regex_sql(CODES)})"))
+    return rules
 
 
-def _address_checks(spec: ObjectSpec, ctx: ValidationContext) -> list[pa.Check]:
+def _address_rules(spec: ObjectSpec, ctx: ValidationContext) -> list[tuple[str, str]]:
     """State and postcode rules read the row's country: foreign addresses are not held to the region's lists."""
-    state = next((c for c in spec.columns if c.type is ColumnType.STATE), None)
-    postcode = next((c for c in spec.columns if c.type is ColumnType.POSTCODE), None)
-    country = next((c for c in spec.columns if c.type is ColumnType.COUNTRY), None)
-    if not (state or postcode or country):
-        return []
+    state = _of_type(spec, ColumnType.STATE)
+    postcode = _of_type(spec, ColumnType.POSTCODE)
+    country = country_column(spec)
     region: Region = ctx.region
-    accepted_states = set(region_subdivisions(region))
-    width = POSTCODE_DIGITS[region]
-    country_cache: dict[str, str | None] = {}
-
-    def domestic(frame: pd.DataFrame) -> pd.Series:
-        if country is None:
-            return pd.Series(True, index=frame.index)
-        codes = frame[country.name].map(
-            lambda v: None if v is None or pd.isna(v) else country_cache.setdefault(v, country_alpha2(v)))
-        return codes.isna() | (codes == region.value)
-
-    checks: list[pa.Check] = []
+    code = quoted(country_code_column(country)) if country else None
+    domestic = f"({code} is null or {code} = {sql_string(region.value)})" if code else "true"
+    rules: list[tuple[str, str]] = []
     if state:
-        def state_ok(frame: pd.DataFrame) -> pd.Series:
-            values = frame[state.name]
-            folded = _text(values).str.strip().str.lower().str.rstrip(".")
-            return ~(values.notna() & domestic(frame) & ~folded.isin(accepted_states))
-        checks.append(pa.Check(state_ok, name=f"invalid_state:{state.name}"))
+        value = quoted(state.name)
+        folded = f"rtrim(lower(trim({value})), '.')"
+        rules.append((f"invalid_state:{state.name}", f"{value} is not null and {domestic} and not "
+                                                     f"{_in(folded, set(region_subdivisions(region)))}"))
     if postcode:
-        def lost_zero(frame: pd.DataFrame) -> pd.Series:
-            text = _text(frame[postcode.name]).str.strip()
-            short = text.str.fullmatch(rf"\d{{1,{width - 1}}}")
-            return ~(frame[postcode.name].notna() & domestic(frame) & short)
-
-        def postcode_ok(frame: pd.DataFrame) -> pd.Series:
-            text = _text(frame[postcode.name]).str.strip()
-            pattern = r"\d{5}(-\d{4})?" if region is Region.US else rf"\d{{{width}}}"
-            good = text.str.fullmatch(pattern) | text.str.fullmatch(rf"\d{{1,{width - 1}}}")
-            return ~(frame[postcode.name].notna() & domestic(frame) & ~good)
-        checks.append(pa.Check(lost_zero, name=f"postcode_lost_zero:{postcode.name}"))
-        checks.append(pa.Check(postcode_ok, name=f"postcode_format:{postcode.name}"))
+        value = quoted(postcode.name)
+        width = POSTCODE_DIGITS[region]
+        short = f"regexp_full_match(trim({value}), '\\d{{1,{width - 1}}}')"
+        pattern = r"\d{5}(-\d{4})?" if region is Region.US else rf"\d{{{width}}}"
+        rules.append((f"postcode_lost_zero:{postcode.name}", f"{value} is not null and {domestic} and {short}"))
+        rules.append((f"postcode_format:{postcode.name}", f"{value} is not null and {domestic} and not "
+                                                          f"(regexp_full_match(trim({value}), {regex_sql(pattern)}) "
+                                                          f"or {short})"))
     if country:
-        def country_known(frame: pd.DataFrame) -> pd.Series:
-            values = frame[country.name]
-            codes = values.map(lambda v: None if v is None or pd.isna(v) else country_cache.setdefault(
-                v, country_alpha2(v)))
-            return ~(values.notna() & codes.isna())
-
-        def foreign(frame: pd.DataFrame) -> pd.Series:
-            values = frame[country.name]
-            return ~(values.notna() & ~domestic(frame))
-        checks.append(pa.Check(country_known, name=f"country:{country.name}"))
+        value = quoted(country.name)
+        rules.append((f"country:{country.name}", f"{value} is not null and {code} is null"))
         if spec.name == "patients":
-            checks.append(pa.Check(foreign, name="international_address"))
-    return checks
+            rules.append(("international_address", f"{value} is not null and not {domestic}"))
+    return rules
+
+
+def row_rules(spec: ObjectSpec, ctx: ValidationContext) -> list[RowRule]:
+    """Every row rule of one raw table, derived from the export spec. Key uniqueness is checked in SQL across
+    the whole table by `cross_table.duplicate_keys`, not here."""
+    named = [rule for column in spec.columns for rule in _column_rules(spec, column, ctx)]
+    named += _address_rules(spec, ctx)
+    named.append(("ragged_row", f"contains(extra::varchar, {sql_string(chr(34) + OVERFLOW_KEY + chr(34))})"))
+    rules = []
+    for name, fails in named:
+        column_name = name.split(":", 1)[1] if ":" in name else None
+        column = spec.column(column_name) if column_name in spec.column_names else None
+        rules.append(RowRule(name, column, fails, severity_of(spec, column, name)))
+    return rules
 
 
 def raw_schema(spec: ObjectSpec, ctx: ValidationContext) -> pa.DataFrameSchema:
-    """The row rules of one raw table. Key uniqueness is checked across chunks in SQL, not here."""
+    """The pandera schema of a chunk of rule results: one boolean column per row rule, true where the row passes.
+
+    The columns and checks are the rules of `row_rules`, one to one (check name = rule name), so the
+    failure cases pandera reports are the issues.
+    """
+    return _result_schema(spec, row_rules(spec, ctx))
+
+
+def _result_schema(spec: ObjectSpec, rules: list[RowRule]) -> pa.DataFrameSchema:
     columns = {
-        column.name: pa.Column(
-            dtype=None,
-            nullable=column.nullable,
-            required=False,
-            checks=_column_checks(spec, column, ctx),
-        )
-        for column in spec.columns
+        "source_line": pa.Column(int, nullable=False, coerce=True),
+        **{rule.name: pa.Column(bool, checks=pa.Check(lambda passed: passed, name=rule.name)) for rule in rules},
     }
-    return pa.DataFrameSchema(columns, checks=_address_checks(spec, ctx), name=f"raw_{spec.name}", strict=False)
+    return pa.DataFrameSchema(columns, name=f"row_rules_{spec.name}", strict=False)
 
 
-def _rule_of(case: pd.Series) -> tuple[str, str | None]:
-    check = str(case["check"])
-    column = case["column"] if isinstance(case["column"], str) else None
-    if check == "not_nullable":
-        return f"required:{column}", column
-    if ":" in check:
-        return check, check.split(":", 1)[1]
-    return check, column
-
-
-def row_issues(frame: pd.DataFrame, spec: ObjectSpec, ctx: ValidationContext,
+def row_issues(results: pd.DataFrame, spec: ObjectSpec, rules: list[RowRule],
                schema: pa.DataFrameSchema | None = None) -> list[Issue]:
-    """Run the schema on one chunk of raw rows (lineage columns included) and list the failing cells."""
-    schema = schema or raw_schema(spec, ctx)
-    frame = frame.reset_index(drop=True)
-    issues: list[Issue] = []
+    """Validate one chunk of rule results (lineage columns, `source_key`, one boolean per rule) with pandera
+    and turn its failure cases into issues, in source-line order."""
+    schema = schema or _result_schema(spec, rules)
+    results = results.reset_index(drop=True)
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(results, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        cases = cases[cases["index"].notna()] if "index" in cases else cases
-        seen: set[tuple[int, str]] = set()
-        for case in cases.itertuples(index=False):
-            row = dict(zip(cases.columns, case, strict=True))
-            index = int(row["index"])
-            rule, column_name = _rule_of(pd.Series(row))
-            if (index, rule) in seen:
-                continue
-            seen.add((index, rule))
-            column = spec.column(column_name) if column_name in spec.column_names else None
-            issues.append(_issue(frame, index, spec, rule, column))
-    issues.extend(_ragged(frame, spec))
-    return issues
-
-
-def _issue(frame: pd.DataFrame, index: int, spec: ObjectSpec, rule: str, column: ColumnSpec | None) -> Issue:
-    record = frame.iloc[index]
-    present = all(record[k] is not None and not pd.isna(record[k]) for k in spec.key)
-    key = "|".join(str(record[k]) for k in spec.key) if present else None
-    return Issue(spec.name, key, record.get("source_file"), int(record["source_line"]), rule,
-                 column.name if column else None, severity_of(spec, column, rule))
-
-
-def _ragged(frame: pd.DataFrame, spec: ObjectSpec) -> Iterable[Issue]:
-    if "extra" not in frame:
+    else:
         return []
-    marked = frame["extra"].astype("str").str.contains('"_overflow"', regex=False, na=False)
-    return [_issue(frame, int(i), spec, "ragged_row", None) for i in frame.index[marked]]
+    by_name = {rule.name: rule for rule in rules}
+    order = {name: position for position, name in enumerate(by_name)}
+    cases = cases[cases["index"].notna() & cases["check"].isin(by_name.keys())]
+    failed = sorted({(int(i), str(c)) for i, c in zip(cases["index"], cases["check"], strict=True)},
+                    key=lambda pair: (pair[0], order[pair[1]]))
+    lines = results["source_line"].tolist()
+    files = results["source_file"].tolist()
+    keys = results[SOURCE_KEY].tolist()
+    issues = []
+    for index, name in failed:
+        rule = by_name[name]
+        key = keys[index]
+        issues.append(Issue(spec.name, key if isinstance(key, str) else None, files[index], int(lines[index]),
+                            rule.name, rule.column.name if rule.column else None, rule.severity))
+    return issues

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from core_practice_twenty.source.export_spec import PRACTICES
+from core_practice_twenty.source.export_spec import PRACTICES, PROVIDERS
 from core_practice_twenty.store.raw import land_object, read_raw
 
 CONTENT = ("Core Practice - Practice Locations Report\r\n"
@@ -36,11 +36,53 @@ def test_duckdb_and_python_readers_agree(tmp_path: Path, warehouse) -> None:
     assert fast.null_counts["practice_name"] == 1
 
 
-def test_multiline_cells_take_the_python_path_with_exact_lines(tmp_path: Path, warehouse) -> None:
-    data = CONTENT.replace("Bright, Dental", "Bright\r\nDental").encode("utf-8") + b"PR4,Last,Town,2000,\r\n"
-    stats, rows = land(tmp_path, warehouse, "multi", data)
-    assert stats.path == "python"
-    assert [r["source_line"] for r in rows] == [3, 4, 5, 7]
+def land_both_ways(tmp_path: Path, warehouse, name: str, content: str) -> tuple[list[dict], list[dict]]:
+    """The same content through DuckDB (UTF-8) and through Python (Windows-1252 makes DuckDB step aside)."""
+    fast, fast_rows = land(tmp_path, warehouse, f"{name}-fast", content.encode("utf-8"), wave=f"{name}-a")
+    slow, slow_rows = land(tmp_path, warehouse, f"{name}-slow", content.encode("cp1252"), wave=f"{name}-b")
+    assert (fast.path, slow.path) == ("duckdb", "python")
+    for row in fast_rows + slow_rows:
+        row["extra"] = row["extra"].replace(" ", "") if row["extra"] else None
+    return fast_rows, slow_rows
+
+
+def test_multiline_cells_stay_in_duckdb_with_exact_lines(tmp_path: Path, warehouse) -> None:
+    content = (CONTENT.replace("Bright, Dental", "Bright\r\nDental") + "PR4,\"Last\n\nOne\",Town,2000,\r\n"
+               + "PR5,\"Tab\t\",Town,2000,\r\n")
+    fast_rows, slow_rows = land_both_ways(tmp_path, warehouse, "multi", content)
+    assert fast_rows == slow_rows
+    assert [r["source_line"] for r in fast_rows] == [3, 4, 5, 7, 10]
+    assert fast_rows[4]["practice_name"] == "Tab"  # trimmed like Python's str.strip(), tabs included
+
+
+def test_full_name_columns_are_split_in_duckdb_as_in_python(tmp_path: Path, warehouse) -> None:
+    content = ("Provider ID,Practice ID,Provider Name,Provider Type\r\n"
+               "PV1,P,\"Smith, John\",Dentist\r\nPV2,P,Renée,Dentist\r\nPV3,P,\"Lee, \",Dentist\r\n"
+               "PV4,P,\" , Ann, Marie\",Dentist\r\nPV5,P,n/a,Dentist\r\n")
+    rows = {}
+    for path, data, wave in (("duckdb", content.encode("utf-8"), "a"), ("python", content.encode("cp1252"), "b")):
+        export = tmp_path / wave
+        export.mkdir()
+        (export / "providers.csv").write_bytes(data)
+        assert land_object(warehouse, PROVIDERS, export, wave=wave, snapshot_id=wave).path == path
+        rows[path] = [{k: r[k] for k in ("source_line", "row_hash", "last_name", "first_name")}
+                      for r in read_raw(warehouse, PROVIDERS, wave).to_dict("records")]
+    assert rows["duckdb"] == rows["python"]
+    assert [(r["last_name"], r["first_name"]) for r in rows["duckdb"]] == [
+        ("Smith", "John"), ("Renée", None), ("Lee", None), (None, "Ann, Marie"), (None, None)]
+
+
+def test_blank_lines_fall_back_to_exact_python_lines(tmp_path: Path, warehouse) -> None:
+    blank = CONTENT + "\r\nPR4,Late,Town,2000,\r\n"
+    stats, rows = land(tmp_path, warehouse, "blank", blank.encode("utf-8"), wave="blank")
+    assert stats.path == "python" and [r["source_line"] for r in rows] == [3, 4, 5, 7]
+
+
+def test_a_bare_carriage_return_in_a_cell_counts_as_a_line_on_both_paths(tmp_path: Path, warehouse) -> None:
+    content = CONTENT.replace("Bright, Dental", "Bright\rDental") + "PR4,Late,Town,2000,\r\n"
+    fast_rows, slow_rows = land_both_ways(tmp_path, warehouse, "bare", content)
+    assert fast_rows == slow_rows
+    assert [r["source_line"] for r in fast_rows] == [3, 4, 5, 7]
 
 
 def test_relanding_a_wave_replaces_only_that_wave(tmp_path: Path, warehouse) -> None:

@@ -1,0 +1,34 @@
+"""The SQL date reader the row rules use reads every value exactly as `values.parse_datetime` does."""
+
+import itertools
+
+import duckdb
+import pytest
+
+from core_practice_twenty.source.values import DateOrder, parse_datetime
+from core_practice_twenty.validation.sql_values import parse_datetime_sql
+
+
+def corpus() -> list[str]:
+    dates = [f"{a}{sep}{b}{sep}{y}" for a, b in itertools.product(["1", "01", "12", "13", "29", "31", "0"], repeat=2)
+             for sep in "/-." for y in ("5", "20", "69", "020", "2020", "1850", "20201")]
+    dates += ["2020-02-29", "2021-02-29", "2020-1-1", "2020/01/02", "2020-01-01T10:00:00", "2020-01-01T10:00",
+              "2020-01-01 10:00:00", "2020-01-01 10:00", "2020-01-01T10:00:00Z", "20-01-01", "+2020-01-01"]
+    times = ["", " 9:05", " 09:05", " 23:59:59", " 24:00", " 9:05 am", " 09:05 PM", " 12:00 AM", " 13:05 PM",
+             " 9:05pm", " 10:00:00 AM", "  10:00", " 10:00 xyz"]
+    values = [d + t for d in ("01/02/2020", "13/02/2020", "02/13/2020", "01/02/20", "31/12/1999") for t in times]
+    serials = ["45000", "45000.5", "00001", "79999", "80000", "99999", "4500", "450000", "45000.", "1e5"]
+    junk = ["", "n/a", "yesterday", "2020", "01/2020", "Jan 1 2020", "٠١/٠٢/٢٠٢٠", "01//02/2020"]
+    return dates + values + serials + junk
+
+
+@pytest.mark.parametrize("order", list(DateOrder))
+def test_sql_and_python_read_the_same_dates(order: DateOrder) -> None:
+    values = corpus()
+    conn = duckdb.connect()
+    conn.execute("create table t (v varchar)")
+    conn.executemany("insert into t values (?)", [[v] for v in values])
+    rows = conn.execute(f"select v, {parse_datetime_sql('v', order)} from t").fetchall()
+    differ = {v: (sql, parse_datetime(v, order)) for v, sql in rows if sql != parse_datetime(v, order)}
+    assert differ == {}
+    assert sum(sql is not None for _, sql in rows) > 100  # the corpus exercises the formats, not only failures
