@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,26 @@ from core_practice_twenty.twenty.ratelimit import RateLimiter, parse_retry_after
 
 DEFAULT_BATCH_CAP = 60
 """The batch cap every Twenty version accepts (older servers: 60, newer: 200); configurable."""
+
+
+PROBE_PAGE_SIZE = 100_000
+"""A page size above any Twenty's QUERY_MAX_RECORDS (60, 200, 10 000), for `discover_batch_cap`."""
+
+_CAP_MESSAGE = re.compile(
+    r"Maximum number of records to \w+ is (\d+)"  # create/upsert many (common-create-many-query-runner)
+    r"|Cannot \w+ more than (\d+) records at once"  # update/delete/destroy/restore many by filter
+)
+
+
+def server_batch_cap(exc: BaseException) -> int | None:
+    """The cap a 400 "too many records" names, else None."""
+    if not isinstance(exc, TwentyApiError) or exc.status != 400:
+        return None
+    for message in exc.messages:
+        found = _CAP_MESSAGE.search(message)
+        if found:
+            return int(found.group(1) or found.group(2))
+    return None
 
 
 class TwentyConfigError(Exception):
@@ -43,6 +64,15 @@ class TwentyApiError(Exception):
     @property
     def message(self) -> str:
         return "; ".join(self.messages)
+
+
+class FileTooLargeError(Exception):
+    """A file is larger than the server accepts for upload; nothing was sent. Carries sizes, not names."""
+
+    def __init__(self, size_bytes: int, limit_bytes: int) -> None:
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(f"file of {size_bytes} bytes exceeds the server's upload limit of {limit_bytes} bytes")
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -268,10 +298,17 @@ class TwentyClient:
         chunks. Ids already gone are not counted.
         """
         destroyed = 0
-        for start in range(0, len(ids), max(1, self.batch_cap)):
-            chunk = ids[start:start + max(1, self.batch_cap)]
-            body = self.request("DELETE", f"/rest/{plural}", params={"filter": f"id[in]:{_quoted_list(chunk)}"})
+        start = 0
+        while start < len(ids):
+            chunk = ids[start:start + self.batch_cap]
+            try:
+                body = self.request("DELETE", f"/rest/{plural}", params={"filter": f"id[in]:{_quoted_list(chunk)}"})
+            except TwentyApiError as exc:
+                if self._lower_cap_from(exc, len(chunk)):
+                    continue  # nothing was destroyed: Twenty checks the count first
+                raise
             destroyed += len(_only_value(body) or [])
+            start += len(chunk)
         return destroyed
 
     def restore_one(self, plural: str, record_id: str) -> dict:
@@ -286,13 +323,53 @@ class TwentyClient:
         return int(self.request("GET", f"/rest/{plural}", params=params)["totalCount"])
 
     def create_many(self, plural: str, records: list[dict], *, upsert: bool = False) -> list[dict]:
-        """One batch write; Twenty returns the records in input order."""
-        if len(records) > self.batch_cap:
-            raise ValueError(f"{len(records)} records exceed the batch cap of {self.batch_cap}")
+        """Create (or upsert) `records`: one result per input record, in input order.
+
+        Sent `batch_cap` records per request. When Twenty refuses a batch as above its cap
+        (`Maximum number of records to upsert is N.`, common-create-many-query-runner.service.ts;
+        nothing of that batch is written), `batch_cap` drops to N and the same records are re-split,
+        so callers never see it. Batches are atomic one by one, not together: if a later batch fails,
+        the earlier ones are in Twenty; with `upsert=True` sending everything again is harmless.
+        """
+        results: list[dict] = []
         params = {"upsert": "true"} if upsert else None
-        body = self.request("POST", f"/rest/batch/{plural}", params=params, json=records)
-        (key,) = body["data"].keys()
-        return body["data"][key]
+        start = 0
+        while start < len(records):
+            chunk = records[start:start + self.batch_cap]
+            try:
+                body = self.request("POST", f"/rest/batch/{plural}", params=params, json=chunk)
+            except TwentyApiError as exc:
+                if self._lower_cap_from(exc, len(chunk)):
+                    continue
+                raise
+            results.extend(_only_value(body))
+            start += len(chunk)
+        return results
+
+    def _lower_cap_from(self, exc: TwentyApiError, sent: int) -> bool:
+        """If `exc` is Twenty's "batch above my cap" 400, adopt its cap and say so."""
+        cap = server_batch_cap(exc)
+        if cap is None or cap >= sent or cap < 1:
+            return False
+        self.batch_cap = cap
+        self.stats.add("batch_cap_lowered")
+        return True
+
+    def discover_batch_cap(self, plural: str, *, adopt: bool = True) -> int | None:
+        """The server's cap read from one list request, if the object holds more records than it.
+
+        Twenty silently clamps `limit` to its `QUERY_MAX_RECORDS` (the same constant as the batch
+        cap; parse-limit-rest-request.util.ts), so asking for far more than any cap and getting a
+        full, shorter page with `hasNextPage` reveals it. Read-only; None when the object has too
+        few records to tell. With `adopt`, `batch_cap` becomes that value (up or down).
+        """
+        body = self.request("GET", f"/rest/{plural}", params={"limit": PROBE_PAGE_SIZE})
+        page = body["data"][plural]
+        if not (body.get("pageInfo") or {}).get("hasNextPage") or not page or len(page) >= PROBE_PAGE_SIZE:
+            return None
+        if adopt:
+            self.batch_cap = len(page)
+        return len(page)
 
     # -- metadata --------------------------------------------------------------------------------
 
