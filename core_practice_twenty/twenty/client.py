@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,34 @@ from core_practice_twenty.twenty.ratelimit import RateLimiter, parse_retry_after
 DEFAULT_BATCH_CAP = 60
 """The batch cap every Twenty version accepts (older servers: 60, newer: 200); configurable."""
 
+
+UPLOAD_FLOW_CURRENT = "current"
+"""Files v2 (PR #17707): `uploadFilesFieldFile` on /metadata, attachment `file` FILES field."""
+UPLOAD_FLOW_LEGACY = "legacy"
+"""Before Files v2: `uploadFile` on /graphql, attachment `fullPath`."""
+
+DEFAULT_MAX_UPLOAD_BYTES = {UPLOAD_FLOW_CURRENT: 100 * 1024 * 1024, UPLOAD_FLOW_LEGACY: 10 * 1024 * 1024}
+"""`settings.storage.maxFileSize` per generation (src/engine/constants/settings/index.ts: 100 MB newest,
+10 MB older); override with TWENTY_MAX_UPLOAD_MB or `max_upload_bytes` when the server differs."""
+
+_UPLOAD_LIMIT_MESSAGE = re.compile(r"exceeds the (\d+) byte size limit")  # graphql-upload's maxFileSize wording
+
+_GRAPHQL_CODE_STATUS = {"BAD_USER_INPUT": 400, "GRAPHQL_VALIDATION_FAILED": 400, "UNAUTHENTICATED": 401,
+                        "FORBIDDEN": 403, "NOT_FOUND": 404, "PAYLOAD_TOO_LARGE": 413, "RATE_LIMITED": 429,
+                        "INTERNAL_SERVER_ERROR": 500}
+
+CURRENT_UPLOAD_MUTATION = (
+    "mutation UploadFilesFieldFile($file: Upload!, $fieldMetadataId: String!) "
+    "{ uploadFilesFieldFile(file: $file, fieldMetadataId: $fieldMetadataId) { id path size } }"
+)
+LEGACY_UPLOAD_MUTATION = (
+    "mutation UploadFile($file: Upload!, $fileFolder: FileFolder) "
+    "{ uploadFile(file: $file, fileFolder: $fileFolder) }"
+)
+LEGACY_UPLOAD_MUTATION_WITH_TOKEN = (  # a later legacy release answers an object {path, token}
+    "mutation UploadFile($file: Upload!, $fileFolder: FileFolder) "
+    "{ uploadFile(file: $file, fileFolder: $fileFolder) { path } }"
+)
 
 PROBE_PAGE_SIZE = 100_000
 """A page size above any Twenty's QUERY_MAX_RECORDS (60, 200, 10 000), for `discover_batch_cap`."""
@@ -79,6 +108,24 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, TwentyApiError):
         return exc.retryable
     return isinstance(exc, httpx.TimeoutException | httpx.TransportError)
+
+
+def _graphql_error(body: dict, status: int | None, retry_after: float | None) -> TwentyApiError:
+    """A GraphQL `{"errors": [...]}` answer as a TwentyApiError, status from the first error's code."""
+    errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+    code = str(((errors[0].get("extensions") or {}).get("code")) if errors else "GRAPHQL_ERROR")
+    messages = [str(e.get("message", "")) for e in errors]
+    return TwentyApiError(status or _GRAPHQL_CODE_STATUS.get(code, 400), code, messages, retry_after)
+
+
+def _upload_limit_from(exc: TwentyApiError) -> int | None:
+    if exc.status != 413 and exc.error != "PAYLOAD_TOO_LARGE":
+        return None
+    for message in exc.messages:
+        found = _UPLOAD_LIMIT_MESSAGE.search(message)
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def _env_number(name: str, default: float) -> float:
@@ -145,11 +192,12 @@ class TwentyClient:
     def __init__(self, base_url: str, api_key: str, *, requests_per_minute: float | None = None,
                  batch_cap: int | None = None, timeout_s: float = 30.0, max_attempts: int = 6,
                  max_backoff_s: float = 60.0, transport: httpx.BaseTransport | None = None,
-                 burst: float | None = None) -> None:
+                 burst: float | None = None, max_upload_bytes: int | None = None) -> None:
         """`requests_per_minute` is the workspace's plan (TWENTY_REQUESTS_PER_MINUTE, default 100;
         0 = unpaced) and `burst` how many may go at once (default: one minute's worth, like Twenty's
         bucket). `batch_cap` is the records per batch request (TWENTY_BATCH_CAP, default 60, the cap
         every Twenty version accepts); it goes down by itself if the server says its cap is lower.
+        `max_upload_bytes` (TWENTY_MAX_UPLOAD_MB) defaults to the upload flow's usual server limit.
         """
         if not base_url:
             raise TwentyConfigError("Twenty's URL is empty: set TWENTY_API_URL (e.g. https://crm.example.com).")
@@ -167,6 +215,11 @@ class TwentyClient:
         self.max_backoff_s = max_backoff_s
         self.limiter: RateLimiter = workspace_limiter(self.base_url, api_key, requests_per_minute, burst)
         self.stats = RequestStats()
+        if max_upload_bytes is None and os.environ.get("TWENTY_MAX_UPLOAD_MB", "").strip():
+            max_upload_bytes = int(_env_number("TWENTY_MAX_UPLOAD_MB", 0) * 1024 * 1024)
+        self.max_upload_bytes = max_upload_bytes
+        self._upload_flow: str | None = None
+        self._file_field_id: str | None = None
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
@@ -199,8 +252,13 @@ class TwentyClient:
     def _before_sleep(self, state: RetryCallState) -> None:
         self.stats.add("retries")
 
-    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> dict:
-        """One API call with pacing and retries on 429, 5xx, timeouts and dropped connections."""
+    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
+                form: dict[str, str] | None = None, upload: tuple[str, Path, str, str] | None = None) -> dict:
+        """One API call with pacing and retries on 429, 5xx, timeouts and dropped connections.
+
+        `form` + `upload` (part name, file path, filename, MIME type) send a multipart body instead
+        of JSON; the file is re-opened for each attempt, so a retry sends it whole again.
+        """
         retrying = Retrying(
             retry=retry_if_exception(_retryable),
             stop=stop_after_attempt(self.max_attempts),
@@ -208,12 +266,19 @@ class TwentyClient:
             before_sleep=self._before_sleep,
             reraise=True,
         )
-        return retrying(self._send, method, path, params, json)
+        return retrying(self._send, method, path, params, json, form, upload)
 
-    def _send(self, method: str, path: str, params: dict | None, body: Any) -> dict:
+    def _send(self, method: str, path: str, params: dict | None, body: Any,
+              form: dict[str, str] | None = None, upload: tuple[str, Path, str, str] | None = None) -> dict:
         self.stats.add("waited_s", self.limiter.acquire())
         self.stats.add("requests")
-        response = self._http.request(method, path, params=params, json=body)
+        if upload is not None:
+            part, file_path, filename, mime_type = upload
+            with file_path.open("rb") as fh:
+                response = self._http.request(method, path, params=params, data=form,
+                                              files={part: (filename, fh, mime_type)})
+        else:
+            response = self._http.request(method, path, params=params, json=body)
         data: Any = None
         if response.status_code >= 400:
             try:
@@ -227,10 +292,15 @@ class TwentyClient:
             if response.status_code == 429:
                 self.stats.add("throttled")
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if data.get("errors"):
+                raise _graphql_error(data, response.status_code, retry_after)
             messages = data.get("messages") or ([data["message"]] if "message" in data else [response.text[:200]])
             raise TwentyApiError(response.status_code, str(data.get("error", response.reason_phrase)),
                                  [str(m) for m in messages], retry_after)
-        return response.json() if response.content else {}
+        result = response.json() if response.content else {}
+        if isinstance(result, dict) and result.get("errors"):  # GraphQL answers errors with 200
+            raise _graphql_error(result, None, None)
+        return result
 
     # -- records ---------------------------------------------------------------------------------
 
@@ -370,6 +440,70 @@ class TwentyClient:
         if adopt:
             self.batch_cap = len(page)
         return len(page)
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def upload_flow(self) -> str:
+        """`current` when the attachment object has a FILES field named `file` (Files v2, PR #17707),
+        else `legacy` (`uploadFile` + `fullPath`). Read from the metadata once per client."""
+        if self._upload_flow is None:
+            attachment = next((o for o in self.list_objects() if o.get("nameSingular") == "attachment"), {})
+            field = next((f for f in attachment.get("fields") or []
+                          if f.get("name") == "file" and f.get("type") == "FILES"), None)
+            if field is not None:
+                self._upload_flow, self._file_field_id = UPLOAD_FLOW_CURRENT, field["id"]
+            else:
+                self._upload_flow = UPLOAD_FLOW_LEGACY
+        return self._upload_flow
+
+    def upload_limit(self) -> int:
+        """Largest file (bytes) this client will send: configured, learned from a 413, or the flow's default."""
+        return self.max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES[self.upload_flow()]
+
+    def upload_file(self, path: Path, *, filename: str, mime_type: str,
+                    field_metadata_id: str | None = None) -> dict:
+        """Upload one file the way this server does; returns the attachment fields that reference it.
+
+        `{"file": [{"fileId", "label"}]}` on current servers (`uploadFilesFieldFile` multipart GraphQL
+        on /metadata, files-field.resolver.ts; the file stays temporary until a record references
+        it), `{"fullPath": path}` on legacy ones (`uploadFile` on /graphql, file-upload.resolver.ts).
+        A file over the limit raises FileTooLargeError before anything is sent. A retried upload whose
+        answer was lost leaves an unreferenced temporary file behind, never a second attachment.
+        """
+        flow = UPLOAD_FLOW_CURRENT if field_metadata_id else self.upload_flow()
+        size = path.stat().st_size
+        limit = self.max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES[flow]
+        if size > limit:
+            raise FileTooLargeError(size, limit)
+        if flow == UPLOAD_FLOW_CURRENT:
+            variables = {"file": None, "fieldMetadataId": field_metadata_id or self._file_field_id}
+            data = self._upload_graphql("/metadata", CURRENT_UPLOAD_MUTATION, variables, path, filename, mime_type)
+            return {"file": [{"fileId": data["uploadFilesFieldFile"]["id"], "label": filename}]}
+        variables = {"file": None, "fileFolder": "Attachment"}
+        try:
+            data = self._upload_graphql("/graphql", LEGACY_UPLOAD_MUTATION, variables, path, filename, mime_type)
+        except TwentyApiError as exc:
+            if "selection of subfields" not in exc.message:
+                raise
+            data = self._upload_graphql("/graphql", LEGACY_UPLOAD_MUTATION_WITH_TOKEN, variables, path, filename,
+                                        mime_type)
+        stored = data["uploadFile"]
+        return {"fullPath": stored["path"] if isinstance(stored, dict) else stored}
+
+    def _upload_graphql(self, endpoint: str, query: str, variables: dict, path: Path, filename: str,
+                        mime_type: str) -> dict:
+        """The graphql-multipart-request layout Twenty's own tests send: operations, map, then part 0."""
+        form = {"operations": json.dumps({"query": query, "variables": variables}),
+                "map": json.dumps({"0": ["variables.file"]})}
+        try:
+            body = self.request("POST", endpoint, form=form, upload=("0", path, filename, mime_type))
+        except TwentyApiError as exc:
+            limit = _upload_limit_from(exc)
+            if limit is not None:
+                self.max_upload_bytes = limit
+                raise FileTooLargeError(path.stat().st_size, limit) from None
+            raise
+        return body["data"]
 
     # -- metadata --------------------------------------------------------------------------------
 
