@@ -78,6 +78,12 @@ class RateLimiter:
     def rate_per_s(self) -> float:
         return self.requests_per_minute / 60.0
 
+    def available(self) -> float:
+        """Tokens in the bucket now (diagnostics and benchmarks)."""
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens
+
     # -- taking a token --------------------------------------------------------------------------
 
     def _refill(self, now: float) -> None:

@@ -1,0 +1,194 @@
+"""Benchmark: how close the load gets to the plan's ceiling of requests/min × batch cap.
+
+    .venv/bin/python benchmarks/load_throughput.py [--patients 5000] [--rpm 600] [--baseline-records 300] [--check]
+
+What it does, end to end over real HTTP on loopback:
+
+1. starts a sandbox Twenty (current profile, batch cap 200) in a child process with a rate limit of
+   `--rpm` requests per minute (long bucket; Twenty's default short bucket 100/s stays), so the client's
+   memory is measured apart from the server's;
+2. generates a clean export (`generate_export`, `--patients` patients), lands practices, patients and
+   patient links in a scratch DuckDB, maps them with `map_export` (companies + people payloads);
+3. syncs the schema (`sync_schema` with `SCHEMA_OBJECTS`) and loads companies (untimed);
+4. empties the workspace's rate-limit bucket (one minute's burst, so the figures are the steady state a
+   long migration runs at, not the first minute's burst), then times `load_records` for people:
+   * **first load** (`known={}`): every record new;
+   * **delta re-load**: every record already in the id map but changed, the loader reads each
+     batch's before-state (one GET per batch) before upserting it;
+   * **baseline**: the same client with `batch_cap=1` on `--baseline-records` people.
+
+Prints, per run, records/min achieved ÷ (requests/min × batch cap) — the goal is ≥ 0.95 — with the
+requests, 429s and retries spent, and the peak resident memory of this (client) process.
+`--check` exits 1 when the first load is below 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import secrets
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from core_practice_twenty.mapping.objects import map_export
+from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.mapping.staging import StagedRecord
+from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, SCHEMA_OBJECTS
+from core_practice_twenty.mapping.wave import read_accepted, staged_by_object
+from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig
+from core_practice_twenty.sandbox.server import serve
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.source.generator import generate_export
+from core_practice_twenty.store.raw import land_object
+from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
+from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.twenty.client import TwentyClient
+from core_practice_twenty.twenty.loader import LoadReport, load_records
+from core_practice_twenty.twenty.metadata import sync_schema
+
+GOAL = 0.95
+SANDBOX_CAP = 200
+WAVE = "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sandbox(db: Path, key: str, rpm: int) -> tuple[multiprocessing.Process, str]:
+    """The sandbox in its own process (so ru_maxrss here is the client's), Twenty's 429s on."""
+    port = free_port()
+    limits = RateLimitConfig(short_limit=100, short_window_ms=1000, long_limit=rpm, long_window_ms=60_000)
+    config = SandboxConfig(db_path=db, api_key=key, port=port, batch_cap=SANDBOX_CAP, rate_limit=limits)
+    process = multiprocessing.get_context("spawn").Process(target=serve, args=(config,), daemon=True)
+    process.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("sandbox did not start")
+
+
+def staged_export(tmp: Path, patients: int) -> dict[str, list[StagedRecord]]:
+    """Companies and people payloads the way the pipeline stages them (landing → accepted rows → map_export)."""
+    export = generate_export(tmp / "export", practices=8, patients=patients, dirt="none", seed=20261124)
+    warehouse = Warehouse(tmp / "warehouse.duckdb")
+    for name in ("practices", "patients", "patient_practices"):
+        land_object(warehouse, EXPORT_SPEC[name], export, wave=WAVE, snapshot_id=export.name)
+    accepted = read_accepted(warehouse, WAVE)
+    tables = {name: accepted[name] for name in ("practices", "patients", "patient_practices")}
+    return staged_by_object(map_export(tables, {}, MappingOptions(region="AU")))
+
+
+def drain_bucket(client: TwentyClient) -> None:
+    """Spend the workspace's burst so the timed run starts from an empty bucket (the steady state)."""
+    while client.limiter.available() >= 2.0:
+        client.count("companies")
+
+
+def server_429s(url: str, key: str) -> int:
+    response = httpx.get(f"{url}/_sandbox/rate-limit", headers={"Authorization": f"Bearer {key}"})
+    return int(response.json()["throttled"])
+
+
+class Collect:
+    """on_batch: keeps source key → Twenty id of everything written."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self.outcomes = 0
+
+    def __call__(self, outcomes: list[WriteOutcome]) -> None:
+        self.outcomes += len(outcomes)
+        for outcome in outcomes:
+            if outcome.twenty_id:
+                self.ids[outcome.source_key] = outcome.twenty_id
+
+
+def timed_load(label: str, client: TwentyClient, records: list[StagedRecord], known: dict[str, IdMapEntry],
+               lookup: Callable[[str, str], str | None], rpm: int, url: str, key: str) -> tuple[float, Collect]:
+    drain_bucket(client)
+    before = (client.stats.requests, client.stats.throttled, client.stats.retries, server_429s(url, key))
+    collect = Collect()
+    started = time.perf_counter()
+    report: LoadReport = load_records(client, PEOPLE, records, known, on_batch=collect, lookup=lookup)
+    seconds = time.perf_counter() - started
+    sent = report.created + report.updated + report.rejected
+    per_min = sent / seconds * 60
+    ratio = per_min / (rpm * client.batch_cap)
+    requests = client.stats.requests - before[0]
+    print(f"{label:<48} cap {client.batch_cap:>3}  {sent:>6,} records  {requests:>5} requests  "
+          f"{seconds:7.1f}s  {per_min:>9,.0f} rec/min  ratio {ratio:5.3f}  "
+          f"(429s {client.stats.throttled - before[1]} client / {server_429s(url, key) - before[3]} server, "
+          f"retries {client.stats.retries - before[2]}, rejected {report.rejected}, held {report.held_back})")
+    return ratio, collect
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=5000)
+    parser.add_argument("--rpm", type=int, default=600, help="the workspace plan: requests per minute")
+    parser.add_argument("--baseline-records", type=int, default=300, help="people sent one per request")
+    parser.add_argument("--skip-delta", action="store_true", help="skip the delta re-load")
+    parser.add_argument("--check", action="store_true", help=f"exit 1 if the first load's ratio is below {GOAL}")
+    args = parser.parse_args()
+
+    key = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        started = time.perf_counter()
+        staged = staged_export(tmp, args.patients)
+        companies, people = staged["companies"], staged["people"]
+        print(f"export of {args.patients:,} patients → {len(companies)} companies, {len(people):,} people staged "
+              f"in {time.perf_counter() - started:.1f}s")
+
+        process, url = start_sandbox(tmp / "twenty.sqlite", key, args.rpm)
+        try:
+            client = TwentyClient(url, key, requests_per_minute=args.rpm, batch_cap=SANDBOX_CAP)
+            print(f"sandbox {url}: {args.rpm} requests/min, cap {SANDBOX_CAP}; ceiling "
+                  f"{args.rpm * SANDBOX_CAP:,} records/min\n")
+            sync_schema(client, SCHEMA_OBJECTS)
+            company_ids = Collect()
+            load_records(client, COMPANIES, companies, {}, on_batch=company_ids)
+
+            def lookup(obj: str, source_key: str) -> str | None:
+                return company_ids.ids.get(source_key) if obj == COMPANIES.name_plural else None
+
+            first, loaded = timed_load("first load (known={})", client, people, {}, lookup, args.rpm, url, key)
+            if not args.skip_delta:
+                stale = {k: IdMapEntry(v, "changed") for k, v in loaded.ids.items()}
+                timed_load("delta re-load (all changed, before-state GETs)", client, people, stale, lookup,
+                           args.rpm, url, key)
+            one = TwentyClient(url, key, requests_per_minute=args.rpm, batch_cap=1)
+            subset = people[: args.baseline_records]
+            base, _ = timed_load("baseline, one record per request", one, subset, {}, lookup, args.rpm, url, key)
+            print(f"\nbaseline ratio against the batched ceiling (rpm × {SANDBOX_CAP}): "
+                  f"{base / SANDBOX_CAP:.4f}; batching is ×{first * SANDBOX_CAP / base:.0f} faster")
+        finally:
+            process.terminate()
+            process.join(10)
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sandbox_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: client process {peak_mb:,.0f} MB (generation, landing, mapping and load), "
+          f"sandbox process {sandbox_mb:,.0f} MB")
+    print(f"first load ratio {first:.3f} (goal ≥ {GOAL})")
+    return 1 if args.check and first < GOAL else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
