@@ -47,13 +47,18 @@ def pipeline(export: Path, warehouse_path: Path) -> dict:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     paths = {}
+    per_object: dict[str, dict[str, float]] = {name: {} for name in EXPORT_SPEC}
     for spec in EXPORT_SPEC.values():
+        begun = time.perf_counter()
         paths[spec.name] = land_object(warehouse, spec, export, wave="bench", snapshot_id="bench").path
+        per_object[spec.name]["land"] = time.perf_counter() - begun
     timings["land"] = time.perf_counter() - started
     step = time.perf_counter()
     with warehouse.connect() as conn:
         for spec in EXPORT_SPEC.values():
+            begun = time.perf_counter()
             replace_issues(conn, "bench", "row", validate_rows(conn, spec, "bench", ctx).issues, [spec.name])
+            per_object[spec.name]["row_rules"] = time.perf_counter() - begun
         timings["row_rules"] = time.perf_counter() - step
         step = time.perf_counter()
         replace_issues(conn, "bench", "cross", cross_table_issues(conn, "bench", ctx), EXPORT_SPEC)
@@ -61,7 +66,7 @@ def pipeline(export: Path, warehouse_path: Path) -> dict:
         counts = {name: object_counts(conn, spec, "bench") for name, spec in EXPORT_SPEC.items()}
     timings["total"] = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"timings": timings, "peak_mb": peak_mb, "counts": counts, "reader": paths}
+    return {"timings": timings, "peak_mb": peak_mb, "counts": counts, "reader": paths, "per_object": per_object}
 
 
 def duckdb_alone(export: Path) -> float:
@@ -114,6 +119,9 @@ def main() -> None:
     print(f"ratio landing only / DuckDB alone: {t['land'] / baseline:.2f}")
     print(f"peak memory (max RSS): {result['peak_mb']:,.0f} MB (goal < 2,048 MB)")
     print("reader per file: " + ", ".join(f"{k}={v}" for k, v in result["reader"].items()))
+    slowest = sorted(result["per_object"].items(), key=lambda item: -sum(item[1].values()))[:5]
+    print("slowest objects: " + ", ".join(
+        f"{name} (land {t['land']:.1f}s, rules {t['row_rules']:.1f}s)" for name, t in slowest))
     rejected = sum(c["rejected"] for c in result["counts"].values())
     print(f"rows rejected: {rejected:,}; counts balance: "
           f"{all(c['read'] == c['accepted'] + c['rejected'] for c in result['counts'].values())}")

@@ -148,16 +148,20 @@ def _physical_line_count(path: Path) -> int:
 
 WHITESPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
 """What Python's `str.strip()` removes (the Python reader's `clean_cell`); DuckDB's `trim()` alone removes spaces."""
+_WHITESPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
 
 
-def _trim(expression: str) -> str:
-    return f"trim({expression}, {_quote(WHITESPACE)})"
+def _strip(expression: str) -> str:
+    """Python's `str.strip()` in SQL. A regex, because `trim(x, characters)` with 29 characters is ~6x slower."""
+    return f"regexp_replace({expression}, '^{_WHITESPACE_CLASS}+|{_WHITESPACE_CLASS}+$', '', 'g')"
 
 
-def _sql_text(name: str) -> str:
-    """`readers.clean_cell` in SQL: trimmed, null spellings (`n/a`, `-`, empty) as NULL."""
-    markers = ", ".join(f"'{m}'" for m in sorted(NULL_MARKERS))
-    return f"case when lower({_trim(name)}) in ({markers}) then null else {_trim(name)} end"
+def _null_markers(stripped: str) -> str:
+    """`readers.clean_cell` on an already stripped cell: the null spellings (`n/a`, `-`, empty) become NULL."""
+    markers = ", ".join(_quote(m) for m in sorted(NULL_MARKERS))
+    longest = max(len(m) for m in NULL_MARKERS)
+    return (f"case when length({stripped}) <= {longest} and lower({stripped}) in ({markers}) then null "
+            f"else {stripped} end")
 
 
 def _line_breaks(cell: str) -> str:
@@ -215,32 +219,33 @@ def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wav
     spec = export_file.spec
     selected = []
     for position, name in export_file.column_map.items():
-        cell = _sql_text(f"c{position}")
+        cell = _null_markers(f"t{position}")
         if name == FULL_NAME:  # `Last, First` → last_name, first_name, as `readers.split_full_name` does
             comma = _quote(",")
-            last = _trim(f"split_part({cell}, {comma}, 1)")
-            first = _trim(f"substr({cell}, strpos({cell}, {comma}) + 1)")
+            last = _strip(f"split_part({cell}, {comma}, 1)")
+            first = _strip(f"substr({cell}, strpos({cell}, {comma}) + 1)")
             selected.append(f"case when not contains({cell}, {comma}) then {cell} else nullif({last}, '') end "
                             f"as last_name")
             selected.append(f"case when contains({cell}, {comma}) then nullif({first}, '') end as first_name")
         else:
             selected.append(f"{cell} as \"{name}\"")
     if export_file.extra_columns:
-        pairs = ", ".join(f"{_quote(header)}, {_sql_text(f'c{position}')}"
+        pairs = ", ".join(f"{_quote(header)}, {_null_markers(f't{position}')}"
                           for position, header in export_file.extra_columns.items())
         selected.append(f"json_object({pairs}) as extra")
     hashed = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
+    stripped = ", ".join(f"{_strip(f'c{i}')} as t{i}" for i in range(width))
     line = f"{export_file.header_line} + s.rn"
     joins = ""
     if lines == "counted":  # records without a break inside have no landing_lines row: use the one before them
         line += " + coalesce(l.breaks_before + l.breaks, 0)"
         joins = " asof left join landing_lines l on s.rn > l.rn"
-    blank = " and ".join(f"coalesce({_trim(f'c{i}')}, '') = ''" for i in range(width))
+    blank = " and ".join(f"coalesce(t{i}, '') = ''" for i in range(width))  # Python skips rows of blank cells
     conn.execute(
         f"insert into {raw_table(spec)} by name select ? as wave, ? as snapshot_id, ? as source_file, "
-        f"({line})::integer as source_line, "
-        f"sha256(concat_ws(chr(31), {hashed})) as row_hash, {', '.join(selected)} "
-        f"from landing_src s{joins} where not ({blank})",
+        f"source_line, sha256(concat_ws(chr(31), {hashed})) as row_hash, {', '.join(selected)} "
+        f"from (select s.*, ({line})::integer as source_line, {stripped} from landing_src s{joins}) "
+        f"where not ({blank})",
         [wave, snapshot_id, export_file.path.name],
     )
     conn.execute("drop table landing_src")

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from core_practice_twenty.source.export_spec import PRACTICES, PROVIDERS
+from core_practice_twenty.source.readers import clean_cell
 from core_practice_twenty.store.raw import land_object, read_raw
 
 CONTENT = ("Core Practice - Practice Locations Report\r\n"
@@ -105,3 +106,15 @@ def test_a_header_wider_than_its_rows_falls_back_cleanly(tmp_path: Path, warehou
     data = CONTENT.replace("Referral Partner", "Referral Partner,Loyalty Tier").encode("utf-8")
     stats, rows = land(tmp_path, warehouse, "wide", data)
     assert stats.path == "python" and len(rows) == 3  # DuckDB refused the ragged file; nothing was lost
+
+
+def test_duckdb_cleans_cells_as_python_does(tmp_path: Path, warehouse) -> None:
+    """Every whitespace Python's str.strip() removes, at either end, and the null spellings, on both paths."""
+    cells = ["\t x \t", "\u00a0Café\u3000", "\x0bn/a\x0c", " - ", "N/A", "a\u2003b", "\u2028", "--", "é"]
+    body = "".join(f"P{n},\"{cell}\",Town,2000,\r\n" for n, cell in enumerate(cells))
+    content = "Practice ID,Practice Name,City,Postcode,Note\r\n" + body
+    stats, fast = land(tmp_path, warehouse, "clean", content.encode("utf-8"), wave="clean")
+    assert stats.path == "duckdb"
+    names = [r["practice_name"] for r in fast]
+    assert names == ["x", "Café", None, None, None, "a\u2003b", None, "--", "é"]
+    assert names == [clean_cell(cell) for cell in cells]
