@@ -8,6 +8,7 @@ that the UI afterwards shows the runs, the check results and the lineage.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -95,13 +96,44 @@ def register_wave(instance: dg.DagsterInstance, warehouse: Warehouse, wave: str,
     return f"{region} ({reason})"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the runs a killed `cpt` process left "started", and free their `twenty_api` pool slots.
+
+    A process killed with SIGKILL cannot report its own end: its run stays STARTED and keeps the pool's
+    only slot, so the next run of the wave would wait forever. `cpt` tags its runs with host and pid;
+    a run of this host whose process is gone is dead.
+    """
+    released = []
+    active = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+                           tags={"cpt/launched_by": "cpt migrate", "cpt/host": socket.gethostname()})
+    for run in instance.get_runs(filters=active):
+        pid = run.tags.get("cpt/pid")
+        if pid and pid.isdigit() and not _alive(int(pid)):
+            instance.report_run_failed(run, "the cpt process running it was killed; a new run resumes the wave")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            released.append(run.run_id)
+    return released
+
+
 def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO") -> WaveRunResult:
     """Materialize every asset (with its checks) for `wave`; never raises on a failed step."""
+    release_dead_runs(instance)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.execute_job(
         dg.reconstructable(migration_job),
         instance=instance,
-        tags={"dagster/partition": wave, "cpt/launched_by": "cpt migrate"},
+        tags={"dagster/partition": wave, "cpt/launched_by": "cpt migrate", "cpt/host": socket.gethostname(),
+              "cpt/pid": str(os.getpid())},
         run_config=run_config,
         raise_on_error=False,
     ) as result:

@@ -64,6 +64,7 @@ def pipeline_env(tmp_path: Path, twenty_sandbox: RunningSandbox, monkeypatch: py
     monkeypatch.setenv("TWENTY_API_KEY", twenty_sandbox.api_key)
     monkeypatch.setenv("TWENTY_REQUESTS_PER_MINUTE", "0")
     monkeypatch.setenv("CPT_FIELD_MAP", str(tmp_path / "mapping" / "field-map.yaml"))
+    monkeypatch.setenv("CPT_REPORTS", str(tmp_path / "reports"))
     return twenty_sandbox
 
 

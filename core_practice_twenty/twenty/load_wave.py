@@ -91,8 +91,6 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
     metadata = object_metadata(client, target.name_singular)
     pre_existing = read_pre_existing(client, target, metadata)
     prepare = file_preparer(client, export_dir) if target is ATTACHMENTS and export_dir is not None else None
-    # keyless objects cannot be upserted: look for an interrupted run's records only if Twenty has extra
-    recover_links = target.source_key_field is None and client.count(target.name_plural) > before + len(known)
     report = load_records(
         client, target, staged, known,
         on_batch=lambda outcomes: record_outcomes(warehouse, target.name_plural, wave, run_id, outcomes),
@@ -100,7 +98,6 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
         lookup=lambda obj, key: ids.get((obj, key)),
         pre_existing=pre_existing,
         prepare=prepare,
-        recover_links=recover_links,
     )
     return ObjectLoad(report, before)
 

@@ -17,22 +17,19 @@ object without a migration key), and a batch record matching one is an update wh
 that record. Records already in the id map whose payload changed (a delta wave) are read by id in one
 request per batch, only then. A record carrying our source key but absent from the id map was written
 by an interrupted run: it is the migration's own record (`create`, recovered), so rollback destroys it.
+Objects without a migration key (task/note targets, attachments) get a stable id derived from the
+source key instead (`record_id`), which Twenty's upsert matches the same way.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from core_practice_twenty.mapping.staging import (
-    StagedRecord,
-    payload_refs,
-    resolve_refs,
-    split_dependency,
-    twenty_fields,
-)
+from core_practice_twenty.mapping.staging import StagedRecord, resolve_refs, split_dependency, twenty_fields
 from core_practice_twenty.mapping.target_model import TargetObject
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient
@@ -157,6 +154,18 @@ def read_pre_existing(client: TwentyClient, target: TargetObject, object_metadat
     return found
 
 
+RECORD_ID_NAMESPACE = uuid.UUID("5b0c3f0e-2f43-4d0c-9a57-6c1d3c2b7a11")
+
+
+def record_id(target: TargetObject, source_key: str) -> str:
+    """The Twenty id of a record of an object without a migration key (task/note targets, attachments).
+
+    Twenty's upsert matches on `id`, so a stable id derived from the source key makes a retried batch
+    whose response was lost, or a run resumed after kill -9, update instead of duplicating.
+    """
+    return str(uuid.uuid5(RECORD_ID_NAMESPACE, f"{target.name_plural}:{source_key}"))
+
+
 # -- ordering ------------------------------------------------------------------------------------
 
 
@@ -184,14 +193,11 @@ def rounds(target: TargetObject, records: list[StagedRecord]) -> list[list[Stage
 def load_records(client: TwentyClient, target: TargetObject, staged: list[StagedRecord],
                  known: dict[str, IdMapEntry], *, on_batch: Callable[[list[WriteOutcome]], None],
                  log: Callable[[str], None] = lambda _msg: None, lookup: Lookup | None = None,
-                 pre_existing: PreExisting | None = None, prepare: Prepare | None = None,
-                 recover_links: bool = True) -> LoadReport:
+                 pre_existing: PreExisting | None = None, prepare: Prepare | None = None) -> LoadReport:
     """Send what is new or changed; call `on_batch` with each batch's outcomes before the next one.
 
     `lookup` resolves references to other objects (default: none may be unresolved);
-    `pre_existing` comes from `read_pre_existing`; `prepare` turns loader directives into fields;
-    `recover_links` looks for keyless records an interrupted run wrote (one read per batch: worth it
-    only when Twenty holds more of the object than the id map explains).
+    `pre_existing` comes from `read_pre_existing`; `prepare` turns loader directives into fields.
     """
     report = LoadReport(object=target.name_plural, staged=len(staged))
     started = time.monotonic()
@@ -216,14 +222,15 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
         for outcome in skips:
             report.count(outcome)
 
-    cap = max(1, client.batch_cap)
     total = len(to_send)
     done = 0
     for group in rounds(target, to_send):
-        for start in range(0, len(group), cap):
+        start = 0
+        while start < len(group):
+            cap = max(1, client.batch_cap)  # re-read: the client may have learned a lower cap from Twenty
             batch = group[start:start + cap]
-            outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare,
-                                   recover_links)
+            start += len(batch)
+            outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare)
             on_batch(outcomes)
             for outcome in outcomes:
                 report.count(outcome)
@@ -253,8 +260,7 @@ class _Ready:
 
 
 def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRecord], known: dict[str, IdMapEntry],
-                resolve: Lookup, pre_existing: PreExisting, prepare: Prepare | None,
-                recover_links: bool) -> list[WriteOutcome]:
+                resolve: Lookup, pre_existing: PreExisting, prepare: Prepare | None) -> list[WriteOutcome]:
     outcomes: list[WriteOutcome] = []
     resolved: list[tuple[StagedRecord, dict]] = []
     for record in batch:
@@ -265,9 +271,9 @@ def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRe
                                          message=f"dependency_not_loaded: {deps}"))
             continue
         resolved.append((record, body))
-    if target.source_key_field is None and recover_links:  # no upsert key: find what an interrupted run already wrote
-        resolved, recovered = _skip_written_links(client, target, resolved, known)
-        outcomes += recovered
+    if target.source_key_field is None:  # no upsert key of ours: a stable id is one (see record_id)
+        for record, body in resolved:
+            body["id"] = record_id(target, record.source_key)
     ready: list[_Ready] = []
     for record, body in resolved:
         if prepare is not None:
@@ -289,38 +295,6 @@ def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRe
     if ready:
         outcomes += _upsert_isolating(client, target, ready)
     return outcomes
-
-
-def _link_fields(record: StagedRecord) -> list[str]:
-    """The payload fields holding references: together they identify a junction record (task ↔ person)."""
-    return sorted(path for path, _obj, _key in payload_refs(twenty_fields(record.payload)) if "." not in path)
-
-
-def _skip_written_links(client: TwentyClient, target: TargetObject, resolved: list[tuple[StagedRecord, dict]],
-                        known: dict[str, IdMapEntry]) -> tuple[list[tuple[StagedRecord, dict]], list[WriteOutcome]]:
-    """Keyless records (taskTargets, noteTargets, attachments) already in Twenty from a run that died
-    before writing its id map: matched by their reference fields, recorded, not sent again."""
-    fresh = [(r, b) for r, b in resolved if r.source_key not in known]
-    if not fresh:
-        return resolved, []
-    fields = _link_fields(fresh[0][0])
-    if not fields:
-        return resolved, []
-    anchor = fields[0]
-    values = sorted({str(b[anchor]) for _, b in fresh if b.get(anchor)})
-    existing: dict[tuple, str] = {}
-    if values:
-        for rec in client.find_many(target.name_plural, filter=f"{anchor}[in]:{_quoted_list(values)}"):
-            existing.setdefault(tuple(str(rec.get(f)) for f in fields), rec["id"])
-    keep, recovered = [], []
-    for record, body in resolved:
-        match = existing.get(tuple(str(body.get(f)) for f in fields)) if record.source_key not in known else None
-        if match:
-            recovered.append(WriteOutcome(record.source_key, "create", match, record.payload_hash,
-                                          message="recovered: already in Twenty from an interrupted run"))
-        else:
-            keep.append((record, body))
-    return keep, recovered
 
 
 def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_Ready]) -> list[WriteOutcome]:

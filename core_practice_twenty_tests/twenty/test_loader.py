@@ -3,7 +3,7 @@
 from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
-from core_practice_twenty.twenty.loader import load_records, read_pre_existing, rounds
+from core_practice_twenty.twenty.loader import load_records, read_pre_existing, record_id, rounds
 from core_practice_twenty.twenty.metadata import object_metadata, sync_schema
 
 
@@ -120,7 +120,7 @@ def test_a_person_created_by_hand_is_updated_not_duplicated_and_its_before_state
 
 
 def test_links_an_interrupted_run_wrote_are_recovered_not_duplicated(twenty_sandbox) -> None:
-    """Task targets have no upsert key: without the recovery read a re-run would write them twice."""
+    """Task targets have no key of ours: the stable id (uuid5 of the source key) is what Twenty's upsert matches."""
     client = twenty_sandbox.client()
     sync_schema(client, [COMPANIES, PEOPLE, TASKS])
     (person,) = client.create_many("people", [{"cpPatientId": "PT1"}])
@@ -138,3 +138,4 @@ def test_links_an_interrupted_run_wrote_are_recovered_not_duplicated(twenty_sand
                          lookup=lambda o, k: lookup.get((o, k)))
     assert (again.created, again.recovered) == (2, 1)
     assert client.count("taskTargets") == 2
+    assert {o.twenty_id for o in outcomes} == {record_id(TASK_TARGETS, link.source_key) for link in links}
