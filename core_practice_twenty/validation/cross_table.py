@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 
 import duckdb
 
@@ -22,6 +22,8 @@ from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.schemas import Issue, severity_of
 
 DOCUMENT_CHUNK = 20_000
+DOCUMENT_BATCH = 500
+SMALL_FILE_BYTES = 1 << 20
 
 
 def _key_sql(spec: ObjectSpec, alias: str = "r") -> str:
@@ -98,19 +100,25 @@ def unsafe_path(relative_path: str) -> bool:
     return False
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
+def _sha256(path: str, size: int) -> str:
+    """Small files (nearly all documents) in one read; large ones streamed."""
+    if size <= SMALL_FILE_BYTES:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> list[Issue]:
     """Documents on disk: a safe path, present, the listed checksum, within the upload limit.
 
-    Disk-bound and mostly small files: one stat per document, hashing in a thread pool (hashlib releases
-    the GIL while it hashes), rows fetched in chunks so a million documents never sit in memory at once.
+    Disk-bound and mostly small files: one stat per document, string paths (pathlib costs more than the
+    stat), batches of documents per pool task (a future per file cost 3x the work itself; threads still
+    overlap disk waits on a cold cache), and rows fetched in chunks so a million documents never sit in
+    memory at once.
     """
     spec = EXPORT_SPEC["documents"]
-    root = ctx.export_dir / DOCUMENTS_DIR
+    root = os.path.join(ctx.export_dir, DOCUMENTS_DIR)
 
     def inspect(row: tuple) -> list[Issue]:
         key, file, line, relative, expected = row
@@ -118,28 +126,33 @@ def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationCo
             return []
         if unsafe_path(relative):
             return [Issue(spec.name, key, file, line, "path_traversal", "relative_path", Severity.REJECT)]
-        path = root / relative
+        path = os.path.join(root, relative)
         try:
-            status = path.stat()
-        except OSError:
+            status = os.stat(path)
+        except (OSError, ValueError):
             status = None
         if status is None or not stat.S_ISREG(status.st_mode):
             return [Issue(spec.name, key, file, line, "document_missing", "relative_path", Severity.REJECT)]
         found = []
-        if expected and _sha256(path) != expected:
+        if expected and _sha256(path, status.st_size) != expected:
             found.append(Issue(spec.name, key, file, line, "document_checksum", "sha256", Severity.REJECT))
         if status.st_size > ctx.max_upload_bytes:
             found.append(Issue(spec.name, key, file, line, "document_too_large", "size_bytes", Severity.WARN))
         return found
+
+    def inspect_batch(rows: list[tuple]) -> list[Issue]:
+        return [issue for row in rows for issue in inspect(row)]
 
     conn.execute(
         f"select {_key_sql(spec)}, source_file, source_line, relative_path, lower(sha256) from {raw_table(spec)} r "
         f"where wave = ? order by source_line", [wave]
     )
     issues: list[Issue] = []
-    with ThreadPoolExecutor(max_workers=min(16, 4 * (os.cpu_count() or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         while rows := conn.fetchmany(DOCUMENT_CHUNK):
-            issues += [issue for found in pool.map(inspect, rows) for issue in found]
+            batches = [rows[i:i + DOCUMENT_BATCH] for i in range(0, len(rows), DOCUMENT_BATCH)]
+            for found in pool.map(inspect_batch, batches):
+                issues += found
     return issues
 
 
