@@ -95,9 +95,8 @@ def validate_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
 def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRule]) -> str:
     """The rows of a wave (parameter 1) that break at least one rule: lineage, key, and per rule true = passes.
 
-    Derived values (parsed dates, country codes) are computed once per row in `checked`; the failing rows are
-    kept in `failing` by position before the per-rule booleans are projected, so DuckDB evaluates each rule
-    on every row once, not once in the filter and again in the projection.
+    Derived values (parsed dates, country codes) are computed once per row in `checked`, before the rules
+    read them.
     """
     key = " || '|' || ".join(quoted(k) for k in spec.key)
     present = " and ".join(f"{quoted(k)} is not null" for k in spec.key)

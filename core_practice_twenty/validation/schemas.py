@@ -130,7 +130,7 @@ def derived_columns(spec: ObjectSpec, ctx: ValidationContext) -> dict[str, str]:
     The country code is looked up in `COUNTRY_CODES` (joined by the runner as `cc_<column>`).
     """
     derived = {
-        parsed_date_column(c): parse_datetime_sql(quoted(c.name), ctx.date_order)
+        parsed_date_column(c): parse_datetime_sql(quoted(c.name), ctx.date_order, c.type is ColumnType.DATETIME)
         for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)
     }
     country = country_column(spec)
