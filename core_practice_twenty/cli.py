@@ -244,9 +244,86 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ["TWENTY_API_URL"] = url
         os.environ["TWENTY_API_KEY"] = api_key
         print(f"local Twenty: {url} (state in {args.sandbox_db})", flush=True)
-        code = migrate(export, args.wave)
+        code = _demo_sample(export) if args.wave != "sample" else 0
+        if not code:
+            code = migrate(export, args.wave)
     print(f"\ndemo finished in {time.monotonic() - started:.1f}s; `make ui` shows the runs and checks.")
     return code
+
+
+def cmd_sample_accept(args: argparse.Namespace) -> int:
+    """Record that a person read the sample's diff and accepts it: the other waves may then load."""
+    from core_practice_twenty.lifecycle.acceptance import AcceptRefused, accept_sample
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    try:
+        accepted = accept_sample(Warehouse(warehouse_path()), args.by)
+    except AcceptRefused as exc:
+        print(f"cpt sample accept: {exc}", file=sys.stderr)
+        return 3
+    print(f"sample accepted by {accepted.accepted_by} at {accepted.accepted_at:%Y-%m-%d %H:%M} UTC "
+          f"(diff run {accepted.diff_run_id}); the full wave may load now")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Preview, confirm, then undo waves through the Dagster job and print the proof against the baseline."""
+    import dagster as dg
+
+    from core_practice_twenty.launcher import ensure_dagster_home, run_rollback
+    from core_practice_twenty.lifecycle.rollback import plan_rollback
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    if not args.all and not args.wave:
+        print("cpt rollback: name the waves (--wave W, repeatable) or pass --all", file=sys.stderr)
+        return 2
+    waves = [] if args.all else args.wave
+    plan = plan_rollback(Warehouse(warehouse_path()), waves or None)
+    print(plan.preview())
+    if plan.conflicts:
+        return 3
+    if plan.empty and not args.remove_schema:
+        return 0
+    if args.preview:
+        return 0
+    if not args.yes:
+        answer = input("Undo these writes in Twenty? Type 'rollback' to go on: ")
+        if answer.strip() != "rollback":
+            print("nothing done")
+            return 1
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        result = run_rollback(instance, waves, remove_schema=args.remove_schema)
+    summary = result.summary
+    print(f"rollback run {result.run_id}: destroyed {summary.get('destroyed', {})}, "
+          f"restored {summary.get('restored', {})}, schema removed {len(summary.get('schema_removed') or [])}")
+    if not result.success:
+        print(f"cpt rollback: {result.failure or 'failed'}; run the same command again to resume", file=sys.stderr)
+        return 1
+    print("Twenty is back to the baseline taken before the first wave." if summary.get("back_to_baseline")
+          else "Twenty differs from the baseline: see the run's metadata (proof per object).")
+    return 0 if summary.get("back_to_baseline") else 4
+
+
+def _demo_sample(export: Path) -> int:
+    """The sample wave first, accepted as `cpt demo` when its diff is clean (a person does this in real life)."""
+    from core_practice_twenty.lifecycle.acceptance import AcceptRefused, accept_sample, current_acceptance
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    warehouse = Warehouse(warehouse_path())
+    if current_acceptance(warehouse) is not None:
+        print("sample: already accepted", flush=True)
+        return 0
+    code = migrate(export, "sample")
+    if code:
+        return code
+    try:
+        accepted = accept_sample(warehouse, "cpt demo")
+    except AcceptRefused as exc:
+        print(f"cpt demo: {exc}", file=sys.stderr)
+        return 3
+    print(f"\nsample accepted by {accepted.accepted_by} (data/reports/diff-sample.md); now the full wave\n", flush=True)
+    return 0
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -411,6 +488,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--practices", type=int, default=8)
     p.add_argument("--seed", type=int, default=20261124)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sample", help="the sample wave's acceptance")
+    sample_sub = p.add_subparsers(dest="sample_command", required=True)
+    m = sample_sub.add_parser("accept", help="accept the sample after reading data/reports/diff-sample.md")
+    m.add_argument("--by", required=True, help="name of the person accepting")
+    m.set_defaults(func=cmd_sample_accept)
+
+    p = sub.add_parser("rollback", help="undo waves in Twenty from the audit log and prove the baseline")
+    p.add_argument("--wave", action="append", help="a wave to undo (repeatable); newer waves first")
+    p.add_argument("--all", action="store_true", help="undo every wave")
+    p.add_argument("--remove-schema", action="store_true", help="also delete the custom objects/fields created")
+    p.add_argument("--preview", action="store_true", help="only show what would be undone")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("ui", help="start the local Twenty and the Dagster UI on the same state")
     p.add_argument("--port", type=int, default=3000)

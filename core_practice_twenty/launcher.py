@@ -156,3 +156,36 @@ def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO"
         ] + failed_checks
         return WaveRunResult(wave, result.run_id, result.success and not blocked and not failed_checks, blocked,
                              failures)
+
+
+def rollback_job() -> dg.JobDefinition:
+    """The `rollback_migration` job (module-level so that it can be reconstructed)."""
+    from core_practice_twenty.definitions import defs
+
+    return defs().resolve_job_def("rollback_migration")
+
+
+@dataclass
+class RollbackRunResult:
+    run_id: str
+    success: bool
+    summary: dict
+    failure: str = ""
+
+
+def run_rollback(instance: dg.DagsterInstance, waves: list[str], *, remove_schema: bool = False) -> RollbackRunResult:
+    """Run the rollback job on the persistent instance (so the UI shows it); never raises on failure."""
+    release_dead_runs(instance)
+    config = {"ops": {"rollback_waves": {"config": {"waves": waves, "remove_schema": remove_schema}}}}
+    with dg.execute_job(dg.reconstructable(rollback_job), instance=instance, run_config=config,
+                        tags={"cpt/launched_by": "cpt rollback", "cpt/host": socket.gethostname(),
+                              "cpt/pid": str(os.getpid())},
+                        raise_on_error=False) as result:
+        summary: dict = {}
+        for event in result.all_events:
+            if event.is_step_success or event.event_type_value == "STEP_OUTPUT":
+                data = getattr(event.event_specific_data, "metadata", None) or {}
+                if "summary" in data:
+                    summary = data["summary"].value
+        failures = [_failure_reason(e) for e in result.get_step_failure_events()]
+        return RollbackRunResult(result.run_id, result.success, summary, "; ".join(failures))

@@ -65,6 +65,8 @@ def pipeline_env(tmp_path: Path, twenty_sandbox: RunningSandbox, monkeypatch: py
     monkeypatch.setenv("TWENTY_REQUESTS_PER_MINUTE", "0")
     monkeypatch.setenv("CPT_FIELD_MAP", str(tmp_path / "mapping" / "field-map.yaml"))
     monkeypatch.setenv("CPT_REPORTS", str(tmp_path / "reports"))
+    # Waves load without an accepted sample here; test_lifecycle.py turns the gate on and goes through it.
+    monkeypatch.setenv("CPT_SAMPLE_GATE", "off")
     return twenty_sandbox
 
 

@@ -19,7 +19,7 @@ from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME
 from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
-from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.issues import ISSUES_SQL, accepted_rows_sql
 from core_practice_twenty.store.raw import create_raw_table_sql
 from core_practice_twenty.store.staging import write_held_back, write_staged_tables
@@ -55,6 +55,11 @@ def read_accepted(warehouse: Warehouse, wave: str) -> dict[str, list[dict]]:
     return tables
 
 
+def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
+    """A row's source key as validation and the sample report it (key columns joined by `|`)."""
+    return "|".join(str(row[k]) for k in spec.key)
+
+
 def read_warnings(warehouse: Warehouse, wave: str) -> dict[tuple[str, str], set[str]]:
     """Validation warnings by (source object, source key): the mappers flag or repair these rows."""
     with warehouse.connect() as conn:
@@ -81,10 +86,17 @@ def staged_by_object(results: Mapping[str, MappingResult]) -> dict[str, list[Sta
 
 def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
                members: Iterable[Mapping[str, object]] = (), target_field_names: Mapping[str, str] | None = None,
-               reports_dir: Path | None = None, max_upload_bytes: int | None = None) -> WaveMapping:
-    """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows."""
+               reports_dir: Path | None = None, max_upload_bytes: int | None = None,
+               only: Mapping[str, set[str]] | None = None) -> WaveMapping:
+    """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
+
+    `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
+    """
     options = to_options(field_map)
     tables = read_accepted(warehouse, wave)
+    if only is not None:
+        tables = {name: [r for r in rows if source_key(EXPORT_SPEC[name], r) in only.get(name, set())]
+                  for name, rows in tables.items()}
     kwargs = {"max_upload_bytes": max_upload_bytes} if max_upload_bytes else {}
     results = map_export(tables, read_warnings(warehouse, wave), options, members=members,
                          target_field_names=target_field_names,

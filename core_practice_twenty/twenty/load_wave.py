@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, TARGET_OBJECTS, TargetObject
+from core_practice_twenty.store.lifecycle import read_baseline
 from core_practice_twenty.store.staging import id_lookup, read_id_map, read_staged, record_outcomes
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
@@ -28,31 +29,6 @@ from core_practice_twenty.twenty.loader import (
     read_pre_existing,
 )
 from core_practice_twenty.twenty.metadata import object_metadata
-
-BASELINE_SQL = """
-create table if not exists load_baseline (
-    object varchar primary key,        -- Twenty object (plural)
-    records_before bigint not null,    -- Twenty's totalCount before the migration first wrote to it
-    taken_at timestamp not null default current_timestamp
-)
-"""
-
-
-def record_count_before(warehouse: Warehouse, client: TwentyClient, target: TargetObject) -> int:
-    """Twenty's count of the object before the migration's first write to it (taken once, kept)."""
-    with warehouse.connect() as conn:
-        conn.execute(BASELINE_SQL)
-        row = conn.execute("select records_before from load_baseline where object = ?",
-                           [target.name_plural]).fetchone()
-        written = conn.execute("select count(*) from id_map where object = ?", [target.name_plural]).fetchone()[0]
-    if row is not None:
-        return int(row[0])
-    count = client.count(target.name_plural) - written  # an interrupted first load already wrote `written`
-    with warehouse.connect() as conn:
-        conn.execute(BASELINE_SQL)
-        conn.execute("insert or ignore into load_baseline (object, records_before) values (?, ?)",
-                     [target.name_plural, count])
-    return count
 
 
 def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
@@ -75,23 +51,16 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
     return prepare
 
 
-@dataclass
-class ObjectLoad:
-    report: LoadReport
-    records_before: int
-
-
 def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject, wave: str, run_id: str, *,
-                export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> ObjectLoad:
+                export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Send the wave's new and changed records of `target`; outcomes land in the audit log batch by batch."""
     staged = read_staged(warehouse, target.name_plural, wave)
     known = read_id_map(warehouse, target.name_plural)
     ids = id_lookup(warehouse, target.loads_after)
-    before = record_count_before(warehouse, client, target)
     metadata = object_metadata(client, target.name_singular)
     pre_existing = read_pre_existing(client, target, metadata)
     prepare = file_preparer(client, export_dir) if target is ATTACHMENTS and export_dir is not None else None
-    report = load_records(
+    return load_records(
         client, target, staged, known,
         on_batch=lambda outcomes: record_outcomes(warehouse, target.name_plural, wave, run_id, outcomes),
         log=log,
@@ -99,7 +68,6 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
         pre_existing=pre_existing,
         prepare=prepare,
     )
-    return ObjectLoad(report, before)
 
 
 @dataclass
@@ -129,11 +97,10 @@ def reconcile_object(warehouse: Warehouse, client: TwentyClient, target: TargetO
     """Staged = last outcome per record (created, updated, unchanged, rejected, held back); Twenty = id map.
 
     Twenty's side: objects with a migration key are counted by that key; junction objects (no key)
-    by their total minus what the workspace held before the migration's first write.
+    by their total minus what the workspace held in the baseline taken before the first wave.
     """
     plural = target.name_plural
     with warehouse.connect() as conn:
-        conn.execute(BASELINE_SQL)
         staged = conn.execute(f"select count(*) from stg_twenty_{plural} where wave = ?", [wave]).fetchone()[0]
         rows = conn.execute(
             f"""
@@ -145,7 +112,6 @@ def reconcile_object(warehouse: Warehouse, client: TwentyClient, target: TargetO
             ) select action, count(*) from last group by action
             """, [plural, wave]).fetchall()
         mapped = conn.execute("select count(*) from id_map where object = ?", [plural]).fetchone()[0]
-        row = conn.execute("select records_before from load_baseline where object = ?", [plural]).fetchone()
     outcomes = dict(rows)
     keys = migration_key_fields(target)
     if keys:  # people carry two keys (patients, providers): count each record once
@@ -155,7 +121,8 @@ def reconcile_object(warehouse: Warehouse, client: TwentyClient, target: TargetO
         expected = mapped
     else:
         in_twenty = client.count(plural)
-        expected = mapped + (int(row[0]) if row else 0)
+        before = read_baseline(warehouse).get(plural)
+        expected = mapped + (before.total_count if before else 0)
     return ObjectReconciliation(plural, staged, sum(outcomes.values()), outcomes, mapped, in_twenty, expected)
 
 

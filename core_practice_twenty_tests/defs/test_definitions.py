@@ -27,10 +27,15 @@ def test_lineage_enforces_import_order() -> None:
     assert landing <= set(parents) and all(parents[name] == set() for name in landing)
     assert parents["validated_export"] == landing  # cross-table rules see the whole export
     assert parents["field_map"] == {"validated_export"}
-    assert parents["twenty_schema"] == {"field_map"}  # nothing reaches Twenty before the map gate
+    # nothing reaches Twenty before the map gate, and the baseline is taken before the first write
+    assert parents["twenty_baseline"] == {"field_map"}
+    assert parents["twenty_schema"] == {"field_map", "twenty_baseline"}
+    assert parents["sample_selection"] == {"validated_export"}
+    assert parents["wave_diff"] == {f"twenty_{p}" for p in TARGET_OBJECTS}  # diffed once everything loaded
     for plural in TARGET_OBJECTS:
-        # mapping reads the workspace (members, join-field names) the schema step prepared
-        assert parents[f"stg_twenty_{plural}"] == {"validated_export", "field_map", "twenty_schema"}
+        # mapping reads the workspace (members, join-field names) the schema step prepared, and the sample
+        assert parents[f"stg_twenty_{plural}"] == {"validated_export", "field_map", "twenty_schema",
+                                                   "sample_selection"}
         loads_first = {f"twenty_{p}" for p in load_parents(plural)}
         assert parents[f"twenty_{plural}"] == {f"stg_twenty_{plural}", "twenty_schema"} | loads_first
     assert parents["twenty_companies"] == {"stg_twenty_companies", "twenty_schema"}
@@ -48,7 +53,7 @@ def test_landing_check_blocks_and_loads_share_one_api_pool() -> None:
     for name in EXPORT_SPEC:
         assert graph.get_check_spec(check_keys[f"raw_{name}:row_rules"]).blocking is True
     for check in ("validated_export:rows_accounted", "validated_export:cross_table_rules",
-                  "field_map:confirmed_for_export"):
+                  "field_map:confirmed_for_export", "sample_selection:sample_accepted"):
         assert graph.get_check_spec(check_keys[check]).blocking is True
     for plural in TARGET_OBJECTS:
         load = definitions.resolve_assets_def(f"twenty_{plural}")
@@ -56,3 +61,10 @@ def test_landing_check_blocks_and_loads_share_one_api_pool() -> None:
         assert load.partitions_def is not None and load.partitions_def.name == "waves"
         assert load.op.retry_policy is not None
         assert graph.get_check_spec(check_keys[f"twenty_{plural}:{plural}_reconciled"]) is not None
+
+
+def test_rollback_job_and_delta_sensor_are_defined() -> None:
+    definitions = defs()
+    assert definitions.resolve_job_def("rollback_migration").op_selection is None
+    sensor = definitions.resolve_sensor_def("delta_pickup")
+    assert sensor.job_name == "migrate_wave"

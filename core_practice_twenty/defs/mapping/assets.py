@@ -8,6 +8,7 @@ import dagster as dg
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
+from core_practice_twenty.lifecycle.acceptance import read_sample, sample_gate
 from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.mapping.wave import stage_wave
@@ -64,7 +65,7 @@ def _staging_specs() -> list[dg.AssetSpec]:
         group_name="mapping",
         kinds={"duckdb"},
         partitions_def=waves,
-        deps=[validated_export, field_map, dg.AssetKey("twenty_schema")],
+        deps=[validated_export, field_map, dg.AssetKey("twenty_schema"), dg.AssetKey("sample_selection")],
         description=f"One row per Twenty {target.name_singular} to send: source key, payload, payload hash and "
                     f"the records it depends on. {target.description}",
     ) for target in TARGET_OBJECTS.values()]
@@ -81,12 +82,16 @@ def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     gate = check_gate(field_map_path(), export.export_dir)
     if not gate.ok or gate.field_map is None:
         raise dg.Failure(description=f"field map gate: {gate.message}", allow_retries=False)
+    blocked = sample_gate(store, wave)
+    if blocked:
+        raise dg.Failure(description=f"sample gate: {blocked}", allow_retries=False)
     with twenty.client() as client:
         members = list(client.find_many("workspaceMembers"))
         field_names = target_field_names(client)
     ctx = ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date)
     result = stage_wave(store, wave, gate.field_map, members=members, target_field_names=field_names,
-                        reports_dir=reports_dir(), max_upload_bytes=ctx.max_upload_bytes)
+                        reports_dir=reports_dir(), max_upload_bytes=ctx.max_upload_bytes,
+                        only=read_sample(store, wave))
     if result.unbalanced:
         raise dg.Failure(description=f"mapping lost rows: {result.unbalanced}", allow_retries=False)
     context.log.info(f"mapping: staged {sum(result.staged.values())} records across {len(result.staged)} "

@@ -5,11 +5,14 @@ import dagster as dg
 import httpx
 from filelock import Timeout as LockTimeout
 
+from core_practice_twenty.defs.lifecycle.assets import twenty_baseline
 from core_practice_twenty.defs.mapping.assets import field_map
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
+from core_practice_twenty.lifecycle.acceptance import sample_gate
 from core_practice_twenty.mapping.field_map import check_gate, field_map_path, schema_fields
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS, TargetObject, load_parents
+from core_practice_twenty.store.lifecycle import record_schema_changes
 from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.twenty.client import TwentyApiError
 from core_practice_twenty.twenty.load_wave import load_object, reconcile_object
@@ -30,12 +33,15 @@ def _no_retry_unless_transient(exc: Exception) -> dg.Failure:
     return dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False)
 
 
-def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, *, sample: bool = True):
     """Blocking checks gate only their own run: a step launched alone must stop here too."""
     store = warehouse.warehouse()
     gate = check_gate(field_map_path(), store.wave_export(context.partition_key).export_dir)
     if not gate.ok or gate.field_map is None:
         raise dg.Failure(description=f"field map gate: {gate.message}", allow_retries=False)
+    blocked = sample_gate(store, context.partition_key) if sample else None
+    if blocked:
+        raise dg.Failure(description=f"sample gate: {blocked}", allow_retries=False)
     return gate.field_map
 
 
@@ -44,17 +50,18 @@ def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     kinds={"twenty"},
     partitions_def=waves,
     pool="twenty_api",
-    deps=[field_map],
+    deps=[field_map, twenty_baseline],
     description="Custom objects, fields, SELECT options and relations the confirmed map needs, created in Twenty "
                 "if missing (idempotent: a re-run changes nothing).",
 )
 def twenty_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   twenty: TwentyResource) -> dg.MaterializeResult:
-    confirmed = _gate(context, warehouse)
+    confirmed = _gate(context, warehouse, sample=False)  # the sample wave needs the schema too
     fields = schema_fields(confirmed)
     targets = [TARGET_OBJECTS[plural] for plural in fields]
     with twenty.client() as client:
         result = sync_schema(client, targets, fields)
+    record_schema_changes(warehouse.warehouse(), context.partition_key, result)  # rollback may remove them
     context.log.info(f"schema: created {len(result.objects_created)} object(s), {len(result.created)} field(s), "
                      f"{len(result.options_added)} option(s); {len(result.existing)} field(s) already right")
     return dg.MaterializeResult(
@@ -93,13 +100,12 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
         wave = context.partition_key
         try:
             with twenty.client() as client:
-                loaded = load_object(store, client, target, wave, context.run.run_id,
+                report = load_object(store, client, target, wave, context.run.run_id,
                                      export_dir=store.wave_export(wave).export_dir, log=context.log.info)
         except Exception as exc:
             if _transient(exc):
                 raise
             raise _no_retry_unless_transient(exc) from exc
-        report = loaded.report
         context.log.info(
             f"{target.name_plural}: created {report.created}, updated {report.updated}, unchanged "
             f"{report.unchanged}, rejected {report.rejected}, held back {report.held_back} in {report.requests} "
