@@ -152,8 +152,15 @@ _WHITESPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]
 
 
 def _strip(expression: str) -> str:
-    """Python's `str.strip()` in SQL. A regex, because `trim(x, characters)` with 29 characters is ~6x slower."""
-    return f"regexp_replace({expression}, '^{_WHITESPACE_CLASS}+|{_WHITESPACE_CLASS}+$', '', 'g')"
+    """Python's `str.strip()` in SQL, at the cost of two `ascii()` calls for the usual cell.
+
+    A cell that starts and ends with a printable ASCII character other than space has nothing to strip;
+    any other goes through one regex over every character Python calls whitespace (`trim(x, characters)`
+    with those 29 characters is ~6x slower than the regex, and the regex ~3x slower than the check).
+    """
+    regex = f"regexp_replace({expression}, '^{_WHITESPACE_CLASS}+|{_WHITESPACE_CLASS}+$', '', 'g')"
+    return (f"case when ascii({expression}) between 33 and 126 and ascii(reverse({expression})) between 33 and 126 "
+            f"then {expression} else {regex} end")
 
 
 def _null_markers(stripped: str) -> str:

@@ -110,11 +110,11 @@ def test_a_header_wider_than_its_rows_falls_back_cleanly(tmp_path: Path, warehou
 
 def test_duckdb_cleans_cells_as_python_does(tmp_path: Path, warehouse) -> None:
     """Every whitespace Python's str.strip() removes, at either end, and the null spellings, on both paths."""
-    cells = ["\t x \t", "\u00a0Café\u3000", "\x0bn/a\x0c", " - ", "N/A", "a\u2003b", "\u2028", "--", "é"]
+    cells = ["\t x \t", "\u00a0Café\u3000", "\x0bn/a\x0c", " - ", "N/A", "a\u2003b", "\u2028", "--", "é", "x\x1f"]
     body = "".join(f"P{n},\"{cell}\",Town,2000,\r\n" for n, cell in enumerate(cells))
     content = "Practice ID,Practice Name,City,Postcode,Note\r\n" + body
     stats, fast = land(tmp_path, warehouse, "clean", content.encode("utf-8"), wave="clean")
     assert stats.path == "duckdb"
     names = [r["practice_name"] for r in fast]
-    assert names == ["x", "Café", None, None, None, "a\u2003b", None, "--", "é"]
+    assert names == ["x", "Café", None, None, None, "a\u2003b", None, "--", "é", "x"]
     assert names == [clean_cell(cell) for cell in cells]
