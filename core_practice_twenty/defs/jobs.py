@@ -2,11 +2,9 @@
 
 import dagster as dg
 
-from core_practice_twenty.defs.partitions import waves
 
 migrate_wave = dg.define_asset_job(
     name="migrate_wave",
     selection=dg.AssetSelection.all(),
-    partitions_def=waves,
     description="Land, validate, map and load one wave. Blocking checks stop the load in the same run.",
 )

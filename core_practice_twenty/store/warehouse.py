@@ -114,3 +114,13 @@ class Warehouse:
             )
         export_date = row[3] or row[4].date()
         return WaveExport(wave, Path(row[0]), row[1], row[2] or "AU", export_date)
+
+    def previous_wave(self, wave: str, *, skip: tuple[str, ...] = ("sample",)) -> str | None:
+        """The wave registered last before `wave` (a delta's predecessor), ignoring `skip` (the sample)."""
+        with self.connect() as conn:
+            row = conn.execute(
+                "select wave from migration_waves where registered_at < (select registered_at from migration_waves "
+                "where wave = ?) and not list_contains(?, wave) order by registered_at desc limit 1",
+                [wave, list(skip)],
+            ).fetchone()
+        return row[0] if row else None

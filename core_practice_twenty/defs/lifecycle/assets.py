@@ -25,7 +25,6 @@ from core_practice_twenty.lifecycle.diff import diff_wave, write_reports
 from core_practice_twenty.lifecycle.sample import choose_sample
 from core_practice_twenty.mapping.field_map import reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
-from core_practice_twenty.store.lifecycle import waves_newest_first
 
 DIFF_SLICE = 20
 """Records per object field-diffed after a full or delta wave (CPT_DIFF_SLICE); the sample is diffed whole."""
@@ -146,10 +145,7 @@ def no_unexpected_differences(context: dg.AssetCheckExecutionContext,
 def source_changes(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     wave = context.partition_key
     store = warehouse.warehouse()
-    earlier = [w for w in waves_newest_first(store) if w not in (wave, SAMPLE_WAVE)]
-    newer_first = waves_newest_first(store)
-    previous = next((w for w in earlier if newer_first.index(w) > newer_first.index(wave)), None) \
-        if wave in newer_first else None
+    previous = store.previous_wave(wave, skip=(SAMPLE_WAVE,))
     if previous is None:
         return dg.MaterializeResult(metadata={"previous_wave": "", "gone_from_source": dg.MetadataValue.json({})})
     with store.connect() as conn:
