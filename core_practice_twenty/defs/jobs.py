@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-
 migrate_wave = dg.define_asset_job(
     name="migrate_wave",
     selection=dg.AssetSelection.all(),
