@@ -140,6 +140,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
+    from core_practice_twenty.mapping.field_map import reports_dir
     from core_practice_twenty.reconciliation import (
         export_counts,
         format_export_counts,
@@ -168,9 +169,13 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         result = run_wave(instance, wave)
     with client:
         rows = reconcile(warehouse, wave, result.run_id, client)
-    print(format_export_counts(export_counts(warehouse, wave)))
-    print()
-    print(format_summary(wave, result.run_id, rows, source_accounting(warehouse, wave)))
+    text = (format_export_counts(export_counts(warehouse, wave)) + "\n\n"
+            + format_summary(wave, result.run_id, rows, source_accounting(warehouse, wave)))
+    print(text)
+    report = reports_dir() / f"reconciliation-{wave}.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(f"# Reconciliation, wave {wave}\n\n```\n{text}\n```\n", encoding="utf-8")
+    print(f"\n(also in {report}; field-level diff: {reports_dir() / f'diff-{wave}.md'})")
     if not result.success:
         print(f"\ncpt migrate: wave {wave!r} stopped: {result.reason()}.", file=sys.stderr)
         if result.blocked_by:
