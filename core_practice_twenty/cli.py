@@ -248,6 +248,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with sandbox_process(Path(args.sandbox_db)) as (url, api_key):
         os.environ["TWENTY_API_URL"] = url
         os.environ["TWENTY_API_KEY"] = api_key
+        os.environ.setdefault("TWENTY_BATCH_CAP", "200")  # the local Twenty runs the current profile: cap 200
         print(f"local Twenty: {url} (state in {args.sandbox_db})", flush=True)
         code = _demo_sample(export) if args.wave != "sample" else 0
         if not code:
