@@ -598,6 +598,21 @@ def header_overrides(field_map: FieldMap) -> dict[str, dict[str, str]]:
     return overrides
 
 
+def map_header_overrides(source_object: str, path: Path | None = None) -> dict[str, str]:
+    """The overrides landing applies for one file, from the map file if there is a readable one.
+
+    Landing runs before the gate: an unreadable or missing map simply adds nothing here, and the
+    gate (which compares the map's fingerprint with the export's headers) stops the load later.
+    """
+    path = path or field_map_path()
+    if not path.is_file():
+        return {}
+    try:
+        return header_overrides(load_map(path)).get(source_object, {})
+    except FieldMapError:
+        return {}
+
+
 def to_options(field_map: FieldMap) -> MappingOptions:
     """The confirmed map as the transforms read it (exclusions, extra columns, the person's choices).
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -208,8 +208,14 @@ def detect_encoding(path: Path) -> str:
     return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
 
 
-def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10) -> ExportFile:
-    """Locate the header (skipping a report title or banner above it) and map every column."""
+def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10,
+                     header_overrides: Mapping[str, str] | None = None) -> ExportFile:
+    """Locate the header (skipping a report title or banner above it) and map every column.
+
+    `header_overrides` (header → canonical column or FULL_NAME) come from the confirmed field map: a
+    header the proposer matched by synonym, fuzzy match or values (`Electronic Mail` → email), which
+    the spec's spellings do not know, lands in its column instead of among the extras.
+    """
     encoding = detect_encoding(path)
     lookup: dict[str, str] = {}
     for column in spec.columns:
@@ -217,6 +223,8 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10)
             lookup.setdefault(normalise_header(spelling), column.name)
     for spelling in spec.full_name_headers:
         lookup.setdefault(normalise_header(spelling), FULL_NAME)
+    for header, canonical in (header_overrides or {}).items():
+        lookup[normalise_header(header)] = canonical
 
     rows = _physical_rows(path, encoding)
     try:

@@ -14,7 +14,7 @@ and XLSX. The row hash is defined the same way on both paths.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +73,10 @@ def create_raw_table_sql(spec: ObjectSpec) -> str:
 
 
 def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wave: str,
-                snapshot_id: str) -> LandingStats:
-    """Replace `wave`'s rows of the raw table with the export file's rows."""
+                snapshot_id: str, header_overrides: Mapping[str, str] | None = None) -> LandingStats:
+    """Replace `wave`'s rows of the raw table with the export file's rows (headers the map chose applied)."""
     path = find_export_file(export_dir, spec)
-    export_file = open_export_file(path, spec)
+    export_file = open_export_file(path, spec, header_overrides=header_overrides)
     mapped = set(export_file.column_map.values())
     if FULL_NAME in mapped:
         mapped |= {"first_name", "last_name"}

@@ -27,6 +27,7 @@ from core_practice_twenty.mapping.field_map import (
     from_dict,
     load_map,
     map_digest,
+    map_header_overrides,
     save_map,
     schema_fields,
     to_dict,
@@ -319,3 +320,24 @@ def test_cli_propose_then_confirm(export: Path, tmp_path: Path, capsys: pytest.C
                  "--accept-all"]) == 0
     assert "confirmed by Dr Lee" in capsys.readouterr().out
     assert check_gate(out, export).ok
+
+
+def test_headers_the_map_matched_by_synonym_land_in_their_columns(export: Path, map_path: Path,
+                                                                  tmp_path: Path) -> None:
+    """`Electronic Mail` is nobody's alias: the proposer matches it, and landing must follow the map."""
+    from core_practice_twenty.store.raw import land_object
+    from core_practice_twenty.store.warehouse import Warehouse
+
+    rename_column(export / "patients.csv", "email", "Electronic Mail")
+    save_map(propose(export), map_path)
+    assert map_header_overrides("patients", map_path) == {"Electronic Mail": "email"}
+    assert map_header_overrides("patients", tmp_path / "no-map.yaml") == {}  # landing before any map
+
+    spec = EXPORT_SPEC["patients"]
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    plain = land_object(warehouse, spec, export, wave="plain", snapshot_id="s")
+    assert "Electronic Mail" in plain.extra_columns and plain.null_counts["email"] == plain.rows_read
+    mapped = land_object(warehouse, spec, export, wave="mapped", snapshot_id="s",
+                         header_overrides=map_header_overrides("patients", map_path))
+    assert "Electronic Mail" not in mapped.extra_columns and "email" in mapped.columns_mapped
+    assert mapped.null_counts["email"] < mapped.rows_read / 2  # the emails are there
