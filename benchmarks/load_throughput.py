@@ -105,6 +105,21 @@ def server_429s(url: str, key: str) -> int:
     return int(response.json()["throttled"])
 
 
+def updated_since_first_write(client: TwentyClient, changed: int) -> None:
+    """What a delta pre-read `updatedAt[gt]:<oldest updatedAt we stored>` would have to page through.
+
+    The scheme "remember each record's updatedAt from our upsert, read only what Twenty changed since"
+    needs one filtered read from the oldest stored updatedAt; but every record the migration itself wrote
+    after that moment matches too. Printed so the cost of that read can be compared with the per-batch
+    before-state GETs (one per `changed` ÷ cap).
+    """
+    oldest = next(client.find_many(PEOPLE.name_plural, order_by="updatedAt[AscNullsLast]", page_size=1))["updatedAt"]
+    matching = client.count(PEOPLE.name_plural, filter=f"updatedAt[gt]:{oldest}")
+    pages = -(-matching // client.batch_cap)
+    print(f"{'  pre-read updatedAt[gt]:<oldest stored>':<48} would page {matching:,} records "
+          f"({pages} requests) for {changed:,} changed ({-(-changed // client.batch_cap)} per-batch GETs today)")
+
+
 class Collect:
     """on_batch: keeps source key → Twenty id of everything written."""
 
@@ -170,6 +185,7 @@ def main() -> int:
 
             first, loaded = timed_load("first load (known={})", client, people, {}, lookup, args.rpm, url, key)
             if not args.skip_delta:
+                updated_since_first_write(client, len(loaded.ids))
                 stale = {k: IdMapEntry(v, "changed") for k, v in loaded.ids.items()}
                 timed_load("delta re-load (all changed, before-state GETs)", client, people, stale, lookup,
                            args.rpm, url, key)

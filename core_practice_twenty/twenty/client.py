@@ -84,6 +84,7 @@ class TwentyApiError(Exception):
         self.error = error
         self.messages = messages
         self.retry_after_s = retry_after_s
+        self.attempts = 1  # set by TwentyClient.request: >1 means an earlier attempt may have been applied
         super().__init__(f"Twenty API {status} {error}")
 
     @property
@@ -266,7 +267,11 @@ class TwentyClient:
             before_sleep=self._before_sleep,
             reraise=True,
         )
-        return retrying(self._send, method, path, params, json, form, upload)
+        try:
+            return retrying(self._send, method, path, params, json, form, upload)
+        except TwentyApiError as exc:
+            exc.attempts = int(retrying.statistics.get("attempt_number", 1))
+            raise
 
     def _send(self, method: str, path: str, params: dict | None, body: Any,
               form: dict[str, str] | None = None, upload: tuple[str, Path, str, str] | None = None) -> dict:
@@ -522,7 +527,21 @@ class TwentyClient:
             params["starting_after"] = info["endCursor"]
 
     def create_object(self, object_input: dict) -> dict:
-        body = self.request("POST", "/rest/metadata/objects", json=object_input)
+        """Create a custom object; a retry refused because the first attempt already created it returns it.
+
+        Metadata creates are not idempotent: when the answer to a create is lost (connection reset after
+        Twenty committed), the retry gets `The name "x" is not available`. The object then exists, made
+        by this very call, so it is returned instead of failing the schema step.
+        """
+        try:
+            body = self.request("POST", "/rest/metadata/objects", json=object_input)
+        except TwentyApiError as exc:
+            if exc.status == 400 and exc.attempts > 1:
+                found = next((o for o in self.list_objects()
+                              if o.get("nameSingular") == object_input.get("nameSingular")), None)
+                if found is not None:
+                    return found
+            raise
         data = body.get("data", body)
         return data.get("createOneObject", data) if isinstance(data, dict) else data
 
@@ -532,6 +551,18 @@ class TwentyClient:
         return data.get("updateOneField", data) if isinstance(data, dict) else data
 
     def create_field(self, field_input: dict) -> dict:
-        body = self.request("POST", "/rest/metadata/fields", json=field_input)
+        """Create a field; like `create_object`, a retry refused because its lost first attempt created the
+        field (`Name "x" is not available`) returns the field Twenty now holds."""
+        try:
+            body = self.request("POST", "/rest/metadata/fields", json=field_input)
+        except TwentyApiError as exc:
+            if exc.status == 400 and exc.attempts > 1:
+                holder = next((o for o in self.list_objects() if o.get("id") == field_input.get("objectMetadataId")),
+                              {})
+                found = next((f for f in holder.get("fields") or [] if f.get("name") == field_input.get("name")),
+                             None)
+                if found is not None:
+                    return found
+            raise
         data = body.get("data", body)
         return data.get("createOneField", data) if isinstance(data, dict) else data

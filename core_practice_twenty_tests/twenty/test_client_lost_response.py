@@ -72,3 +72,23 @@ def test_without_upsert_the_same_fault_would_duplicate(twenty_sandbox) -> None:
     set_faults(twenty_sandbox, script=["lost_response"], path_prefixes=["/rest/batch/"])
     client.create_many("companies", [{"name": "No key"}])
     assert client.count("companies") == 2
+
+
+def test_lost_answers_to_schema_creates_do_not_fail_the_schema_step(twenty_sandbox) -> None:
+    """A custom object or field create whose answer was lost is retried, refused as a duplicate name,
+    and recognised as made by the first attempt: the schema sync ends, each field exists once."""
+    from core_practice_twenty.mapping.target_model import SCHEMA_OBJECTS
+
+    client = twenty_sandbox.client(max_backoff_s=0.02, max_attempts=10)
+    set_faults(twenty_sandbox, seed=5, lost_response_rate=0.3,
+               path_prefixes=["/rest/metadata/objects", "/rest/metadata/fields"])
+
+    result = sync_schema(client, SCHEMA_OBJECTS)
+
+    assert fault_stats(twenty_sandbox)["stats"]["lost_responses"] > 0
+    assert result.objects_created and result.created
+    set_faults(twenty_sandbox)
+    assert not sync_schema(client, SCHEMA_OBJECTS).changed  # nothing missing, nothing twice
+    for obj in client.list_objects():
+        names = [f["name"] for f in obj["fields"]]
+        assert len(names) == len(set(names)), obj["nameSingular"]
