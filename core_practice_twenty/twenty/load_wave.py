@@ -41,7 +41,7 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
             return {}  # recorded and referenced, not uploaded (too large for the server)
         path = (export_dir / directive["path"]).resolve()
         if export_dir.resolve() not in path.parents or not path.is_file():
-            raise PrepareError(f"file_missing: {directive['path']} is not in the export's documents folder")
+            raise PrepareError("file_missing: the document's file is not in the export's documents folder")
         mime = directive.get("mimeType") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         try:
             return client.upload_file(path, filename=record.payload.get("name") or path.name, mime_type=mime)
