@@ -316,7 +316,7 @@ def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_R
             outcomes.append(WriteOutcome(record.source_key, "update", result["id"], record.payload_hash, item.before))
         elif item.recovered_hint and _created_earlier(result, item):
             outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash,
-                                         message="recovered: already in Twenty from an interrupted run"))
+                                         message="recovered: already in Twenty (an interrupted run, or a lost answer)"))
         else:
             outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash))
     return outcomes
