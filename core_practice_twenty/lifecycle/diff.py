@@ -1,8 +1,12 @@
 """Field-level diff: what the migration meant to write (staged payload) vs. what Twenty holds now.
 
 For every record and every mapped field (each key of the staged payload) one row: object, source
-key, field, expected, actual, match. Expected is the staged payload with its `$ref`s resolved from
-the id map, exactly what the loader sent.
+key, field, source value, expected, actual, match. Expected is the staged payload with its `$ref`s
+resolved from the id map, exactly what the loader sent. The source value is the export's cell(s)
+that fed the field, as landed in the raw table: which columns those are comes from the confirmed
+field map (the same table of truth the mappers read), so a person can tell a transform's doing
+(`0491 570 156` → `+61 491570156`) from a load's. A field no column feeds (needsReview, personType,
+join ids the mapper computes) has no source value.
 
 Twenty legitimately rewrites some values, so both sides are normalised by the field's type (read
 from the workspace's metadata, so a custom field is compared by what it is) before comparing:
@@ -37,8 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from core_practice_twenty.lifecycle.objects import lineage_sorted
-from core_practice_twenty.mapping.staging import resolve_refs, twenty_fields
+from core_practice_twenty.mapping.field_map import FieldMap, field_map_path, load_map
+from core_practice_twenty.mapping.objects.people import PROVIDER_KEY_PREFIX
+from core_practice_twenty.mapping.staging import StagedRecord, resolve_refs, twenty_fields
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.raw import raw_table
 from core_practice_twenty.store.staging import read_staged
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
@@ -54,7 +62,11 @@ _EMPTY = (None, "", [], {})
 
 @dataclass(frozen=True)
 class FieldDiff:
-    """One mapped field of one record: expected (sent) vs actual (Twenty), and the verdict."""
+    """One mapped field of one record: source (exported), expected (sent) vs actual (Twenty), and the verdict.
+
+    `source` is the exported cell(s) as text; None when no source column feeds the field (or the
+    source row is not in the warehouse), `''` when the columns exist but were empty.
+    """
 
     object: str
     source_key: str
@@ -63,6 +75,7 @@ class FieldDiff:
     actual: Any
     status: str  # match | mismatch | missing_in_twenty | not_loaded
     source_line: int | None = None
+    source: str | None = None
 
     @property
     def match(self) -> bool:
@@ -242,16 +255,156 @@ def _target_model_types(plural: str) -> dict[str, str]:
 
 
 def diff_record(object_plural: str, source_key: str, expected: Mapping[str, Any], actual: Mapping[str, Any] | None,
-                field_types: Mapping[str, str], *, source_line: int | None = None) -> list[FieldDiff]:
-    """One row per mapped field of one record (or one `missing_in_twenty` row when Twenty has no record)."""
+                field_types: Mapping[str, str], *, source_line: int | None = None,
+                sources: Mapping[str, str | None] | None = None) -> list[FieldDiff]:
+    """One row per mapped field of one record (or one `missing_in_twenty` row when Twenty has no record).
+
+    `sources`: field → the exported value that fed it (see `source_values`); a field not in it has none.
+    """
     if actual is None:
         return [FieldDiff(object_plural, source_key, RECORD_FIELD, "present", None, "missing_in_twenty", source_line)]
     rows = []
     for name, want in expected.items():
         have = actual.get(name)
         ok = field_matches(field_types.get(name, ""), name, want, have)
-        rows.append(FieldDiff(object_plural, source_key, name, want, have, "match" if ok else "mismatch", source_line))
+        rows.append(FieldDiff(object_plural, source_key, name, want, have, "match" if ok else "mismatch", source_line,
+                              (sources or {}).get(name)))
     return rows
+
+
+# -- source values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """One exported column feeding a Twenty field: a canonical raw-table column, or a practice's own
+    column (`extra`: its header as exported, kept in the raw table's `extra` JSON)."""
+
+    source_object: str
+    column: str
+    extra: bool = False
+
+
+SourceColumns = dict[tuple[str, str], list[SourceColumn]]
+"""(Twenty object plural, top-level payload field) → the columns feeding it, in the map's order."""
+
+
+def _payload_fields(plural: str, field_name: str) -> tuple[str, ...]:
+    """The payload keys a map target's field is sent as: a RELATION `patient` goes out as `patientId`."""
+    target = TARGET_OBJECTS.get(plural)
+    model = next((f for f in target.fields if f.name == field_name), None) if target else None
+    if model is not None and model.type == "RELATION" and not field_name.endswith("Id"):
+        return (field_name, f"{field_name}Id")
+    return (field_name,)
+
+
+def source_columns(field_map: FieldMap | None) -> SourceColumns:
+    """Which exported columns feed which Twenty field, read off the map's entries (nothing restated here).
+
+    Excluded entries feed nothing; targets that name a bare object (the link objects) or whose
+    column the export spec does not know are skipped. A column feeding several sub-fields of one
+    composite (`homeAddress.*`) is listed once.
+    """
+    found: SourceColumns = {}
+    for source_object, entry in (field_map.entries() if field_map is not None else []):
+        spec = EXPORT_SPEC.get(source_object)
+        if entry.excluded or spec is None:
+            continue
+        if entry.column:
+            columns = [SourceColumn(source_object, c) for c in entry.column if c in spec.column_names]
+        elif entry.header is not None and entry.transform != "json_summary":
+            columns = [SourceColumn(source_object, entry.header, extra=True)]
+        else:
+            columns = []
+        for target in entry.targets:
+            plural, _, rest = target.partition(".")
+            field_name = rest.partition(".")[0]
+            if not field_name:
+                continue
+            for name in _payload_fields(plural, field_name):
+                feeding = found.setdefault((plural, name), [])
+                feeding.extend(c for c in columns if c not in feeding)
+    return found
+
+
+def record_source_object(plural: str, source_key: str) -> str | None:
+    """The export file a staged record was mapped from: the Twenty object's, except doctors among people."""
+    if plural == "people" and source_key.startswith(PROVIDER_KEY_PREFIX):
+        return "providers"
+    target = TARGET_OBJECTS.get(plural)
+    return target.source_object if target else None
+
+
+def _confirmed_map() -> FieldMap | None:
+    """The map the wave was staged with, when there is one (a diff of hand-staged records has none)."""
+    path = field_map_path()
+    return load_map(path) if path.is_file() else None
+
+
+def read_source_rows(warehouse: Warehouse, wave: str, source_object: str, lines: Iterable[int],
+                     columns: Iterable[SourceColumn]) -> dict[int, dict[str, str | None]]:
+    """The wave's raw rows at `lines` of one export file, only the `columns` asked for: one query.
+
+    Keyed by source line; each row maps a canonical column, or an extra column's header, to its text.
+    Only the diffed records' lines are read (a sample, or a random slice), never the whole table.
+    """
+    spec = EXPORT_SPEC[source_object]
+    wanted = sorted({c.column for c in columns if not c.extra and c.column in spec.column_names})
+    extras = sorted({c.column for c in columns if c.extra})
+    lines = sorted(set(lines))
+    if not lines or not (wanted or extras):
+        return {}
+    selected = ", ".join(['source_line', *(f'cast("{c}" as varchar)' for c in wanted),
+                          *(["cast(extra as varchar)"] if extras else [])])
+    with warehouse.connect() as conn:
+        present = conn.execute("select count(*) from information_schema.tables where table_name = ?",
+                               [raw_table(spec)]).fetchone()[0]
+        if not present:
+            return {}
+        fetched = conn.execute(
+            f"select {selected} from {raw_table(spec)} where wave = ? and source_line in (select unnest(?))",
+            [wave, lines]).fetchall()
+    rows: dict[int, dict[str, str | None]] = {}
+    for line, *cells in fetched:
+        row = dict(zip(wanted, cells[:len(wanted)], strict=True))
+        if extras:
+            extra = json.loads(cells[-1]) if cells[-1] else {}
+            row.update({header: extra.get(header) for header in extras})
+        rows[line] = row
+    return rows
+
+
+def source_value(row: Mapping[str, str | None], columns: Sequence[SourceColumn]) -> str:
+    """The cells feeding one field, non-empty ones joined by a space in the map's order (`first last`)."""
+    cells = (row.get(c.column) for c in columns)
+    return " ".join(str(cell) for cell in cells if cell not in (None, ""))
+
+
+def source_values(warehouse: Warehouse, wave: str, plural: str, records: Sequence[StagedRecord],
+                  columns: SourceColumns) -> dict[str, dict[str, str]]:
+    """source key → {payload field → source value} for the records of one Twenty object.
+
+    Records without a source line (a parent company made from a group name) or whose export file
+    feeds none of the object's fields get no entry. One raw-table read per export file involved
+    (people: patients and providers).
+    """
+    by_source: dict[str, list[StagedRecord]] = {}
+    for record in records:
+        source_object = record_source_object(plural, record.source_key)
+        if source_object in EXPORT_SPEC and record.source_line is not None:
+            by_source.setdefault(source_object, []).append(record)
+    values: dict[str, dict[str, str]] = {}
+    for source_object, group in by_source.items():
+        feeding = {name: [c for c in cols if c.source_object == source_object]
+                   for (obj, name), cols in columns.items() if obj == plural}
+        feeding = {name: cols for name, cols in feeding.items() if cols}
+        lines = [r.source_line for r in group if r.source_line is not None]
+        rows = read_source_rows(warehouse, wave, source_object, lines, (c for cols in feeding.values() for c in cols))
+        for record in group:
+            row = rows.get(record.source_line) if record.source_line is not None else None
+            if row is not None:
+                values[record.source_key] = {name: source_value(row, cols) for name, cols in feeding.items()}
+    return values
 
 
 # -- a wave against Twenty -------------------------------------------------------------------------
@@ -329,13 +482,16 @@ def _fetch_by_id(client: TwentyClient, plural: str, ids: Sequence[str]) -> dict[
 
 
 def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects: Iterable[str] | None = None,
-              sample_size: int | None = None, seed: int = 0) -> WaveDiff:
+              sample_size: int | None = None, seed: int = 0, field_map: FieldMap | None = None) -> WaveDiff:
     """Diff a wave's staged records against Twenty: all of them, or `sample_size` per object at random.
 
     The random slice (for the full wave) is deterministic for a seed. Staged records without an id-map
     entry were rejected or held back: they are listed as `not_loaded` (reconciliation counts them),
-    not as differences.
+    not as differences. `field_map` says which exported columns fed each field (for the source
+    values); None reads the confirmed map at `field_map_path()`, and without one rows carry no
+    source value.
     """
+    columns = source_columns(field_map if field_map is not None else _confirmed_map())
     names = lineage_sorted(objects if objects is not None else TARGET_OBJECTS)
     with warehouse.connect() as conn:
         tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
@@ -353,6 +509,7 @@ def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects:
         types = record_field_types(metadata.get(plural)) or _target_model_types(plural)
         loaded = {r.source_key: ids[(plural, r.source_key)] for r in staged if (plural, r.source_key) in ids}
         actual = _fetch_by_id(client, plural, sorted(set(loaded.values())))
+        sources = source_values(warehouse, wave, plural, [r for r in staged if r.source_key in loaded], columns)
         for record in staged:
             if record.source_key not in loaded:
                 rows.append(FieldDiff(plural, record.source_key, RECORD_FIELD, "loaded", None, "not_loaded",
@@ -360,7 +517,7 @@ def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects:
                 continue
             expected, _missing = resolve_refs(twenty_fields(record.payload), lambda o, k: ids.get((o, k)))
             rows += diff_record(plural, record.source_key, expected, actual.get(loaded[record.source_key]), types,
-                                source_line=record.source_line)
+                                source_line=record.source_line, sources=sources.get(record.source_key))
     return WaveDiff(wave, rows)
 
 
@@ -384,10 +541,12 @@ def write_reports(diff: WaveDiff, reports_dir: Path, *, max_listed: int = 500) -
              "html": reports_dir / f"{stem}.html"}
     with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["object", "source_key", "source_line", "field", "expected", "actual", "match", "status"])
+        writer.writerow(["object", "source_key", "source_line", "field", "source_value", "expected", "actual",
+                         "match", "status"])
         for row in diff.rows:
             writer.writerow([row.object, row.source_key, row.source_line if row.source_line is not None else "",
-                             row.field, _cell(row.expected), _cell(row.actual), row.match, row.status])
+                             row.field, _cell(row.source), _cell(row.expected), _cell(row.actual), row.match,
+                             row.status])
 
     summary = diff.summary()
     header = ["object", "records", "fields compared", "matched", "mismatched", "missing in Twenty", "not loaded"]
@@ -402,10 +561,11 @@ def write_reports(diff: WaveDiff, reports_dir: Path, *, max_listed: int = 500) -
           "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     md += ["| " + " | ".join(str(v) for v in line) + " |" for line in table]
     if listed:
-        md += ["", "## Differences", "", "| object | source key | field | expected | actual | status |",
-               "|---|---|---|---|---|---|"]
-        md += [f"| {r.object} | {r.source_key} | {r.field} | {_md(r.expected)} | {_md(r.actual)} | {r.status} |"
-               for r in listed]
+        md += ["", "## Differences", "",
+               "| object | source key | field | source value | expected | actual | status |",
+               "|---|---|---|---|---|---|---|"]
+        md += [f"| {r.object} | {r.source_key} | {r.field} | {_md(r.source)} | {_md(r.expected)} | {_md(r.actual)} "
+               f"| {r.status} |" for r in listed]
         if len(differences) > len(listed):
             md.append(f"\n…and {len(differences) - len(listed)} more in {paths['csv'].name}.")
     paths["markdown"].write_text("\n".join(md) + "\n", encoding="utf-8")
@@ -423,8 +583,8 @@ def write_reports(diff: WaveDiff, reports_dir: Path, *, max_listed: int = 500) -
             html_table(header, table)]
     if listed:
         page += ["<h2>Differences</h2>", html_table(
-            ["object", "source key", "field", "expected", "actual", "status"],
-            [[r.object, r.source_key, r.field, r.expected, r.actual, r.status] for r in listed])]
+            ["object", "source key", "field", "source value", "expected", "actual", "status"],
+            [[r.object, r.source_key, r.field, r.source, r.expected, r.actual, r.status] for r in listed])]
     paths["html"].write_text("\n".join(page) + "\n", encoding="utf-8")
     return paths
 
