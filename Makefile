@@ -21,7 +21,7 @@ demo: install
 test: install
 	$(BIN)/ruff check core_practice_twenty core_practice_twenty_tests benchmarks
 	$(BIN)/dg check defs
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 --dist loadfile  # end-to-end files run side by side (each has its own Twenty, DuckDB, Dagster home)
 
 ui: install
 	$(BIN)/cpt ui

@@ -139,7 +139,8 @@ def test_delta_sensor_window_and_a_delta_wave_sends_only_changes(pipeline_env, s
     drop.mkdir()
     changed_id, removed_id = _changed_copy(sample_export, drop / "2026-11-26")
     stamp = (datetime.now(UTC) - timedelta(minutes=5)).timestamp()
-    for path in (drop / "2026-11-26").rglob("*"):
+    snapshot = drop / "2026-11-26"
+    for path in [*snapshot.rglob("*"), snapshot]:
         os.utime(path, (stamp, stamp))  # a finished copy: nothing written in the last minute
     monkeypatch.setenv("CPT_DROP_DIR", str(drop))
 
@@ -150,6 +151,7 @@ def test_delta_sensor_window_and_a_delta_wave_sends_only_changes(pipeline_env, s
 
         monkeypatch.setenv("CPT_CUTOVER_START", (datetime.now(UTC) - timedelta(hours=1)).isoformat())
         result = delta_pickup(dg.build_sensor_context(instance=instance))
+        assert isinstance(result, dg.SensorResult), result
         assert [r.partition_key for r in result.run_requests] == ["delta-2026-11-26"]
         assert len(result.cursor) < 200  # a high-water mark, not a list of everything seen
         again = delta_pickup(dg.build_sensor_context(instance=instance, cursor=result.cursor))
