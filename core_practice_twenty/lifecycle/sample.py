@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.raw import raw_table
 
@@ -96,10 +97,15 @@ class SampleCoverage:
 
     @property
     def total(self) -> int:
+        """Rows that become Twenty records (RECORD_OBJECTS): what the 100–500 bounds count."""
+        return sum(n for obj, n in self.selected.items() if obj in RECORD_OBJECTS)
+
+    @property
+    def rows(self) -> int:
         return sum(self.selected.values())
 
     def as_metadata(self) -> dict[str, Any]:
-        return {"records": self.total, "requirements_covered": len(self.covered),
+        return {"records": self.total, "rows": self.rows, "requirements_covered": len(self.covered),
                 "absent_from_export": self.absent_from_export, "did_not_fit": self.did_not_fit,
                 "selected": self.selected, "available": self.available}
 
@@ -219,6 +225,11 @@ def _requirements(wave: _Wave) -> tuple[list[tuple[Requirement, list[tuple[str, 
     return present, absent
 
 
+RECORD_OBJECTS = frozenset({t.source_object for t in TARGET_OBJECTS.values()} | {"providers"})
+"""Source objects whose rows become Twenty records: what the 100–500 counts. Rows folded into a parent
+(invoice lines, payments, a patient's practice links) and workflows (reference files) come along free."""
+
+
 def choose_sample(conn: duckdb.DuckDBPyConnection, wave: str, *, seed: int = 0,
                   min_records: int = DEFAULT_MIN_RECORDS, max_records: int = DEFAULT_MAX_RECORDS) -> SampleChoice:
     """The sample's source keys per object and what they cover, from `wave`'s raw tables."""
@@ -230,7 +241,7 @@ def choose_sample(conn: duckdb.DuckDBPyConnection, wave: str, *, seed: int = 0,
     coverage = SampleCoverage(absent_from_export=[r.label for r in absent])
 
     def size(keys: dict[str, set[str]]) -> int:
-        return sum(len(k) for k in keys.values())
+        return sum(len(k) for obj, k in keys.items() if obj in RECORD_OBJECTS)
 
     shows: dict[tuple[str, str], list[int]] = {}
     for index, (_requirement, candidates) in enumerate(requirements):

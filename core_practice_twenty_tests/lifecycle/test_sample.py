@@ -31,9 +31,13 @@ def test_the_sample_covers_every_object_value_and_rule_with_its_related_records(
         capped = choose_sample(conn, "sample", seed=1)
         assert 100 <= capped.coverage.total <= 500, capped.coverage.as_metadata()
         assert choose_sample(conn, "sample", seed=1).keys == capped.keys  # deterministic for a seed
-        # what does not fit under the cap is reported, never silently dropped
+        # what does not fit under the cap is reported, never silently dropped; counted in Twenty records
+        # (invoice lines, payments and practice links ride along), everything fits in this export
         labels = capped.coverage.covered + capped.coverage.absent_from_export + capped.coverage.did_not_fit
         assert len(capped.coverage.covered) > 80 and len(labels) == len(set(labels))
+        assert capped.coverage.did_not_fit == [] and capped.coverage.rows > capped.coverage.total
+        tight = choose_sample(conn, "sample", seed=1, max_records=150).coverage
+        assert tight.did_not_fit and tight.total <= 150  # a cap too small says what it left out
 
         choice = choose_sample(conn, "sample", seed=1, max_records=1500)
         rules = {r for (r,) in conn.execute("select distinct rule from validation_issues where wave = 'sample'")

@@ -68,8 +68,10 @@ def sample_selection(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         choice = choose_sample(conn, wave, seed=int(os.environ.get("CPT_SAMPLE_SEED", "0")))
     saved = save_sample(store, wave, choice)
     coverage = choice.coverage.as_metadata()
-    context.log.info(f"sample: {saved} source records chosen")
-    return dg.MaterializeResult(metadata={"sample": True, "records": saved,
+    context.log.info(f"sample: {choice.coverage.total} records ({saved} source rows with their lines and links); "
+                     f"{len(choice.coverage.did_not_fit)} requirement(s) did not fit")
+    return dg.MaterializeResult(metadata={"sample": True, "records": choice.coverage.total, "source_rows": saved,
+                                          "did_not_fit": len(choice.coverage.did_not_fit),
                                           "coverage": dg.MetadataValue.json(coverage)})
 
 
