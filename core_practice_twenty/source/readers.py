@@ -40,7 +40,9 @@ class SourceRow:
     source_line: int
     values: dict[str, str | None]
     extras: dict[str, str | None]
-    row_hash: str
+    row_hash: int
+    """MD5 of the raw cells (before trimming) joined by U+001F, as a 128-bit little-endian integer:
+    DuckDB's `md5_number`, so both landing paths store the same UHUGEINT without formatting hex."""
 
 
 @dataclass
@@ -86,8 +88,8 @@ class ExportFile:
         if len(cells) > self.header_width and any(c.strip() for c in cells[self.header_width:]):
             extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(cells[self.header_width:])
         padded = cells + [""] * (self.header_width - len(cells))
-        digest = hashlib.sha256(HASH_SEPARATOR.join(padded).encode("utf-8")).hexdigest()
-        return SourceRow(self.path.name, line, values, extras, digest)
+        digest = hashlib.md5(HASH_SEPARATOR.join(padded).encode("utf-8"), usedforsecurity=False).digest()
+        return SourceRow(self.path.name, line, values, extras, int.from_bytes(digest, "little"))
 
 
 def split_full_name(value: str | None) -> tuple[str | None, str | None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def create_raw_table_sql(spec: ObjectSpec) -> str:
     cols = ", ".join(f'"{name}" varchar' for name in spec.column_names)
     return (
         f"create table if not exists {raw_table(spec)} (wave varchar not null, snapshot_id varchar not null, "
-        f"source_file varchar not null, source_line integer not null, row_hash varchar not null, {cols}, "
+        f"source_file varchar not null, source_line integer not null, row_hash uhugeint not null, {cols}, "
         f"extra json)"
     )
 
@@ -101,7 +102,8 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
         else:
             for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
                 conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
-                conn.execute(f"insert into {table} by name select * from landing_chunk")
+                conn.execute(f"insert into {table} by name select * replace (row_hash::uhugeint as row_hash) "
+                             f"from landing_chunk")
                 conn.unregister("landing_chunk")
         counts, ambiguous = _profile(conn, spec, wave)
         conn.execute("commit")
@@ -196,12 +198,14 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
         f"escape='\"', strict_mode=true, null_padding=false, auto_detect=false)"
     )
     try:
-        conn.execute(f"create or replace temp table landing_src as select *, row_number() over () as rn from {source}",
-                     [str(export_file.path)])
+        with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB parses (it releases the GIL)
+            counted = pool.submit(_physical_line_count, export_file.path)
+            # rowid, not row_number() over (): a window would run the rest of the landing on one thread.
+            conn.execute(f"create or replace temp table landing_src as select * from {source}", [str(export_file.path)])
+            physical = counted.result()
     except duckdb.Error:
         return None
     records = conn.execute("select count(*) from landing_src").fetchall()[0][0]
-    physical = _physical_line_count(export_file.path)
     if export_file.header_line + records == physical:
         return "arithmetic"
     # Quoted cells with line breaks: a record starts after the breaks of every record before it.
@@ -210,7 +214,7 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
     conn.execute(
         f"create or replace temp table landing_lines as select rn, (sum(breaks) over (order by rn rows between "
         f"unbounded preceding and current row) - breaks)::bigint as breaks_before, breaks from ("
-        f"select rn, {breaks} as breaks from landing_src where {has_break})"
+        f"select rowid + 1 as rn, {breaks} as breaks from landing_src where {has_break})"
     )
     total = conn.execute("select coalesce(sum(breaks), 0) from landing_lines").fetchall()[0][0]
     if export_file.header_line + records + total == physical:
@@ -250,8 +254,9 @@ def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wav
     blank = " and ".join(f"coalesce(t{i}, '') = ''" for i in range(width))  # Python skips rows of blank cells
     conn.execute(
         f"insert into {raw_table(spec)} by name select ? as wave, ? as snapshot_id, ? as source_file, "
-        f"source_line, sha256(concat_ws(chr(31), {hashed})) as row_hash, {', '.join(selected)} "
-        f"from (select s.*, ({line})::integer as source_line, {stripped} from landing_src s{joins}) "
+        f"source_line, md5_number(concat_ws(chr(31), {hashed})) as row_hash, {', '.join(selected)} "
+        f"from (select s.*, ({line})::integer as source_line, {stripped} from (select rowid + 1 as rn, * "
+        f"from landing_src) s{joins}) "
         f"where not ({blank})",
         [wave, snapshot_id, export_file.path.name],
     )
@@ -282,7 +287,7 @@ def _frame(chunk: list[SourceRow], spec: ObjectSpec, wave: str, snapshot_id: str
         columns["snapshot_id"].append(snapshot_id)
         columns["source_file"].append(row.source_file)
         columns["source_line"].append(row.source_line)
-        columns["row_hash"].append(row.row_hash)
+        columns["row_hash"].append(str(row.row_hash))  # 128 bits: through text, cast back in SQL
         for name in spec.column_names:
             columns[name].append(row.values[name])
         columns["extra"].append(json.dumps(row.extras, ensure_ascii=False) if row.extras else None)
@@ -297,8 +302,9 @@ def read_raw(warehouse: Warehouse, spec: ObjectSpec, wave: str) -> pd.DataFrame:
     """
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
-        frame = conn.execute(
-            f"select * from {raw_table(spec)} where wave = ? order by source_line", [wave]
+        frame = conn.execute(  # the row hash as text: NumPy has no 128-bit unsigned integer
+            f"select * replace (row_hash::varchar as row_hash) from {raw_table(spec)} where wave = ? "
+            f"order by source_line", [wave]
         ).df()
     frame = frame.astype(object)
     return frame.where(frame.notna(), None)
