@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core_practice_twenty.mapping.staging import StagedRecord
-from core_practice_twenty.mapping.target_model import ATTACHMENTS, TARGET_OBJECTS, TargetObject
+from core_practice_twenty.mapping.target_model import ATTACHMENTS, TargetObject
 from core_practice_twenty.store.lifecycle import read_baseline
 from core_practice_twenty.store.staging import id_lookup, read_id_map, read_staged, record_outcomes
 from core_practice_twenty.store.warehouse import Warehouse
@@ -124,8 +124,3 @@ def reconcile_object(warehouse: Warehouse, client: TwentyClient, target: TargetO
         before = read_baseline(warehouse).get(plural)
         expected = mapped + (before.total_count if before else 0)
     return ObjectReconciliation(plural, staged, sum(outcomes.values()), outcomes, mapped, in_twenty, expected)
-
-
-def load_targets() -> list[TargetObject]:
-    """Every Twenty object the migration loads, in lineage order."""
-    return list(TARGET_OBJECTS.values())

@@ -314,7 +314,7 @@ def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_R
         record = item.record
         if item.before is not None and item.before.get("id") == result["id"]:
             outcomes.append(WriteOutcome(record.source_key, "update", result["id"], record.payload_hash, item.before))
-        elif item.recovered_hint and _created_earlier(result, item):
+        elif item.recovered_hint and _created_earlier(result):
             outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash,
                                          message="recovered: already in Twenty (an interrupted run, or a lost answer)"))
         else:
@@ -322,7 +322,7 @@ def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_R
     return outcomes
 
 
-def _created_earlier(result: Mapping, item: _Ready) -> bool:
+def _created_earlier(result: Mapping) -> bool:
     """Twenty's upsert returns createdAt; a record created well before its updatedAt existed already."""
     created, updated = result.get("createdAt"), result.get("updatedAt")
     return bool(created and updated and created != updated)

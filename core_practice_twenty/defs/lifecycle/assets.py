@@ -15,6 +15,7 @@ from core_practice_twenty.lifecycle.acceptance import (
     SAMPLE_WAVE,
     current_acceptance,
     gate_enabled,
+    latest_diff,
     record_diff,
     sample_gate,
     save_sample,
@@ -126,8 +127,6 @@ def wave_diff(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
 @dg.asset_check(asset=wave_diff, description="No unexpected difference between what was sent and what Twenty holds.")
 def no_unexpected_differences(context: dg.AssetCheckExecutionContext,
                               warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from core_practice_twenty.lifecycle.acceptance import latest_diff
-
     latest = latest_diff(warehouse.warehouse(), context.op_execution_context.partition_key)
     passed = bool(latest and latest["passed"])
     return dg.AssetCheckResult(passed=passed, metadata={
