@@ -103,7 +103,11 @@ def rule_counts(conn: duckdb.DuckDBPyConnection, wave: str, object_name: str, sc
 
 
 def accepted_rows_sql(spec: ObjectSpec) -> str:
-    """Select a wave's accepted rows (parameters: wave, wave)."""
-    return (f"select * from {raw_table(spec)} r where wave = ? and source_line not in (select source_line from "
-            f"validation_issues where wave = ? and object = '{spec.name}' and severity = 'reject') "
+    """Select a wave's accepted rows (parameters: wave, wave); the row hash as text, as `raw.read_raw` gives it.
+
+    Text because NumPy has no 128-bit unsigned integer: `.df()` on the raw UHUGEINT would fail.
+    """
+    return (f"select * replace (row_hash::varchar as row_hash) from {raw_table(spec)} r where wave = ? "
+            f"and source_line not in (select source_line from validation_issues where wave = ? "
+            f"and object = '{spec.name}' and severity = 'reject') "
             f"order by source_line")
