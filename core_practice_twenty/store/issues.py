@@ -8,6 +8,7 @@ construction and is proven by a check.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 import duckdb
 import pandas as pd
@@ -16,6 +17,7 @@ from core_practice_twenty.source.export_spec import ObjectSpec
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.validation.schemas import Issue
 
+ISSUE_CHUNK = 50_000
 ISSUES_SQL = """
 create table if not exists validation_issues (
     wave varchar not null,
@@ -33,25 +35,36 @@ create table if not exists validation_issues (
 
 def replace_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, issues: Iterable[Issue],
                    objects: Iterable[str]) -> int:
-    """Replace a wave's issues of one scope for the given objects (idempotent re-validation)."""
+    """Replace a wave's issues of one scope for the given objects (idempotent re-validation).
+
+    `issues` is consumed in chunks, so a generator of millions of warnings (shared household emails in a
+    large group) never sits in memory at once. A generator reading from `conn` itself must use its own
+    cursor: the inserts here would end its open result.
+    """
     conn.execute(ISSUES_SQL)
     names = list(objects)
     conn.execute(
         f"delete from validation_issues where wave = ? and scope = ? and object in ({', '.join('?' * len(names))})",
         [wave, scope, *names],
     )
-    listed = list(issues)
-    if not listed:
-        return 0
-    # One columnar insert: executemany would cost a round trip per issue (hundreds of thousands in a group export).
+    written = 0
+    remaining = iter(issues)
+    while chunk := list(islice(remaining, ISSUE_CHUNK)):
+        _insert_issues(conn, wave, scope, chunk)
+        written += len(chunk)
+    return written
+
+
+def _insert_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, chunk: list[Issue]) -> None:
+    """One columnar insert: executemany would cost a round trip per issue."""
     frame = pd.DataFrame({
-        "object": pd.Series([i.object for i in listed], dtype=object),
-        "source_key": pd.Series([i.source_key for i in listed], dtype=object),
-        "source_file": pd.Series([i.source_file for i in listed], dtype=object),
-        "source_line": pd.Series([i.source_line for i in listed], dtype="Int64"),
-        "rule": pd.Series([i.rule for i in listed], dtype=object),
-        "column_name": pd.Series([i.column for i in listed], dtype=object),
-        "severity": pd.Series([i.severity.value for i in listed], dtype=object),
+        "object": pd.Series([i.object for i in chunk], dtype=object),
+        "source_key": pd.Series([i.source_key for i in chunk], dtype=object),
+        "source_file": pd.Series([i.source_file for i in chunk], dtype=object),
+        "source_line": pd.Series([i.source_line for i in chunk], dtype="Int64"),
+        "rule": pd.Series([i.rule for i in chunk], dtype=object),
+        "column_name": pd.Series([i.column for i in chunk], dtype=object),
+        "severity": pd.Series([i.severity.value for i in chunk], dtype=object),
     })
     conn.register("issues_frame", frame)
     try:
@@ -62,7 +75,6 @@ def replace_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, issue
         )
     finally:
         conn.unregister("issues_frame")
-    return len(listed)
 
 
 def object_counts(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -22,6 +23,7 @@ from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.schemas import Issue, severity_of
 
 DOCUMENT_CHUNK = 20_000
+ISSUE_FETCH = 50_000
 DOCUMENT_BATCH = 500
 SMALL_FILE_BYTES = 1 << 20
 
@@ -31,9 +33,12 @@ def _key_sql(spec: ObjectSpec, alias: str = "r") -> str:
 
 
 def _issues(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, sql: str, params: list, rule: str,
-            column: str | None, severity: Severity) -> list[Issue]:
-    rows = conn.execute(sql, params).fetchall()
-    return [Issue(spec.name, key, file, line, rule, column, severity) for key, file, line in rows]
+            column: str | None, severity: Severity) -> Iterator[Issue]:
+    """The rule's rows as issues, fetched in chunks (a warning can hold for most patients of a group)."""
+    conn.execute(sql, params)
+    while rows := conn.fetchmany(ISSUE_FETCH):
+        for key, file, line in rows:
+            yield Issue(spec.name, key, file, line, rule, column, severity)
 
 
 def duplicate_keys(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> list[Issue]:
@@ -42,12 +47,11 @@ def duplicate_keys(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str)
     sql = (f"select {key}, r.source_file, r.source_line from {raw_table(spec)} r where r.wave = ? and {key} in ("
            f"select {key} from {raw_table(spec)} r where r.wave = ? group by all having count(*) > 1) "
            f"order by r.source_line")
-    return _issues(conn, spec, sql, [wave, wave], "duplicate_key", None, Severity.REJECT)
+    return list(_issues(conn, spec, sql, [wave, wave], "duplicate_key", None, Severity.REJECT))
 
 
-def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> list[Issue]:
+def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> Iterator[Issue]:
     """A reference to a key that is not in the export (an appointment of a patient that is not there)."""
-    issues: list[Issue] = []
     for column in spec.references:
         target_object, target_key = column.references.split(".")
         target = EXPORT_SPEC[target_object]
@@ -56,38 +60,35 @@ def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: s
                f"select 1 from {raw_table(target)} t where t.wave = ? and t.\"{target_key}\" = r.\"{column.name}\") "
                f"order by r.source_line")
         rule = f"orphan_reference:{column.name}"
-        issues += _issues(conn, spec, sql, [wave, wave], rule, column.name, severity_of(spec, column, rule))
-    return issues
+        yield from _issues(conn, spec, sql, [wave, wave], rule, column.name, severity_of(spec, column, rule))
 
 
-def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str) -> list[Issue]:
+def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str) -> Iterator[Issue]:
     patients = EXPORT_SPEC["patients"]
     links = raw_table(EXPORT_SPEC["patient_practices"])
     table = raw_table(patients)
     key = _key_sql(patients)
     w = Severity.WARN
-    return [
-        *_issues(conn, patients, (
-            f"select {key}, source_file, source_line from (select *, row_number() over (partition by "
-            f"lower(first_name), lower(last_name), date_of_birth order by source_line) as copy from {table} r "
-            f"where wave = ? and first_name is not null and last_name is not null and date_of_birth is not null) r "
-            f"where copy > 1 order by source_line"), [wave], "duplicate_patient", None, w),
-        *_issues(conn, patients, (
-            f"select {key}, source_file, source_line from {table} r where wave = ? and lower(email) in ("
-            f"select lower(email) from {table} where wave = ? and email is not null group by all "
-            f"having count(distinct patient_id) > 1) order by source_line"),
-            [wave, wave], "shared_email", "email", w),
-        *_issues(conn, patients, (
-            f"select {key}, source_file, source_line from {table} r where wave = ? and email is null "
-            f"order by source_line"), [wave], "missing_email", "email", w),
-        *_issues(conn, patients, (
-            f"select {key}, source_file, source_line from {table} r where wave = ? and lower(is_deleted) in "
-            f"('true', 'yes', 'y', '1', 't') order by source_line"), [wave], "soft_deleted", "is_deleted", w),
-        *_issues(conn, patients, (
-            f"select {key}, source_file, source_line from {table} r where wave = ? and practice_id is null and "
-            f"not exists (select 1 from {links} l where l.wave = ? and l.patient_id = r.patient_id) "
-            f"order by source_line"), [wave, wave], "orphan_patient", "practice_id", w),
-    ]
+    yield from _issues(conn, patients, (
+        f"select {key}, source_file, source_line from (select *, row_number() over (partition by "
+        f"lower(first_name), lower(last_name), date_of_birth order by source_line) as copy from {table} r "
+        f"where wave = ? and first_name is not null and last_name is not null and date_of_birth is not null) r "
+        f"where copy > 1 order by source_line"), [wave], "duplicate_patient", None, w)
+    yield from _issues(conn, patients, (
+        f"select {key}, source_file, source_line from {table} r where wave = ? and lower(email) in ("
+        f"select lower(email) from {table} where wave = ? and email is not null group by all "
+        f"having count(distinct patient_id) > 1) order by source_line"),
+        [wave, wave], "shared_email", "email", w)
+    yield from _issues(conn, patients, (
+        f"select {key}, source_file, source_line from {table} r where wave = ? and email is null "
+        f"order by source_line"), [wave], "missing_email", "email", w)
+    yield from _issues(conn, patients, (
+        f"select {key}, source_file, source_line from {table} r where wave = ? and lower(is_deleted) in "
+        f"('true', 'yes', 'y', '1', 't') order by source_line"), [wave], "soft_deleted", "is_deleted", w)
+    yield from _issues(conn, patients, (
+        f"select {key}, source_file, source_line from {table} r where wave = ? and practice_id is null and "
+        f"not exists (select 1 from {links} l where l.wave = ? and l.patient_id = r.patient_id) "
+        f"order by source_line"), [wave, wave], "orphan_patient", "practice_id", w)
 
 
 def unsafe_path(relative_path: str) -> bool:
@@ -109,7 +110,7 @@ def _sha256(path: str, size: int) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> list[Issue]:
+def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> Iterator[Issue]:
     """Documents on disk: a safe path, present, the listed checksum, within the upload limit.
 
     Disk-bound and mostly small files: one stat per document, string paths (pathlib costs more than the
@@ -147,22 +148,26 @@ def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationCo
         f"select {_key_sql(spec)}, source_file, source_line, relative_path, lower(sha256) from {raw_table(spec)} r "
         f"where wave = ? order by source_line", [wave]
     )
-    issues: list[Issue] = []
     with ThreadPoolExecutor(max_workers=4) as pool:
         while rows := conn.fetchmany(DOCUMENT_CHUNK):
             batches = [rows[i:i + DOCUMENT_BATCH] for i in range(0, len(rows), DOCUMENT_BATCH)]
             for found in pool.map(inspect_batch, batches):
-                issues += found
-    return issues
+                yield from found
 
 
-def cross_table_issues(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> list[Issue]:
-    """Every cross-table rule for a wave (duplicate keys are run with the row rules, per object)."""
+def cross_table_issues(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> Iterator[Issue]:
+    """Every cross-table rule for a wave (duplicate keys are run with the row rules, per object), as a stream.
+
+    Reads through its own cursor, so `store.issues.replace_issues(conn, …)` can write each chunk on `conn`
+    while the next one is fetched: the issues of a 5-million-patient group never sit in memory together.
+    """
     for spec in EXPORT_SPEC.values():
         conn.execute(create_raw_table_sql(spec))
-    issues: list[Issue] = []
-    for spec in EXPORT_SPEC.values():
-        issues += orphan_references(conn, spec, wave)
-    issues += patient_rules(conn, wave)
-    issues += document_rules(conn, wave, ctx)
-    return issues
+    cursor = conn.cursor()
+    try:
+        for spec in EXPORT_SPEC.values():
+            yield from orphan_references(cursor, spec, wave)
+        yield from patient_rules(cursor, wave)
+        yield from document_rules(cursor, wave, ctx)
+    finally:
+        cursor.close()

@@ -468,7 +468,7 @@ def land_and_validate(export: Path, warehouse, region: str) -> tuple[dict, dict]
     with warehouse.connect() as conn:
         issues = [i for spec in EXPORT_SPEC.values() for i in validate_rows(conn, spec, "w", ctx).issues]
         replace_issues(conn, "w", "row", issues, EXPORT_SPEC)
-        cross = cross_table_issues(conn, "w", ctx)
+        cross = list(cross_table_issues(conn, "w", ctx))
         replace_issues(conn, "w", "cross", cross, EXPORT_SPEC)
         for issue in issues + cross:
             if issue.severity.value == "warn":

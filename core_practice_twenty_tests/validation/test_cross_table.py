@@ -63,7 +63,7 @@ def test_references_duplicates_emails_and_documents(tmp_path: Path, warehouse) -
         export, Region.AU).date_order, max_upload_bytes=32)
 
     with warehouse.connect() as conn:
-        issues = cross_table_issues(conn, "full", ctx)
+        issues = list(cross_table_issues(conn, "full", ctx))
         replace_issues(conn, "full", "cross", issues, EXPORT_SPEC)
         found = {(i.object, i.source_key, i.rule, i.severity.value) for i in issues}
         assert found == {
@@ -114,3 +114,29 @@ def test_row_rules_reject_what_cannot_load_and_flag_what_mapping_repairs(tmp_pat
     }
     assert result.blocking_reasons(0.99) == ["duplicate_key"]
     assert "Ruiz" not in result.describe() and "ben@" not in result.describe()
+
+
+def test_cross_table_issues_stream_into_the_issues_table_chunk_by_chunk(sample_export: Path, warehouse,
+                                                                       monkeypatch) -> None:
+    """Issues are written while they are still being read (tiny chunks here): every one arrives, once.
+
+    In a large group most patients share a household email, so the warnings must not sit in memory together.
+    """
+    from core_practice_twenty.store import issues as issues_table
+    from core_practice_twenty.validation import cross_table
+
+    for spec in EXPORT_SPEC.values():
+        land_object(warehouse, spec, sample_export, wave="full", snapshot_id="snap")
+    ctx = ValidationContext.for_export(sample_export, Region.AU, date(2026, 11, 24))
+    with warehouse.connect() as conn:
+        listed = sorted((i.object, i.source_key, i.source_line, i.rule) for i in cross_table_issues(conn, "full", ctx))
+        monkeypatch.setattr(issues_table, "ISSUE_CHUNK", 7)
+        monkeypatch.setattr(cross_table, "ISSUE_FETCH", 5)
+        written = replace_issues(conn, "full", "cross", cross_table_issues(conn, "full", ctx), EXPORT_SPEC)
+        stored = sorted(conn.execute(
+            "select object, source_key, source_line, rule from validation_issues "
+            "where wave = 'full' and scope = 'cross'"
+        ).fetchall())
+    assert {rule for *_, rule in listed} >= {"shared_email", "missing_email"}
+    assert written == len(listed) > 7 * 5
+    assert stored == listed

@@ -28,7 +28,7 @@ def validate_export(export: Path, warehouse, region: Region) -> tuple[dict, dict
     with warehouse.connect() as conn:
         issues = [i for spec in EXPORT_SPEC.values() for i in validate_rows(conn, spec, "w", ctx).issues]
         replace_issues(conn, "w", "row", issues, EXPORT_SPEC)
-        cross = cross_table_issues(conn, "w", ctx)
+        cross = list(cross_table_issues(conn, "w", ctx))
         replace_issues(conn, "w", "cross", cross, EXPORT_SPEC)
         issues += cross
         counts = {name: object_counts(conn, spec, "w") for name, spec in EXPORT_SPEC.items()}
