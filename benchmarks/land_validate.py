@@ -66,7 +66,7 @@ def pipeline(export: Path, warehouse_path: Path) -> dict:
     with warehouse.connect() as conn:
         for spec in EXPORT_SPEC.values():
             begun = time.perf_counter()
-            replace_issues(conn, "bench", "row", validate_rows(conn, spec, "bench", ctx).issues, [spec.name])
+            validate_rows(conn, spec, "bench", ctx)  # writes the row issues
             per_object[spec.name]["row_rules"] = time.perf_counter() - begun
         timings["row_rules"] = time.perf_counter() - step
         step = time.perf_counter()

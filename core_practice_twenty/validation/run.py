@@ -7,6 +7,7 @@ pandera turns those chunks into issues. Key uniqueness is one more SQL query ove
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -15,6 +16,7 @@ import pandas as pd
 from core_practice_twenty.source.dirt import Severity
 from core_practice_twenty.source.export_spec import ObjectSpec
 from core_practice_twenty.source.values import country_alpha2
+from core_practice_twenty.store.issues import replace_issues
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import duplicate_keys
@@ -33,63 +35,99 @@ from core_practice_twenty.validation.schemas import (
 
 CHUNK_ROWS = 100_000
 BLOCKING_RULES = frozenset({"duplicate_key"})
+SHOWN_LINES = 8
 """Rules that make an object untrustworthy as a whole: the load waits for a person."""
 
 
 @dataclass
 class RowValidation:
+    """What the row rules found in one object: counts and each rule's first lines, not the issues themselves.
+
+    The issues stream into `validation_issues` as they are found; a badly damaged export of a large group
+    can have millions, which must not sit in memory to be counted.
+    """
+
     object: str
     rows_checked: int = 0
-    issues: list[Issue] = field(default_factory=list)
+    rejected_rows: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+    """`rule (severity)` → issues."""
+    first_lines: dict[str, list[int]] = field(default_factory=dict)
+    """rule → its first `SHOWN_LINES` source lines, in line order."""
 
     @property
-    def rejected_rows(self) -> int:
-        return len({i.source_line for i in self.issues if i.severity is Severity.REJECT})
+    def issue_count(self) -> int:
+        return sum(self.by_rule.values())
 
     @property
     def reject_rate(self) -> float:
         return self.rejected_rows / self.rows_checked if self.rows_checked else 0.0
 
+    def tally(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+        """Pass `issues` through, counting them (rejected rows are distinct lines with a reject)."""
+        rejected: set[int | None] = set()
+        for issue in issues:
+            label = f"{issue.rule} ({issue.severity.value})"
+            self.by_rule[label] = self.by_rule.get(label, 0) + 1
+            lines = self.first_lines.setdefault(issue.rule, [])
+            if len(lines) < SHOWN_LINES:
+                lines.append(issue.source_line or 0)
+            if issue.severity is Severity.REJECT:
+                rejected.add(issue.source_line)
+            yield issue
+        self.rejected_rows = len(rejected)
+
     def blocking_reasons(self, max_reject_rate: float) -> list[str]:
-        reasons = sorted({i.rule for i in self.issues if i.rule in BLOCKING_RULES})
+        reasons = sorted(rule for rule in self.first_lines if rule in BLOCKING_RULES)
         if self.reject_rate > max_reject_rate:
             reasons.append(f"reject rate {self.reject_rate:.1%} above the {max_reject_rate:.1%} limit")
         return reasons
 
     def counts_by_rule(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for issue in self.issues:
-            label = f"{issue.rule} ({issue.severity.value})"
-            counts[label] = counts.get(label, 0) + 1
-        return dict(sorted(counts.items()))
+        return dict(sorted(self.by_rule.items()))
 
-    def describe(self, limit: int = 8) -> str:
+    def describe(self) -> str:
         """Rules with counts and first source lines: safe to log and to show in the UI."""
-        by_rule: dict[str, list[int]] = {}
-        for issue in self.issues:
-            by_rule.setdefault(issue.rule, []).append(issue.source_line or 0)
+        totals: dict[str, int] = {}
+        for label, n in self.by_rule.items():
+            rule = label.rsplit(" (", 1)[0]
+            totals[rule] = totals.get(rule, 0) + n
         parts = []
-        for rule, lines in sorted(by_rule.items()):
-            shown = ", ".join(str(n) for n in sorted(lines)[:limit]) + (" …" if len(lines) > limit else "")
-            parts.append(f"{rule}: {len(lines)} row(s), line(s) {shown}")
+        for rule, lines in sorted(self.first_lines.items()):
+            shown = ", ".join(str(n) for n in sorted(lines)) + (" …" if totals[rule] > len(lines) else "")
+            parts.append(f"{rule}: {totals[rule]} row(s), line(s) {shown}")
         return "; ".join(parts)
 
 
 def validate_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
                   ctx: ValidationContext) -> RowValidation:
-    """Row rules in one DuckDB pass (pandera reads the failing rows' results), plus key uniqueness."""
+    """Run the row rules and key uniqueness, replacing the object's row issues for the wave; return the tally."""
     conn.execute(create_raw_table_sql(spec))
     result = RowValidation(spec.name)
-    rules = row_rules(spec, ctx)
-    schema = raw_schema(spec, ctx)
-    _load_country_codes(conn, spec, wave)
     count = conn.execute(f"select count(*) from {raw_table(spec)} where wave = ?", [wave]).fetchall()
     result.rows_checked = count[0][0]
-    reader = conn.sql(rule_results_sql(spec, ctx, rules), params=[wave]).to_arrow_reader(CHUNK_ROWS)
-    for batch in reader:
-        result.issues += row_issues(batch.to_pandas(), spec, rules, schema)
-    result.issues += duplicate_keys(conn, spec, wave)
+    replace_issues(conn, wave, "row", result.tally(row_issues_of(conn, spec, wave, ctx)), [spec.name])
     return result
+
+
+def row_issues_of(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
+                  ctx: ValidationContext) -> Iterator[Issue]:
+    """Row rules in one DuckDB pass (pandera reads the failing rows' results, in chunks), then duplicate keys.
+
+    Reads through its own cursor, so the caller may write each chunk of issues on `conn` meanwhile.
+    """
+    conn.execute(create_raw_table_sql(spec))
+    rules = row_rules(spec, ctx)
+    schema = raw_schema(spec, ctx)
+    cursor = conn.cursor()
+    try:
+        _load_country_codes(cursor, spec, wave)  # a temp table: visible to this cursor only
+        reader = cursor.sql(rule_results_sql(spec, ctx, rules), params=[wave]).to_arrow_reader(CHUNK_ROWS)
+        for batch in reader:
+            yield from row_issues(batch.to_pandas(), spec, rules, schema)
+        yield from duplicate_keys(cursor, spec, wave)
+    finally:
+        cursor.close()
 
 
 def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRule]) -> str:

@@ -12,7 +12,7 @@ from core_practice_twenty.store.issues import replace_issues
 from core_practice_twenty.store.raw import land_object, raw_table
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
-from core_practice_twenty.validation.run import validate_rows
+from core_practice_twenty.validation.run import row_issues_of
 
 
 def land_and_validate(export, warehouse, wave: str = "sample") -> None:
@@ -20,7 +20,7 @@ def land_and_validate(export, warehouse, wave: str = "sample") -> None:
         land_object(warehouse, spec, export, wave=wave, snapshot_id=export.name)
     ctx = ValidationContext.for_export(export, Region("AU"), date(2025, 3, 1))
     with warehouse.connect() as conn:
-        issues = [i for spec in EXPORT_SPEC.values() for i in validate_rows(conn, spec, wave, ctx).issues]
+        issues = [i for spec in EXPORT_SPEC.values() for i in row_issues_of(conn, spec, wave, ctx)]
         replace_issues(conn, wave, "row", issues, EXPORT_SPEC)
         replace_issues(conn, wave, "cross", cross_table_issues(conn, wave, ctx), EXPORT_SPEC)
 

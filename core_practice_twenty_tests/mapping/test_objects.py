@@ -35,7 +35,7 @@ from core_practice_twenty.store.issues import accepted_rows_sql, replace_issues
 from core_practice_twenty.store.raw import land_object
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
-from core_practice_twenty.validation.run import validate_rows
+from core_practice_twenty.validation.run import row_issues_of
 
 AU = MappingOptions(region="AU")
 
@@ -466,7 +466,7 @@ def land_and_validate(export: Path, warehouse, region: str) -> tuple[dict, dict]
     warnings: dict = defaultdict(set)
     tables = {}
     with warehouse.connect() as conn:
-        issues = [i for spec in EXPORT_SPEC.values() for i in validate_rows(conn, spec, "w", ctx).issues]
+        issues = [i for spec in EXPORT_SPEC.values() for i in row_issues_of(conn, spec, "w", ctx)]
         replace_issues(conn, "w", "row", issues, EXPORT_SPEC)
         cross = list(cross_table_issues(conn, "w", ctx))
         replace_issues(conn, "w", "cross", cross, EXPORT_SPEC)

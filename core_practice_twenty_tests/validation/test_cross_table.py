@@ -11,7 +11,7 @@ from core_practice_twenty.store.issues import object_counts, replace_issues
 from core_practice_twenty.store.raw import land_object
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
-from core_practice_twenty.validation.run import validate_rows
+from core_practice_twenty.validation.run import row_issues_of, validate_rows
 
 
 def write(export: Path, name: str, rows: list[dict]) -> None:
@@ -100,7 +100,9 @@ def test_row_rules_reject_what_cannot_load_and_flag_what_mapping_repairs(tmp_pat
         export, Region.AU).date_order)
     with warehouse.connect() as conn:
         result = validate_rows(conn, EXPORT_SPEC["patients"], "full", ctx)
-    found = {(i.source_line, i.rule, i.severity.value) for i in result.issues}
+        found = set(conn.execute(
+            "select source_line, rule, severity from validation_issues where wave = 'full' and scope = 'row'"
+        ).fetchall())
     assert found == {
         (3, "required:last_name", "reject"),
         (3, "email_format:email", "warn"),
@@ -112,7 +114,10 @@ def test_row_rules_reject_what_cannot_load_and_flag_what_mapping_repairs(tmp_pat
         (5, "duplicate_key", "reject"),
         (6, "duplicate_key", "reject"),
     }
+    assert result.rows_checked == 5 and result.rejected_rows == 4 and result.issue_count == len(found)
+    assert result.counts_by_rule()["duplicate_key (reject)"] == 2
     assert result.blocking_reasons(0.99) == ["duplicate_key"]
+    assert result.blocking_reasons(0.5) == ["duplicate_key", "reject rate 80.0% above the 50.0% limit"]
     assert "Ruiz" not in result.describe() and "ben@" not in result.describe()
 
 
@@ -140,3 +145,30 @@ def test_cross_table_issues_stream_into_the_issues_table_chunk_by_chunk(sample_e
     assert {rule for *_, rule in listed} >= {"shared_email", "missing_email"}
     assert written == len(listed) > 7 * 5
     assert stored == listed
+
+
+def test_row_issues_stream_into_the_issues_table_and_the_tally_keeps_only_counts(sample_export: Path, warehouse,
+                                                                                monkeypatch) -> None:
+    """Row issues are written while pandera is still reading chunks; the result keeps counts and 8 lines a rule."""
+    from core_practice_twenty.store import issues as issues_table
+    from core_practice_twenty.validation import run
+
+    spec = EXPORT_SPEC["patients"]
+    land_object(warehouse, spec, sample_export, wave="full", snapshot_id="snap")
+    ctx = ValidationContext.for_export(sample_export, Region.AU, date(2026, 11, 24))
+    with warehouse.connect() as conn:
+        listed = sorted((i.source_line, i.rule) for i in row_issues_of(conn, spec, "full", ctx))
+        monkeypatch.setattr(issues_table, "ISSUE_CHUNK", 3)
+        monkeypatch.setattr(run, "CHUNK_ROWS", 4)
+        result = validate_rows(conn, spec, "full", ctx)
+        stored = sorted(conn.execute(
+            "select source_line, rule from validation_issues where wave = 'full' and scope = 'row'").fetchall())
+    assert stored == listed and len(listed) > 3 * 4
+    assert result.issue_count == len(listed)
+    assert all(len(lines) <= run.SHOWN_LINES for lines in result.first_lines.values())
+    assert result.rejected_rows == object_counts_rejected(warehouse, spec)
+
+
+def object_counts_rejected(warehouse, spec) -> int:
+    with warehouse.connect() as conn:
+        return object_counts(conn, spec, "full")["rejected"]

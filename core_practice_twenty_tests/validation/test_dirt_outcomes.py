@@ -15,7 +15,7 @@ from core_practice_twenty.store.issues import object_counts, replace_issues
 from core_practice_twenty.store.raw import land_object
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
-from core_practice_twenty.validation.run import validate_rows
+from core_practice_twenty.validation.run import row_issues_of
 
 EXPORT_DATE = date(2026, 11, 24)
 
@@ -26,7 +26,7 @@ def validate_export(export: Path, warehouse, region: Region) -> tuple[dict, dict
     ctx = ValidationContext.for_export(export, region, EXPORT_DATE)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     with warehouse.connect() as conn:
-        issues = [i for spec in EXPORT_SPEC.values() for i in validate_rows(conn, spec, "w", ctx).issues]
+        issues = [i for spec in EXPORT_SPEC.values() for i in row_issues_of(conn, spec, "w", ctx)]
         replace_issues(conn, "w", "row", issues, EXPORT_SPEC)
         cross = list(cross_table_issues(conn, "w", ctx))
         replace_issues(conn, "w", "cross", cross, EXPORT_SPEC)

@@ -8,7 +8,6 @@ from core_practice_twenty.mapping.field_map import map_header_overrides
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.source.readers import ExportStructureError
 from core_practice_twenty.source.values import DATE_ORDER, Region
-from core_practice_twenty.store.issues import replace_issues
 from core_practice_twenty.store.raw import land_object, raw_table
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.run import validate_rows
@@ -68,10 +67,9 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         wave = context.op_execution_context.partition_key
         ctx = validation_context(warehouse, wave)
         with warehouse.warehouse().connect() as conn:
-            result = validate_rows(conn, spec, wave, ctx)
-            replace_issues(conn, wave, "row", result.issues, [spec.name])
+            result = validate_rows(conn, spec, wave, ctx)  # writes the issues to validation_issues
         blocking = result.blocking_reasons(ctx.max_reject_rate)
-        if result.issues:
+        if result.issue_count:
             log = context.log.error if blocking else context.log.info
             log(f"{spec.name} ({wave}): {result.describe()}")
         return dg.AssetCheckResult(
