@@ -172,7 +172,8 @@ def main() -> None:
     print(f"DuckDB alone parsing the CSVs in memory (lower bound, no documents, no disk): {parse:.1f}s; "
           f"ratio {t['total'] / parse:.2f}, landing only {t['land'] / parse:.2f}; "
           f"CPU {result['cpu_s']:.1f}s / {parse_cpu:.1f}s = {result['cpu_s'] / parse_cpu:.2f}")
-    print(f"peak memory (max RSS): {result['peak_mb']:,.0f} MB (goal < 2,048 MB)")
+    print(f"peak memory (max RSS): {result['peak_mb']:,.0f} MB (goal < 2,048 MB); DuckDB memory limit "
+          f"{os.environ.get('CPT_DUCKDB_MEMORY', '1GB')} (CPT_DUCKDB_MEMORY), which bounds it whatever the size")
     print("reader per file: " + ", ".join(f"{k}={v}" for k, v in result["reader"].items()))
     slowest = sorted(result["per_object"].items(), key=lambda item: -sum(item[1].values()))[:5]
     print("slowest objects: " + ", ".join(
