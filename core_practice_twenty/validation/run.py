@@ -35,8 +35,9 @@ from core_practice_twenty.validation.schemas import (
 
 CHUNK_ROWS = 100_000
 BLOCKING_RULES = frozenset({"duplicate_key"})
-SHOWN_LINES = 8
 """Rules that make an object untrustworthy as a whole: the load waits for a person."""
+SHOWN_LINES = 8
+"""Source lines a rule's summary shows (logs, check descriptions); the issues table has them all."""
 
 
 @dataclass
