@@ -1,0 +1,96 @@
+"""Benchmark: memory and time of the mapping stage (accepted rows → staging tables) as patients grow.
+
+    .venv/bin/python benchmarks/map_memory.py [--patients 5000 20000]
+
+Why: DESIGN.md asks every local stage to stream or partition. Landing and validation do (see
+land_validate.py); the mapping stage (`mapping.wave.stage_wave`) reads a wave's accepted rows of all 13
+objects into memory and maps them together, so its memory grows with the export. This measures by how
+much, each size in a fresh process (generate, land, validate, propose + confirm the map, then map), and
+prints MB and milliseconds per patient and the extrapolation to 250,000 and 500,000 patients, so the
+fix (mapping in partitions of patients) has a number to beat. A flat stage would show ~0 MB/patient.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(patients: int) -> dict:
+    """One size, in this process: peak RSS before and after mapping, mapping seconds, records staged."""
+    from core_practice_twenty.mapping.field_map import confirm
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.mapping.wave import stage_wave
+    from core_practice_twenty.source.export_spec import EXPORT_SPEC
+    from core_practice_twenty.source.generator import generate_export
+    from core_practice_twenty.source.values import Region
+    from core_practice_twenty.store.issues import replace_issues
+    from core_practice_twenty.store.raw import land_object
+    from core_practice_twenty.store.warehouse import Warehouse
+    from core_practice_twenty.validation.context import ValidationContext
+    from core_practice_twenty.validation.cross_table import cross_table_issues
+    from core_practice_twenty.validation.run import validate_rows
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        export = generate_export(root / "export", practices=max(2, patients // 5000), patients=patients, seed=3)
+        warehouse = Warehouse(root / "warehouse.duckdb")
+        for spec in EXPORT_SPEC.values():
+            land_object(warehouse, spec, export, wave="full", snapshot_id="bench")
+        ctx = ValidationContext.for_export(export, Region.AU, date(2026, 11, 24))
+        with warehouse.connect() as conn:
+            for spec in EXPORT_SPEC.values():
+                validate_rows(conn, spec, "full", ctx)
+            replace_issues(conn, "full", "cross", cross_table_issues(conn, "full", ctx), EXPORT_SPEC)
+        field_map = confirm(propose(export), export, "benchmark", accept_all=True, map_path=root / "map.yaml")
+        before = _rss_mb()
+        started = time.perf_counter()
+        summary = stage_wave(warehouse, "full", field_map, reports_dir=root / "reports")
+        seconds = time.perf_counter() - started
+    return {"patients": patients, "before_mb": before, "peak_mb": _rss_mb(), "seconds": seconds,
+            "staged": sum(summary.staged.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, nargs="+", default=[5_000, 20_000])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return
+    results = []
+    for patients in sorted(args.patients):
+        out = subprocess.run([sys.executable, __file__, "--child", str(patients)], check=True, capture_output=True,
+                             text=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(result)
+        print(f"{patients:,} patients: mapping {result['seconds']:.1f}s, {result['staged']:,} records staged, "
+              f"peak RSS {result['before_mb']:,.0f} MB before mapping → {result['peak_mb']:,.0f} MB", flush=True)
+    if len(results) < 2:
+        return
+    small, large = results[0], results[-1]
+    extra = large["patients"] - small["patients"]
+    mb_per_patient = (large["peak_mb"] - small["peak_mb"]) / extra
+    ms_per_patient = 1000 * (large["seconds"] - small["seconds"]) / extra
+    print(f"growth: {mb_per_patient * 1000:,.0f} MB and {ms_per_patient:.1f} s per 1,000 patients "
+          f"(goal: ~0 MB, memory flat)")
+    for target in (250_000, 500_000):
+        peak = large["peak_mb"] + mb_per_patient * (target - large["patients"])
+        print(f"extrapolated to {target:,} patients: peak ~{peak / 1024:,.0f} GB, mapping ~"
+              f"{(large['seconds'] + ms_per_patient / 1000 * (target - large['patients'])) / 60:,.0f} min")
+
+
+if __name__ == "__main__":
+    main()
