@@ -23,8 +23,8 @@ from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.schemas import Issue, severity_of
 
 DOCUMENT_CHUNK = 20_000
-ISSUE_FETCH = 50_000
 DOCUMENT_BATCH = 500
+ISSUE_FETCH = 50_000
 SMALL_FILE_BYTES = 1 << 20
 
 
@@ -41,13 +41,13 @@ def _issues(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, sql: str, params:
             yield Issue(spec.name, key, file, line, rule, column, severity)
 
 
-def duplicate_keys(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> list[Issue]:
+def duplicate_keys(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> Iterator[Issue]:
     """Every copy of a key that occurs more than once: the export cannot say which one is real."""
     key = _key_sql(spec)
     sql = (f"select {key}, r.source_file, r.source_line from {raw_table(spec)} r where r.wave = ? and {key} in ("
            f"select {key} from {raw_table(spec)} r where r.wave = ? group by all having count(*) > 1) "
            f"order by r.source_line")
-    return list(_issues(conn, spec, sql, [wave, wave], "duplicate_key", None, Severity.REJECT))
+    yield from _issues(conn, spec, sql, [wave, wave], "duplicate_key", None, Severity.REJECT)
 
 
 def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> Iterator[Issue]:
