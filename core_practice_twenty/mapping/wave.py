@@ -9,24 +9,34 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from core_practice_twenty.mapping.field_map import FieldMap, to_options
-from core_practice_twenty.mapping.objects import MappingResult, map_export
-from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME
+from core_practice_twenty.mapping.objects import (
+    CORE_SOURCES,
+    PATIENT_SOURCES,
+    MappingResult,
+    map_core,
+    map_patient_records,
+)
+from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.issues import ISSUES_SQL, accepted_rows_sql
-from core_practice_twenty.store.raw import create_raw_table_sql
-from core_practice_twenty.store.staging import write_held_back, write_staged_tables
+from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.staging import append_staged, clear_staged, write_held_back
 from core_practice_twenty.store.warehouse import Warehouse
 
 WORKFLOWS_DIR = "workflows"
 """Under the reports folder: one JSON reference per Core Practice automation, and a README for the admin."""
+PATIENTS_PER_CHUNK = 5_000
+"""Patients whose per-patient rows are mapped together (~150 MB of mapping memory per 1,000 patients)."""
 
 
 @dataclass
@@ -44,15 +54,65 @@ class WaveMapping:
 
 def read_accepted(warehouse: Warehouse, wave: str) -> dict[str, list[dict]]:
     """Every object's accepted rows (not rejected by validation), nulls as None."""
-    tables: dict[str, list[dict]] = {}
     with warehouse.connect() as conn:
         conn.execute(ISSUES_SQL)
-        for name, spec in EXPORT_SPEC.items():
-            conn.execute(create_raw_table_sql(spec))
-            cursor = conn.execute(accepted_rows_sql(spec), [wave, wave])
-            columns = [d[0] for d in cursor.description]
-            tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return _accepted(conn, wave, EXPORT_SPEC)
+
+
+def _accepted(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[str], where: str = "",
+              params: Iterable[object] = ()) -> dict[str, list[dict]]:
+    tables: dict[str, list[dict]] = {}
+    for name in objects:
+        spec = EXPORT_SPEC[name]
+        conn.execute(create_raw_table_sql(spec))
+        cursor = conn.execute(accepted_rows_sql(spec, where), [wave, wave, *params])
+        columns = [d[0] for d in cursor.description]
+        tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return tables
+
+
+def _patient_of(spec: ObjectSpec) -> str:
+    """SQL (alias `r`) for the patient whose chunk a row belongs to: its parent's patient when it references a
+    per-patient object (an invoice's lines and payments, a claim's invoice, a note's appointment), else its own.
+
+    Derived from the export spec's references, so a parent and its children always share a chunk.
+    """
+    parents = []
+    own = None
+    for column in spec.references:
+        target, key = column.references.split(".")
+        if target == "patients":
+            own = f'r."{column.name}"'
+        elif target in PATIENT_SOURCES and "patient_id" in EXPORT_SPEC[target].column_names:
+            parents.append(f'(select any_value(p.patient_id) from {raw_table(EXPORT_SPEC[target])} p '
+                           f'where p.wave = r.wave and p."{key}" = r."{column.name}")')
+    choices = parents + ([own] if own else [])
+    return f"coalesce({', '.join(choices)}, '')" if choices else "''"
+
+
+def _patient_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> Iterator[dict[str, list[dict]]]:
+    """The per-patient objects' accepted rows, one chunk of about `PATIENTS_PER_CHUNK` patients at a time.
+
+    A row's chunk is a hash of its patient (`_patient_of`) modulo the number of chunks, kept per object in a
+    temp table of this connection, so every chunk reads only its own rows.
+    """
+    patients = conn.execute(f"select count(*) from {raw_table(EXPORT_SPEC['patients'])} where wave = ?",
+                            [wave]).fetchall()[0][0]
+    chunks = max(1, -(-patients // PATIENTS_PER_CHUNK))
+    for name in PATIENT_SOURCES:
+        spec = EXPORT_SPEC[name]
+        conn.execute(create_raw_table_sql(spec))
+        conn.execute(f"create or replace temp table chunk_{name} as select r.source_line, "
+                     f"hash({_patient_of(spec)}) % {chunks} as chunk from {raw_table(spec)} r where r.wave = ?",
+                     [wave])
+    try:
+        for chunk in range(chunks):
+            yield {name: _accepted(conn, wave, [name], f"r.source_line in (select source_line from chunk_{name} "
+                                                        f"where chunk = ?)", [chunk])[name]
+                   for name in PATIENT_SOURCES}
+    finally:
+        for name in PATIENT_SOURCES:
+            conn.execute(f"drop table if exists chunk_{name}")
 
 
 def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
@@ -91,26 +151,56 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
 
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
+    The core objects are mapped whole; the per-patient objects a chunk of `PATIENTS_PER_CHUNK` patients at
+    a time (every row of a patient, and of its invoice or appointment, in the same chunk), and each chunk's
+    records are written before the next is read, so memory follows the chunk, not the export. The staging
+    tables are replaced in one transaction: all or none.
     """
     options = to_options(field_map)
-    tables = read_accepted(warehouse, wave)
-    if only is not None:
-        tables = {name: [r for r in rows if source_key(EXPORT_SPEC[name], r) in only.get(name, set())]
-                  for name, rows in tables.items()}
+    warnings = read_warnings(warehouse, wave)
+
+    def restrict(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+        if only is None:
+            return tables
+        return {name: [r for r in rows if source_key(EXPORT_SPEC[name], r) in only.get(name, set())]
+                for name, rows in tables.items()}
+
     kwargs = {"max_upload_bytes": max_upload_bytes} if max_upload_bytes else {}
-    results = map_export(tables, read_warnings(warehouse, wave), options, members=members,
-                         target_field_names=target_field_names,
-                         reports_dir=reports_dir / WORKFLOWS_DIR if reports_dir else None, **kwargs)
-    by_object = staged_by_object(results)
-    summary = WaveMapping(staged=write_staged_tables(warehouse, wave, by_object))
-    held = [(h.source_object, h.source_key, h.source_line, h.reason)
-            for result in results.values() for h in result.held_back]
+    summary = WaveMapping(staged={plural: 0 for plural in TARGET_OBJECTS})
+    kept: list[MappingResult] = []  # results without their staged records (written already): counts, holds
+
+    def write(conn: duckdb.DuckDBPyConnection, results: Mapping[str, MappingResult]) -> None:
+        for plural, n in append_staged(conn, wave, staged_by_object(results)).items():
+            summary.staged[plural] = summary.staged.get(plural, 0) + n
+        for result in results.values():
+            result.staged, result.linked = [], {}
+            kept.append(result)
+
+    with warehouse.connect() as conn:
+        conn.execute(ISSUES_SQL)
+        reader = conn.cursor()  # reads chunks while `conn` writes them, inside one transaction
+        try:
+            core_tables = restrict(_accepted(reader, wave, CORE_SOURCES))
+            core = map_core(core_tables, warnings, options, members=members)
+            conn.execute("begin transaction")
+            clear_staged(conn, wave, TARGET_OBJECTS)
+            write(conn, core.results)
+            for tables in _patient_chunks(reader, wave):
+                write(conn, map_patient_records(core, restrict(tables), warnings, options,
+                                                target_field_names=target_field_names, **kwargs))
+            if reports_dir is not None:
+                write(conn, {"workflows": write_workflow_references(core_tables.get("workflows", ()),
+                                                                    reports_dir / WORKFLOWS_DIR, options)})
+            conn.execute("commit")
+        finally:
+            reader.close()
+    held = [(h.source_object, h.source_key, h.source_line, h.reason) for result in kept for h in result.held_back]
     write_held_back(warehouse, wave, "mapping", held)
     for obj, _key, _line, reason in held:
         code = reason.split(":", 1)[0].split(";", 1)[0].strip()
         summary.held_back.setdefault(obj, {})
         summary.held_back[obj][code] = summary.held_back[obj].get(code, 0) + 1
-    for result in results.values():
+    for result in kept:
         for name, n in result.counts.items():
             obj, _, what = name.partition(".")
             if what == "rows":
@@ -122,10 +212,9 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     if reports_dir is not None:
         reports_dir.mkdir(parents=True, exist_ok=True)
         summary.reports = [str(p) for p in write_review(field_map, reports_dir)]
-        decisions = [d for result in results.values() for d in result.decisions]
+        decisions = [d for result in kept for d in result.decisions]
         path = reports_dir / f"mapping-decisions-{wave}.json"
         path.write_text(json.dumps(decisions, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
         summary.reports.append(str(path))
-        if "workflows" in results:
-            summary.reports.append(str(reports_dir / WORKFLOWS_DIR / SUMMARY_NAME))
+        summary.reports.append(str(reports_dir / WORKFLOWS_DIR / SUMMARY_NAME))
     return summary

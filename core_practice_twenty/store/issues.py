@@ -114,12 +114,14 @@ def rule_counts(conn: duckdb.DuckDBPyConnection, wave: str, object_name: str, sc
     return {f"{rule} ({severity})": n for rule, severity, n in rows}
 
 
-def accepted_rows_sql(spec: ObjectSpec) -> str:
-    """Select a wave's accepted rows (parameters: wave, wave); the row hash as text, as `raw.read_raw` gives it.
+def accepted_rows_sql(spec: ObjectSpec, where: str = "") -> str:
+    """Select a wave's accepted rows (parameters: wave, wave, then any of `where`, a condition on alias `r`);
+    the row hash as text, as `raw.read_raw` gives it.
 
     Text because NumPy has no 128-bit unsigned integer: `.df()` on the raw UHUGEINT would fail.
     """
+    extra = f"and ({where}) " if where else ""
     return (f"select * replace (row_hash::varchar as row_hash) from {raw_table(spec)} r where wave = ? "
             f"and source_line not in (select source_line from validation_issues where wave = ? "
-            f"and object = '{spec.name}' and severity = 'reject') "
+            f"and object = '{spec.name}' and severity = 'reject') {extra}"
             f"order by source_line")

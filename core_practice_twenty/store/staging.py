@@ -52,20 +52,31 @@ def _arrow(wave: str, records: Iterable[StagedRecord]) -> pa.Table:
 def write_staged_tables(warehouse: Warehouse, wave: str,
                         by_object: Mapping[str, Iterable[StagedRecord]]) -> dict[str, int]:
     """Replace a wave's staged rows of several Twenty objects in one transaction (all or none)."""
-    written: dict[str, int] = {}
     with warehouse.connect() as conn:
-        for object_plural in by_object:
-            _create_staging(conn, staging_table(object_plural))
         conn.execute("begin transaction")
-        for object_plural, records in by_object.items():
-            table = staging_table(object_plural)
-            frame = _arrow(wave, records)
-            conn.execute(f"delete from {table} where wave = ?", [wave])
-            conn.register("staged_frame", frame)
-            conn.execute(f"insert into {table} by name select * from staged_frame")
-            conn.unregister("staged_frame")
-            written[object_plural] = frame.num_rows
+        clear_staged(conn, wave, by_object)
+        written = append_staged(conn, wave, by_object)
         conn.execute("commit")
+    return written
+
+
+def clear_staged(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[str]) -> None:
+    """Create the objects' staging tables if needed and delete the wave's rows (inside the caller's transaction)."""
+    for object_plural in objects:
+        _create_staging(conn, staging_table(object_plural))
+        conn.execute(f"delete from {staging_table(object_plural)} where wave = ?", [wave])
+
+
+def append_staged(conn: duckdb.DuckDBPyConnection, wave: str,
+                  by_object: Mapping[str, Iterable[StagedRecord]]) -> dict[str, int]:
+    """Add staged records to the objects' staging tables (created by `clear_staged`); counts written."""
+    written: dict[str, int] = {}
+    for object_plural, records in by_object.items():
+        frame = _arrow(wave, records)
+        conn.register("staged_frame", frame)
+        conn.execute(f"insert into {staging_table(object_plural)} by name select * from staged_frame")
+        conn.unregister("staged_frame")
+        written[object_plural] = frame.num_rows
     return written
 
 

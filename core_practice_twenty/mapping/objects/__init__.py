@@ -8,6 +8,7 @@ earlier ones staged and held back, so that a record depending on a held-back one
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from core_practice_twenty.mapping.objects.attachments import map_documents
@@ -40,25 +41,38 @@ from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
 __all__ = [
-    "DEFAULT_TARGET_FIELDS", "Available", "DoctorMatch", "HeldBack", "MappingResult", "map_appointments",
-    "map_clinical_notes", "map_companies", "map_documents", "map_export", "map_insurance_claims", "map_invoices",
-    "map_patients", "map_providers", "map_treatment_plans", "match_doctors", "patient_companies",
-    "practice_timezones", "primary_practices", "provider_display_names", "provider_emails", "provider_source_key",
+    "CORE_SOURCES", "DEFAULT_TARGET_FIELDS", "PATIENT_SOURCES", "Available", "CoreMapping", "DoctorMatch",
+    "HeldBack", "MappingResult", "map_appointments", "map_clinical_notes", "map_companies", "map_core",
+    "map_documents", "map_export", "map_insurance_claims", "map_invoices", "map_patient_records", "map_patients",
+    "map_providers", "map_treatment_plans", "match_doctors", "patient_companies", "practice_timezones",
+    "primary_practices", "provider_display_names", "provider_emails", "provider_source_key",
     "write_workflow_references",
 ]
 
 
-def map_export(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
-               options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = (),
-               target_field_names: Mapping[str, str] | None = None, reports_dir: Path | None = None,
-               max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> dict[str, MappingResult]:
-    """Map a whole wave: `tables` is source object → accepted rows (all 13 keys optional).
+CORE_SOURCES = ("practices", "providers", "patients", "patient_practices", "workflows")
+"""Mapped whole: household companies, shared emails and doctor matches are decided across all their rows."""
+PATIENT_SOURCES = ("treatment_plans", "invoices", "invoice_lines", "payments", "insurance_claims", "appointments",
+                   "clinical_notes", "documents")
+"""Mapped per patient: a row needs only its own patient's rows and the core's decisions, so a large wave can
+be mapped a chunk of patients at a time (`mapping.wave`)."""
 
-    Returns one result per mapper, keyed by the source object that drives it (`practices`,
-    `patients`, `providers`, `treatment_plans`, `invoices`, `insurance_claims`, `appointments`,
-    `clinical_notes`, `documents`, and `workflows` when `reports_dir` is given). Note that `patients`
-    and `providers` both stage `people`: their staged lists go to the same staging table.
-    """
+
+@dataclass
+class CoreMapping:
+    """The core objects' results and the decisions the per-patient mappers read."""
+
+    results: dict[str, MappingResult]
+    available: Available
+    doctors: DoctorMatch
+    homes: dict[str, str]
+    zones: dict
+    provider_names: dict[str, str]
+
+
+def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
+             options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = ()) -> CoreMapping:
+    """Practices, providers and patients (with their practice links), in dependency order."""
     options = options or MappingOptions()
 
     def rows(name: str) -> Sequence[Row]:
@@ -75,20 +89,57 @@ def map_export(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = 
                                                   available=available, taken_emails=provider_emails(providers))
     available.add(providers)
     available.add(patients)
-    homes = patient_companies(patients)
-    zones = practice_timezones(rows("practices"), options)
+    return CoreMapping(results, available, doctors, patient_companies(patients),
+                       practice_timezones(rows("practices"), options), provider_display_names(rows("providers")))
+
+
+def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
+                        options: MappingOptions | None = None, *,
+                        target_field_names: Mapping[str, str] | None = None,
+                        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> dict[str, MappingResult]:
+    """The per-patient objects of `tables` (all patients, or one chunk with every row of its patients).
+
+    Works on a copy of the core's `Available`: what one chunk stages is only ever a parent within that chunk.
+    """
+    options = options or MappingOptions()
+    available = Available({k: set(v) for k, v in core.available.staged.items()},
+                          {k: dict(v) for k, v in core.available.held.items()})
+
+    def rows(name: str) -> Sequence[Row]:
+        return tables.get(name, ())
+
+    results: dict[str, MappingResult] = {}
+    homes, zones = core.homes, core.zones
     results["treatment_plans"] = map_treatment_plans(rows("treatment_plans"), warnings, options, available, homes)
     results["invoices"] = invoices = map_invoices(rows("invoices"), rows("invoice_lines"), rows("payments"),
                                                   warnings, options, available)
     available.add(invoices)
     results["insurance_claims"] = map_insurance_claims(rows("insurance_claims"), warnings, options, available)
-    results["appointments"] = map_appointments(rows("appointments"), warnings, options, available, doctors,
+    results["appointments"] = map_appointments(rows("appointments"), warnings, options, available, core.doctors,
                                                target_field_names, zones, homes)
     results["clinical_notes"] = map_clinical_notes(rows("clinical_notes"), warnings, options, available,
-                                                   provider_display_names(rows("providers")), target_field_names,
-                                                   zones, homes)
+                                                   core.provider_names, target_field_names, zones, homes)
     results["documents"] = map_documents(rows("documents"), warnings, options, available, target_field_names,
                                          max_upload_bytes)
+    return results
+
+
+def map_export(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
+               options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = (),
+               target_field_names: Mapping[str, str] | None = None, reports_dir: Path | None = None,
+               max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> dict[str, MappingResult]:
+    """Map a whole wave in memory: `tables` is source object → accepted rows (all 13 keys optional).
+
+    Returns one result per mapper, keyed by the source object that drives it (`practices`,
+    `patients`, `providers`, `treatment_plans`, `invoices`, `insurance_claims`, `appointments`,
+    `clinical_notes`, `documents`, and `workflows` when `reports_dir` is given). Note that `patients`
+    and `providers` both stage `people`: their staged lists go to the same staging table.
+    """
+    options = options or MappingOptions()
+    core = map_core(tables, warnings, options, members=members)
+    results = {**core.results, **map_patient_records(core, tables, warnings, options,
+                                                     target_field_names=target_field_names,
+                                                     max_upload_bytes=max_upload_bytes)}
     if reports_dir is not None:
-        results["workflows"] = write_workflow_references(rows("workflows"), reports_dir, options)
+        results["workflows"] = write_workflow_references(tables.get("workflows", ()), reports_dir, options)
     return results
