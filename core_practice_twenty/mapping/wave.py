@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from core_practice_twenty.store.warehouse import Warehouse
 WORKFLOWS_DIR = "workflows"
 """Under the reports folder: one JSON reference per Core Practice automation, and a README for the admin."""
 PATIENTS_PER_CHUNK = 5_000
-"""Patients whose per-patient rows are mapped together (~150 MB of mapping memory per 1,000 patients)."""
+"""Patients whose per-patient rows are mapped (and held in memory) together: the mapping's memory follows it."""
 
 
 @dataclass
@@ -69,6 +70,17 @@ def _accepted(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[str]
         columns = [d[0] for d in cursor.description]
         tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return tables
+
+
+@contextmanager
+def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    conn.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
 
 
 def _patient_of(spec: ObjectSpec) -> str:
@@ -153,8 +165,9 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
     The core objects are mapped whole; the per-patient objects a chunk of `PATIENTS_PER_CHUNK` patients at
     a time (every row of a patient, and of its invoice or appointment, in the same chunk), and each chunk's
-    records are written before the next is read, so memory follows the chunk, not the export. The staging
-    tables are replaced in one transaction: all or none.
+    records are written and committed before the next is read, so memory follows the chunk, not the export.
+    A mapping interrupted midway leaves the wave's staging incomplete: `stg_twenty` then fails, nothing
+    downstream runs, and the re-run replaces it.
     """
     options = to_options(field_map)
     warnings = read_warnings(warehouse, wave)
@@ -178,20 +191,21 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
 
     with warehouse.connect() as conn:
         conn.execute(ISSUES_SQL)
-        reader = conn.cursor()  # reads chunks while `conn` writes them, inside one transaction
+        reader = conn.cursor()  # reads the chunks while `conn` writes them
         try:
             core_tables = restrict(_accepted(reader, wave, CORE_SOURCES))
             core = map_core(core_tables, warnings, options, members=members)
-            conn.execute("begin transaction")
-            clear_staged(conn, wave, TARGET_OBJECTS)
-            write(conn, core.results)
+            with _transaction(conn):
+                clear_staged(conn, wave, TARGET_OBJECTS)
+                write(conn, core.results)
             for tables in _patient_chunks(reader, wave):
-                write(conn, map_patient_records(core, restrict(tables), warnings, options,
-                                                target_field_names=target_field_names, **kwargs))
+                with _transaction(conn):  # committed per chunk: uncommitted rows would stay in memory
+                    write(conn, map_patient_records(core, restrict(tables), warnings, options,
+                                                    target_field_names=target_field_names, **kwargs))
             if reports_dir is not None:
-                write(conn, {"workflows": write_workflow_references(core_tables.get("workflows", ()),
-                                                                    reports_dir / WORKFLOWS_DIR, options)})
-            conn.execute("commit")
+                with _transaction(conn):
+                    write(conn, {"workflows": write_workflow_references(core_tables.get("workflows", ()),
+                                                                        reports_dir / WORKFLOWS_DIR, options)})
         finally:
             reader.close()
     held = [(h.source_object, h.source_key, h.source_line, h.reason) for result in kept for h in result.held_back]
