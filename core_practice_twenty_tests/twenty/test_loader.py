@@ -1,5 +1,7 @@
 """The loader against the local Twenty over real HTTP: idempotent, isolating, counting."""
 
+import time
+
 from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
@@ -133,6 +135,9 @@ def test_links_an_interrupted_run_wrote_are_recovered_not_duplicated(twenty_sand
     first = load_records(client, TASK_TARGETS, links[:1], {}, on_batch=lambda _o: None,
                          lookup=lambda o, k: lookup.get((o, k)))
     assert first.created == 1  # ... and the run dies before its id map is written
+    # A re-run starts seconds later; on loopback it could fall in the same millisecond, where Twenty's createdAt
+    # and updatedAt (millisecond timestamps) are equal and nothing tells a recovered record from a new one.
+    time.sleep(0.01)
     outcomes: list[WriteOutcome] = []
     again = load_records(client, TASK_TARGETS, links, {}, on_batch=outcomes.extend,
                          lookup=lambda o, k: lookup.get((o, k)))
