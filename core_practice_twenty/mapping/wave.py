@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,17 +71,6 @@ def _accepted(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[str]
     return tables
 
 
-@contextmanager
-def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    conn.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        conn.execute("rollback")
-        raise
-    conn.execute("commit")
-
-
 def _patient_of(spec: ObjectSpec) -> str:
     """SQL (alias `r`) for the patient whose chunk a row belongs to: its parent's patient when it references a
     per-patient object (an invoice's lines and payments, a claim's invoice, a note's appointment), else its own.
@@ -102,29 +90,41 @@ def _patient_of(spec: ObjectSpec) -> str:
     return f"coalesce({', '.join(choices)}, '')" if choices else "''"
 
 
-def _patient_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> Iterator[dict[str, list[dict]]]:
-    """The per-patient objects' accepted rows, one chunk of about `PATIENTS_PER_CHUNK` patients at a time.
+CHUNKS_SQL = """
+create table if not exists mapping_chunks (
+    wave varchar not null,
+    object varchar not null,
+    source_line integer not null,
+    chunk integer not null
+)
+"""
 
-    A row's chunk is a hash of its patient (`_patient_of`) modulo the number of chunks, kept per object in a
-    temp table of this connection, so every chunk reads only its own rows.
+
+def _assign_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> int:
+    """Give every row of the per-patient objects its chunk (`mapping_chunks`); returns how many chunks.
+
+    A row's chunk is a hash of its patient (`_patient_of`) modulo the number of chunks, about
+    `PATIENTS_PER_CHUNK` patients each. A table, not temp tables: each chunk is read on its own short connection.
     """
     patients = conn.execute(f"select count(*) from {raw_table(EXPORT_SPEC['patients'])} where wave = ?",
                             [wave]).fetchall()[0][0]
     chunks = max(1, -(-patients // PATIENTS_PER_CHUNK))
+    conn.execute(CHUNKS_SQL)
+    conn.execute("delete from mapping_chunks where wave = ?", [wave])
     for name in PATIENT_SOURCES:
         spec = EXPORT_SPEC[name]
         conn.execute(create_raw_table_sql(spec))
-        conn.execute(f"create or replace temp table chunk_{name} as select r.source_line, "
-                     f"hash({_patient_of(spec)}) % {chunks} as chunk from {raw_table(spec)} r where r.wave = ?",
-                     [wave])
-    try:
-        for chunk in range(chunks):
-            yield {name: _accepted(conn, wave, [name], f"r.source_line in (select source_line from chunk_{name} "
-                                                        f"where chunk = ?)", [chunk])[name]
-                   for name in PATIENT_SOURCES}
-    finally:
-        for name in PATIENT_SOURCES:
-            conn.execute(f"drop table if exists chunk_{name}")
+        conn.execute(f"insert into mapping_chunks select r.wave, '{name}', r.source_line, "
+                     f"hash({_patient_of(spec)}) % {chunks} from {raw_table(spec)} r where r.wave = ?", [wave])
+    return chunks
+
+
+def _chunk_rows(conn: duckdb.DuckDBPyConnection, wave: str, chunk: int) -> dict[str, list[dict]]:
+    """The per-patient objects' accepted rows of one chunk."""
+    return {name: _accepted(conn, wave, [name], f"r.source_line in (select source_line from mapping_chunks "
+                                                f"where wave = r.wave and object = '{name}' and chunk = ?)",
+                            [chunk])[name]
+            for name in PATIENT_SOURCES}
 
 
 def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
@@ -166,6 +166,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     The core objects are mapped whole; the per-patient objects a chunk of `PATIENTS_PER_CHUNK` patients at
     a time (every row of a patient, and of its invoice or appointment, in the same chunk), and each chunk's
     records are written and committed before the next is read, so memory follows the chunk, not the export.
+    The warehouse lock is held only to read a chunk and to write it, not while mapping it.
     A mapping interrupted midway leaves the wave's staging incomplete: `stg_twenty` then fails, nothing
     downstream runs, and the re-run replaces it.
     """
@@ -189,25 +190,27 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
             result.staged, result.linked = [], {}
             kept.append(result)
 
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
         conn.execute(ISSUES_SQL)
-        reader = conn.cursor()  # reads the chunks while `conn` writes them
-        try:
-            core_tables = restrict(_accepted(reader, wave, CORE_SOURCES))
-            core = map_core(core_tables, warnings, options, members=members)
-            with _transaction(conn):
-                clear_staged(conn, wave, TARGET_OBJECTS)
-                write(conn, core.results)
-            for tables in _patient_chunks(reader, wave):
-                with _transaction(conn):  # committed per chunk: uncommitted rows would stay in memory
-                    write(conn, map_patient_records(core, restrict(tables), warnings, options,
-                                                    target_field_names=target_field_names, **kwargs))
-            if reports_dir is not None:
-                with _transaction(conn):
-                    write(conn, {"workflows": write_workflow_references(core_tables.get("workflows", ()),
-                                                                        reports_dir / WORKFLOWS_DIR, options)})
-        finally:
-            reader.close()
+        core_tables = restrict(_accepted(conn, wave, CORE_SOURCES))
+        chunks = _assign_chunks(conn, wave)
+    core = map_core(core_tables, warnings, options, members=members)
+    with warehouse.transaction() as conn:
+        clear_staged(conn, wave, TARGET_OBJECTS)
+        write(conn, core.results)
+    for chunk in range(chunks):
+        with warehouse.connect() as conn:
+            tables = restrict(_chunk_rows(conn, wave, chunk))
+        results = map_patient_records(core, tables, warnings, options, target_field_names=target_field_names,
+                                      **kwargs)
+        with warehouse.transaction() as conn:  # committed per chunk: uncommitted rows would stay in memory
+            write(conn, results)
+    if reports_dir is not None:
+        workflows = write_workflow_references(core_tables.get("workflows", ()), reports_dir / WORKFLOWS_DIR, options)
+        with warehouse.transaction() as conn:
+            write(conn, {"workflows": workflows})
+    with warehouse.connect() as conn:
+        conn.execute("delete from mapping_chunks where wave = ?", [wave])
     held = [(h.source_object, h.source_key, h.source_line, h.reason) for result in kept for h in result.held_back]
     write_held_back(warehouse, wave, "mapping", held)
     for obj, _key, _line, reason in held:

@@ -52,12 +52,9 @@ def _arrow(wave: str, records: Iterable[StagedRecord]) -> pa.Table:
 def write_staged_tables(warehouse: Warehouse, wave: str,
                         by_object: Mapping[str, Iterable[StagedRecord]]) -> dict[str, int]:
     """Replace a wave's staged rows of several Twenty objects in one transaction (all or none)."""
-    with warehouse.connect() as conn:
-        conn.execute("begin transaction")
+    with warehouse.transaction() as conn:
         clear_staged(conn, wave, by_object)
-        written = append_staged(conn, wave, by_object)
-        conn.execute("commit")
-    return written
+        return append_staged(conn, wave, by_object)
 
 
 def clear_staged(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[str]) -> None:

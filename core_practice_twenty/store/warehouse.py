@@ -90,6 +90,18 @@ class Warehouse:
             finally:
                 conn.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """`connect`, inside one transaction: committed on exit, rolled back on error (all or none)."""
+        with self.connect() as conn:
+            conn.execute("begin transaction")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("rollback")
+                raise
+            conn.execute("commit")
+
     def register_wave(self, wave: str, export_dir: Path, snapshot_id: str, *, region: str,
                       export_date: date) -> None:
         """Record which export snapshot a wave migrates (and its region), so a UI run needs no config."""

@@ -43,15 +43,14 @@ def test_chunks_of_patients_stage_what_the_whole_wave_stages(tmp_path: Path, war
 
     whole = stage_wave(warehouse, "whole", field_map)
     chunks = []
-    original = wave_module._patient_chunks
+    original = wave_module.map_patient_records
 
-    def counted(conn, wave):
-        for tables in original(conn, wave):
-            chunks.append(len(tables["appointments"]))
-            yield tables
+    def counted(core, tables, *args, **kwargs):
+        chunks.append(len(tables["appointments"]))
+        return original(core, tables, *args, **kwargs)
 
     monkeypatch.setattr(wave_module, "PATIENTS_PER_CHUNK", 13)
-    monkeypatch.setattr(wave_module, "_patient_chunks", counted)
+    monkeypatch.setattr(wave_module, "map_patient_records", counted)
     chunked = stage_wave(warehouse, "chunked", field_map)
 
     assert len(chunks) == 12 and sum(chunks) == whole.rows["appointments"]  # every appointment, in one chunk only
@@ -60,3 +59,5 @@ def test_chunks_of_patients_stage_what_the_whole_wave_stages(tmp_path: Path, war
     assert held(warehouse, "chunked") == held(warehouse, "whole") and held(warehouse, "whole")
     assert (chunked.staged, chunked.rows, chunked.held_back, chunked.unbalanced) == (
         whole.staged, whole.rows, whole.held_back, whole.unbalanced)
+    with warehouse.connect() as conn:  # the chunk assignment is working state, gone once the wave is mapped
+        assert conn.execute("select count(*) from mapping_chunks").fetchall() == [(0,)]

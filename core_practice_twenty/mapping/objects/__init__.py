@@ -38,6 +38,7 @@ from core_practice_twenty.mapping.objects.tasks import map_appointments
 from core_practice_twenty.mapping.objects.treatment_plans import map_treatment_plans, patient_companies
 from core_practice_twenty.mapping.objects.workflows import write_workflow_references
 from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -51,9 +52,9 @@ __all__ = [
 
 
 CORE_SOURCES = ("practices", "providers", "patients", "patient_practices", "workflows")
-"""Mapped whole: household companies, shared emails and doctor matches are decided across all their rows."""
-PATIENT_SOURCES = ("treatment_plans", "invoices", "invoice_lines", "payments", "insurance_claims", "appointments",
-                   "clinical_notes", "documents")
+"""Read and mapped whole: household companies, shared emails and doctor matches are decided across all their
+rows (workflows only become reference files)."""
+PATIENT_SOURCES = tuple(name for name in EXPORT_SPEC if name not in CORE_SOURCES)
 """Mapped per patient: a row needs only its own patient's rows and the core's decisions, so a large wave can
 be mapped a chunk of patients at a time (`mapping.wave`)."""
 
@@ -102,8 +103,7 @@ def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], 
     Works on a copy of the core's `Available`: what one chunk stages is only ever a parent within that chunk.
     """
     options = options or MappingOptions()
-    available = Available({k: set(v) for k, v in core.available.staged.items()},
-                          {k: dict(v) for k, v in core.available.held.items()})
+    available = core.available.copy()
 
     def rows(name: str) -> Sequence[Row]:
         return tables.get(name, ())

@@ -133,6 +133,10 @@ class Available:
             if result.target and held.source_object == result.source_object:
                 self.held.setdefault(result.target, {})[held.source_key] = held.reason
 
+    def copy(self) -> Available:
+        """An independent copy: a chunk of patients adds its own records without the next chunk seeing them."""
+        return Available({k: set(v) for k, v in self.staged.items()}, {k: dict(v) for k, v in self.held.items()})
+
     def add_keys(self, object_plural: str, keys: Iterable[str]) -> None:
         self.staged.setdefault(object_plural, set()).update(keys)
 
