@@ -19,9 +19,12 @@ demo: install
 	$(BIN)/cpt demo
 
 test: install
+	scripts/ensure-test-deps
 	$(BIN)/ruff check core_practice_twenty core_practice_twenty_tests benchmarks
 	$(BIN)/dg check defs
-	$(BIN)/pytest -n 3 --dist loadfile  # end-to-end files run side by side (each has its own Twenty, DuckDB, Dagster home)
+	# one worker per core; whole-wave (e2e) tests start first, each with its own Twenty, DuckDB and Dagster home;
+	# loadgroup keeps the tests that share a session's staged wave on one worker
+	$(BIN)/pytest -n auto --dist loadgroup
 
 ui: install
 	$(BIN)/cpt ui

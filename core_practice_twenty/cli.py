@@ -124,19 +124,37 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
 
+    if _folder_refused("wave add", Path(args.export)):
+        return 2
     ensure_dagster_home()
     with dg.DagsterInstance.get() as instance:
-        region = register_wave(instance, Warehouse(warehouse_path()), args.wave, Path(args.export),
-                               region=args.region, export_date=args.export_date)
+        try:
+            region = register_wave(instance, Warehouse(warehouse_path()), args.wave, Path(args.export),
+                                   region=args.region, export_date=args.export_date, replace=args.replace)
+        except WaveFolderChanged as exc:
+            print(f"cpt wave add: {exc}", file=sys.stderr)
+            return 2
     print(f"wave {args.wave!r} → {Path(args.export).resolve()} (region {region}); materialize it from the UI "
           f"or `cpt migrate`")
     return 0
 
 
-def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_date: date | None = None) -> int:
-    """Register the wave, run it through Dagster, print the reconciliation; 0 only if all is well."""
+def _folder_refused(command: str, export_dir: Path) -> bool:
+    """Print what is wrong with the export folder (the one folder check); True if there is anything."""
+    from core_practice_twenty.source.folder import export_folder_problems
+
+    problems = export_folder_problems(export_dir)
+    for problem in problems:
+        print(f"cpt {command}: {problem}", file=sys.stderr)
+    return bool(problems)
+
+
+def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_date: date | None = None,
+            replace: bool = False) -> int:
+    """Check the export folder and Twenty, register the wave, run it through Dagster, print the
+    reconciliation; 0 only if all is well, 2 when something must be fixed before anything runs."""
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
@@ -148,21 +166,26 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         reconcile,
         source_accounting,
     )
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
     from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
+    from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 
-    ensure_dagster_home()
-    warehouse = Warehouse(warehouse_path())
+    if _folder_refused("migrate", export_dir):
+        return 2
     try:
         client = TwentyClient.from_env()
-    except TwentyConfigError as exc:
+        check_twenty(client.base_url, os.environ.get("TWENTY_API_KEY", ""))
+    except (TwentyConfigError, PreflightError) as exc:
         print(f"cpt migrate: {exc}", file=sys.stderr)
         return 2
+    ensure_dagster_home()
+    warehouse = Warehouse(warehouse_path())
     with dg.DagsterInstance.get() as instance:
         try:
-            region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date)
-        except FileNotFoundError as exc:
-            print(f"cpt migrate: {exc}. Point --export at an export snapshot folder.", file=sys.stderr)
+            region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date,
+                                        replace=replace)
+        except WaveFolderChanged as exc:
+            print(f"cpt migrate: {exc}", file=sys.stderr)
             return 2
         print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
               f"(Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
@@ -192,16 +215,15 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    return migrate(Path(args.export), args.wave, region=args.region, export_date=args.export_date)
+    return migrate(Path(args.export), args.wave, region=args.region, export_date=args.export_date,
+                   replace=args.replace)
 
 
 def cmd_issues(args: argparse.Namespace) -> int:
     """Validation issues of a wave: rule, outcome, count and the first source lines (never values)."""
-    from core_practice_twenty.store.issues import ISSUES_SQL
     from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
 
     with Warehouse(warehouse_path()).connect() as conn:
-        conn.execute(ISSUES_SQL)
         rows = conn.execute(
             "select object, rule, severity, count(*), string_agg(distinct source_file, ', '), "
             "list(source_line order by source_line)[1:8] from validation_issues where wave = ? "
@@ -283,6 +305,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if not args.all and not args.wave:
         print("cpt rollback: name the waves (--wave W, repeatable) or pass --all", file=sys.stderr)
         return 2
+    if not args.preview:  # a preview reads only the audit log; undoing needs Twenty
+        from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
+
+        try:
+            check_twenty(os.environ.get("TWENTY_API_URL", ""), os.environ.get("TWENTY_API_KEY", ""))
+        except PreflightError as exc:
+            print(f"cpt rollback: {exc}", file=sys.stderr)
+            return 2
     waves = [] if args.all else args.wave
     plan = plan_rollback(Warehouse(warehouse_path()), waves or None)
     print(plan.preview())
@@ -364,6 +394,8 @@ def cmd_map_propose(args: argparse.Namespace) -> int:
     from core_practice_twenty.source.readers import ExportStructureError
 
     export, out = Path(args.export), Path(args.out)
+    if _folder_refused("map propose", export):
+        return 2
     try:
         field_map = propose(export, region=args.region)
     except ExportStructureError as exc:
@@ -392,6 +424,8 @@ def cmd_map_confirm(args: argparse.Namespace) -> int:
     from core_practice_twenty.mapping.field_map import ConfirmRefused, FieldMapError, confirm, load_map, save_map
 
     map_path, export = Path(args.map), Path(args.export)
+    if _folder_refused("map confirm", export):
+        return 2
     try:
         field_map = load_map(map_path)
         confirmed = confirm(field_map, export, args.by, accept_all=args.accept_all, map_path=map_path)
@@ -474,12 +508,16 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--export", required=True)
     w.add_argument("--wave", required=True)
     _export_options(w)
+    w.add_argument("--replace", action="store_true",
+                   help="re-point a wave registered with another export folder (recorded in the audit log)")
     w.set_defaults(func=cmd_wave_add)
 
     p = sub.add_parser("migrate", help="run a wave through Dagster, headless, and reconcile")
     p.add_argument("--export", required=True, help="export snapshot folder")
     p.add_argument("--wave", default="full", help="wave partition name (sample, full, delta-…)")
     _export_options(p)
+    p.add_argument("--replace", action="store_true",
+                   help="re-point a wave registered with another export folder (recorded in the audit log)")
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("issues", help="list a wave's validation issues (rule, outcome, count, source lines)")
@@ -534,8 +572,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Whatever a user can cause ends in a message that says what to do, never a traceback;
+    an unexpected error prints one line and the path of a log file holding the details."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"\ncpt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a summary and a log file
+        log = _write_error_log(args.command, exc)
+        print(f"cpt {args.command}: unexpected error ({type(exc).__name__}); the details are in {log}. Nothing "
+              f"that was written is lost: the same command can be run again.", file=sys.stderr)
+        return 1
+
+
+def _write_error_log(command: str, exc: BaseException) -> Path:
+    """The traceback in a local file a person opens (CPT_LOGS, default data/logs); the terminal gets its path."""
+    import traceback
+    from datetime import datetime
+
+    folder = Path(os.environ.get("CPT_LOGS", "data/logs"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"cpt-{command}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path.resolve()
 
 
 if __name__ == "__main__":

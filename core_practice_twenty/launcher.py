@@ -18,16 +18,18 @@ import dagster as dg
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.source.readers import detect_region
 from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.twenty.retry import RUN_RETRIES
 
-INSTANCE_YAML = """\
+INSTANCE_YAML = f"""\
 # Written by cpt on first use. Pools serialize the Twenty loaders (one writer per workspace
-# rate limit) and the run retries cover crashed runs; asset RetryPolicy covers API errors.
+# rate limit); run retries re-launch a run whose process crashed. API errors are retried by the
+# Twenty client only (core_practice_twenty/twenty/retry.py).
 concurrency:
   pools:
     default_limit: 1
 run_retries:
   enabled: true
-  max_retries: 2
+  max_retries: {RUN_RETRIES}
   retry_on_asset_or_op_failure: false
 telemetry:
   enabled: false
@@ -82,15 +84,18 @@ def _failure_reason(event: dg.DagsterEvent) -> str:
 
 
 def register_wave(instance: dg.DagsterInstance, warehouse: Warehouse, wave: str, export_dir: Path, *,
-                  region: str | None = None, export_date: date | None = None) -> str:
-    """Make `wave` a partition and remember which export folder it migrates; returns the region used."""
+                  region: str | None = None, export_date: date | None = None, replace: bool = False) -> str:
+    """Make `wave` a partition and remember which export folder it migrates; returns the region used.
+
+    Raises WaveFolderChanged when the wave already migrates another folder and `replace` is not set.
+    """
     if not export_dir.is_dir():
         raise FileNotFoundError(f"{export_dir}: export folder not found")
     reason = "given"
     if region is None:
         region, reason = detect_region(export_dir)
     warehouse.register_wave(wave, export_dir, snapshot_id=export_dir.resolve().name, region=region,
-                            export_date=export_date or date.today())
+                            export_date=export_date or date.today(), replace=replace)
     if not instance.has_dynamic_partition(waves.name, wave):
         instance.add_dynamic_partitions(waves.name, [wave])
     return f"{region} ({reason})"
@@ -125,8 +130,10 @@ def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return released
 
 
-def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO") -> WaveRunResult:
-    """Materialize every asset (with its checks) for `wave`; never raises on a failed step."""
+def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO",
+             asset_selection: list[dg.AssetKey] | None = None) -> WaveRunResult:
+    """Materialize every asset (with its checks) for `wave`, or only `asset_selection`; never raises on a
+    failed step."""
     release_dead_runs(instance)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.execute_job(
@@ -136,6 +143,7 @@ def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO"
               "cpt/pid": str(os.getpid())},
         run_config=run_config,
         raise_on_error=False,
+        asset_selection=asset_selection,
     ) as result:
         evaluations = result.get_asset_check_evaluations()
         blocked = [

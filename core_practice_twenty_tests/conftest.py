@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from running import RunningSandbox, confirm_field_map
 
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.store.warehouse import Warehouse
-from core_practice_twenty.twenty.client import TwentyClient
+
+# No backoff between retries (twenty/retry.py): the faults tests inject are seeded and waiting proves
+# nothing; Retry-After is still obeyed. test_retry.py checks the real schedule.
+os.environ.setdefault("TWENTY_RETRY_BASE_S", "0")
 
 
-class RunningSandbox:
-    def __init__(self, server: SandboxServer, api_key: str) -> None:
-        self.server = server
-        self.url = server.url
-        self.api_key = api_key
-
-    def client(self, **kwargs) -> TwentyClient:
-        kwargs.setdefault("requests_per_minute", 0)
-        return TwentyClient(self.url, self.api_key, **kwargs)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole-wave tests (`e2e`) first: the workers start on the longest work and finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 
 @pytest.fixture
@@ -68,16 +67,6 @@ def pipeline_env(tmp_path: Path, twenty_sandbox: RunningSandbox, monkeypatch: py
     # Waves load without an accepted sample here; test_lifecycle.py turns the gate on and goes through it.
     monkeypatch.setenv("CPT_SAMPLE_GATE", "off")
     return twenty_sandbox
-
-
-def confirm_field_map(export: Path) -> Path:
-    """Propose the map for `export` and confirm it, as a person would with `cpt map propose/confirm`."""
-    from core_practice_twenty.mapping.field_map import confirm, field_map_path, save_map
-    from core_practice_twenty.mapping.proposer import propose
-
-    path = field_map_path()
-    save_map(confirm(propose(export), export, "test engineer", map_path=path), path)
-    return path
 
 
 @pytest.fixture

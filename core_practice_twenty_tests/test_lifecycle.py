@@ -21,6 +21,9 @@ from core_practice_twenty.lifecycle.acceptance import current_acceptance
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.store.warehouse import Warehouse
 
+pytestmark = pytest.mark.e2e  # whole waves through Dagster: scheduled first (conftest)
+
+
 
 def _warehouse() -> Warehouse:
     return Warehouse(Path(os.environ["CPT_WAREHOUSE"]))

@@ -5,11 +5,15 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from core_practice_twenty.cli import migrate
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.store.staging import audit_counts
 from core_practice_twenty.store.warehouse import Warehouse
+
+pytestmark = pytest.mark.e2e  # whole waves through Dagster: scheduled first (conftest)
+
 
 
 def company_count(sandbox) -> int:
@@ -117,11 +121,11 @@ def test_nothing_loads_without_a_confirmed_map(pipeline_env, sample_export, caps
     assert "added 'Loyalty Tier'" in err and company_count(pipeline_env) == 0
 
 
-def test_a_missing_export_file_fails_landing_with_what_to_do(pipeline_env, tmp_path, capsys) -> None:
-    empty = tmp_path / "exports" / "empty-snapshot"
-    empty.mkdir(parents=True)
-    assert migrate(empty, "full") == 1
+def test_a_missing_export_file_is_named_before_any_run(pipeline_env, sample_export, capsys) -> None:
+    (sample_export / "practices.csv").unlink()
+    assert migrate(sample_export, "full") == 2  # the folder check, before a run is launched
     err = capsys.readouterr().err
-    assert "no practices file" in err
-    assert "Export the practices report" in err
+    assert "1 of 13 export files missing: practices" in err
+    assert "Export those reports from Core Practice" in err
     assert company_count(pipeline_env) == 0
+    assert not Path(os.environ["DAGSTER_HOME"]).exists()  # no run was launched, no instance even made

@@ -15,10 +15,14 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from core_practice_twenty.cli import migrate
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.store.warehouse import Warehouse
+
+pytestmark = pytest.mark.e2e  # whole waves through Dagster: scheduled first (conftest)
+
 
 
 def _wait_for_people(sandbox, process: subprocess.Popen, at_least: int, timeout_s: float = 240.0) -> int:

@@ -15,38 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from core_practice_twenty.lifecycle.diff import DiffSummary
 from core_practice_twenty.lifecycle.sample import SampleChoice
 from core_practice_twenty.store.warehouse import Warehouse
 
 SAMPLE_WAVE = "sample"
 
-ACCEPTANCE_SQL = """
-create table if not exists sample_keys (
-    wave varchar not null, source_object varchar not null, source_key varchar not null,
-    primary key (wave, source_object, source_key)
-);
-create table if not exists wave_diffs (
-    wave varchar not null, run_id varchar not null, diffed_at timestamp not null default current_timestamp,
-    records bigint not null, fields bigint not null, unexpected bigint not null, passed boolean not null
-);
-create table if not exists sample_acceptance (
-    accepted_by varchar not null, accepted_at timestamp not null, diff_run_id varchar not null
-);
-"""
-
-
-def _tables(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(ACCEPTANCE_SQL)
 
 
 def save_sample(warehouse: Warehouse, wave: str, choice: SampleChoice) -> int:
     """Replace the wave's sample keys (source object → source keys)."""
     rows = [[wave, obj, key] for obj, keys in choice.keys.items() for key in keys]
     with warehouse.connect() as conn:
-        _tables(conn)
         conn.execute("begin transaction")
         conn.execute("delete from sample_keys where wave = ?", [wave])
         if rows:
@@ -60,7 +40,6 @@ def read_sample(warehouse: Warehouse, wave: str) -> dict[str, set[str]] | None:
     if wave != SAMPLE_WAVE:
         return None
     with warehouse.connect() as conn:
-        _tables(conn)
         rows = conn.execute("select source_object, source_key from sample_keys where wave = ?", [wave]).fetchall()
     keys: dict[str, set[str]] = {}
     for obj, key in rows:
@@ -73,7 +52,6 @@ def record_diff(warehouse: Warehouse, wave: str, run_id: str, summary: DiffSumma
     records = sum(o.records for o in summary.objects.values())
     fields = sum(o.fields for o in summary.objects.values())
     with warehouse.connect() as conn:
-        _tables(conn)
         conn.execute("insert into wave_diffs (wave, run_id, records, fields, unexpected, passed) "
                      "values (?, ?, ?, ?, ?, ?)", [wave, run_id, records, fields, summary.unexpected, summary.passed])
 
@@ -91,7 +69,6 @@ class AcceptRefused(Exception):
 
 def latest_diff(warehouse: Warehouse, wave: str) -> Mapping[str, object] | None:
     with warehouse.connect() as conn:
-        _tables(conn)
         row = conn.execute("select run_id, records, unexpected, passed from wave_diffs where wave = ? "
                            "order by diffed_at desc limit 1", [wave]).fetchone()
     return None if row is None else dict(zip(("run_id", "records", "unexpected", "passed"), row, strict=True))
@@ -109,7 +86,6 @@ def accept_sample(warehouse: Warehouse, by: str | None = None) -> Acceptance:
                             f"export, run the sample wave again, then accept")
     accepted = Acceptance(by or getpass.getuser(), datetime.now(UTC).replace(tzinfo=None), str(diff["run_id"]))
     with warehouse.connect() as conn:
-        _tables(conn)
         conn.execute("insert into sample_acceptance values (?, ?, ?)",
                      [accepted.accepted_by, accepted.accepted_at, accepted.diff_run_id])
     return accepted
@@ -119,7 +95,6 @@ def current_acceptance(warehouse: Warehouse) -> Acceptance | None:
     """The latest acceptance, if it still refers to the sample's latest diff (a re-run sample needs a new one)."""
     diff = latest_diff(warehouse, SAMPLE_WAVE)
     with warehouse.connect() as conn:
-        _tables(conn)
         row = conn.execute("select accepted_by, accepted_at, diff_run_id from sample_acceptance "
                            "order by accepted_at desc limit 1").fetchone()
     if row is None or diff is None or row[2] != diff["run_id"]:

@@ -11,6 +11,7 @@ export value can reach the map, the gate's messages or a log.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -119,6 +120,14 @@ class MapOptions:
     include_fund_numbers: bool = False
     fallback_owner_email: str | None = None
     region: str = "AU"
+    allow_cp1252_lines: bool = False
+    """Lines of a UTF-8 export file that are not UTF-8 load as Windows-1252, flagged `cp1252_line`, instead
+    of being rejected as `not_utf8` (source/encodings.py). Read at landing."""
+
+
+_LATER_OPTIONS = {"allow_cp1252_lines": False}
+"""Options added after maps were first confirmed: left out of the fingerprint at their default, so a map
+confirmed before them stays confirmed."""
 
 
 @dataclass
@@ -193,7 +202,8 @@ def _content(field_map: FieldMap) -> dict[str, Any]:
         "version": field_map.version,
         "proposed_at": field_map.proposed_at,
         "export": field_map.export_name,
-        "options": asdict(field_map.options),
+        "options": {k: v for k, v in asdict(field_map.options).items()
+                    if k not in _LATER_OPTIONS or v != _LATER_OPTIONS[k]},
         "objects": {
             name: {"file": obj.file, "columns": [_entry_to_dict(e) for e in obj.columns]}
             for name, obj in field_map.objects.items()
@@ -269,11 +279,38 @@ def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
     )
 
 
+# libyaml's safe loader when PyYAML was built with it: the pure-Python one took ~0.35 s per read of a map,
+# and landing and every load step read the map (dozens of reads per wave).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+_PARSED: dict[str, tuple[str, Any]] = {}
+"""Last parse of each map file, by path: landing and every load step read the same map (dozens of reads a
+wave, 0.05-0.1 s each); a read whose text is unchanged gets a fresh copy of the same parse."""
+
+
+def _parsed(path: Path, text: str) -> Any:
+    key = str(path.resolve())
+    cached = _PARSED.get(key)
+    if cached is None or cached[0] != text:
+        cached = _PARSED[key] = (text, yaml.load(text, Loader=_YAML_LOADER))
+    return copy.deepcopy(cached[1])
+
+
+def _python_yaml_error(text: str) -> yaml.YAMLError | None:
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return exc
+    return None
+
+
 def save_map(field_map: FieldMap, path: Path) -> Path:
     """Write the map as YAML (a short how-to comment on top; the schema block re-derived)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(to_dict(field_map), sort_keys=False, allow_unicode=True, width=120,
-                          default_flow_style=None)
+    text = yaml.dump(to_dict(field_map), Dumper=_YAML_DUMPER, sort_keys=False, allow_unicode=True, width=120,
+                     default_flow_style=None)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(_HEADER_COMMENT + text, encoding="utf-8")
     tmp.replace(path)
@@ -284,8 +321,10 @@ def load_map(path: Path) -> FieldMap:
     if not path.is_file():
         raise FieldMapError(f"{path}: no field map. Run `cpt map propose --export DIR --out {path}` first.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        text = path.read_text(encoding="utf-8")
+        data = _parsed(path, text)
+    except yaml.YAMLError:
+        exc = _python_yaml_error(text)  # libyaml places some errors at the end of input; PyYAML's own at the cause
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise FieldMapError(f"{path}: not valid YAML{where}. Fix the edit there (or propose again).") from None
@@ -427,7 +466,7 @@ def validate(field_map: FieldMap) -> list[str]:
     opts = field_map.options
     if opts.region not in REGIONS:
         problems.append(f"options.region {opts.region!r} must be one of {', '.join(REGIONS)}")
-    for name in ("email_placeholder", "include_clinical_notes", "include_fund_numbers"):
+    for name in ("email_placeholder", "include_clinical_notes", "include_fund_numbers", "allow_cp1252_lines"):
         if not isinstance(getattr(opts, name), bool):
             problems.append(f"options.{name} must be true or false")
     if opts.fallback_owner_email is not None and "@" not in str(opts.fallback_owner_email):
@@ -596,6 +635,17 @@ def header_overrides(field_map: FieldMap) -> dict[str, dict[str, str]]:
         if _reader_lookup(spec).get(normalise_header(entry.header)) != wanted:
             overrides.setdefault(name, {})[entry.header] = wanted
     return overrides
+
+
+def map_allows_cp1252_lines(path: Path | None = None) -> bool:
+    """The map's `allow_cp1252_lines`, read at landing (False without a readable map: reject such lines)."""
+    path = path or field_map_path()
+    if not path.is_file():
+        return False
+    try:
+        return bool(load_map(path).options.allow_cp1252_lines)
+    except FieldMapError:
+        return False
 
 
 def map_header_overrides(source_object: str, path: Path | None = None) -> dict[str, str]:

@@ -108,13 +108,15 @@ class Phone:
     country_code: str  # ISO alpha-2 of the number's region (`AU`)
     calling_code: str  # `+61`
     extension: str | None = None
+    valid: bool = True
+    """In an allocated range of its country (phonenumbers' metadata), not only of a possible length."""
 
     @property
     def e164(self) -> str:
         return f"{self.calling_code}{self.number}"
 
 
-def parse_phone(text: str | None, region: Region | str) -> Phone | None:
+def parse_phone(text: str | None, region: Region | str) -> Phone | None:  # region: any ISO alpha-2 country
     """A phone cell in any local or international format → `Phone`, or None when it is not a number.
 
     The region decides numbers written without a country code (`(02) 9876 5432`, `0491 570 156`);
@@ -126,7 +128,7 @@ def parse_phone(text: str | None, region: Region | str) -> Phone | None:
     raw = clean(text)
     if raw is None or raw.lower() in NULL_MARKERS:
         return None
-    code = as_region(region).value
+    code = region.value if isinstance(region, Region) else str(region).strip().upper()
     try:
         parsed = phonenumbers.parse(raw, code)
     except phonenumbers.NumberParseException:
@@ -139,7 +141,8 @@ def parse_phone(text: str | None, region: Region | str) -> Phone | None:
     if not country or country in ("ZZ", "001"):
         return None
     national = phonenumbers.national_significant_number(parsed)
-    return Phone(national, country, f"+{parsed.country_code}", parsed.extension or None)
+    return Phone(national, country, f"+{parsed.country_code}", parsed.extension or None,
+                 phonenumbers.is_valid_number(parsed))
 
 
 @dataclass
@@ -151,19 +154,31 @@ class PhonesResult:
     """Facts worth keeping that need no person (an extension dropped, a duplicate number folded)."""
 
 
-def phones_field(cells: list[tuple[str, str | None]], region: Region | str) -> PhonesResult:
+def phones_field(cells: list[tuple[str, str | None]], region: Region | str, *,
+                 country: str | None = None) -> PhonesResult:
     """Several phone columns (`[("mobile_phone", …), ("home_phone", …)]`, in priority order) → PHONES.
 
+    A number without a country code is read in the record's own `country` (ISO alpha-2, from its
+    address) when it has one, else in the export's `region`: a New Zealand patient's "021 555 1234" is
+    +64 21 555 1234, not +61. A number that is no phone number of that country but is one of the region
+    is kept as the region's and flagged `phone_country_mismatch:<column>` for review.
     The first readable number is primary, the others `additionalPhones`; the same number twice is
     kept once. An unreadable cell is not sent (Twenty would normalise it into nonsense) and becomes
     `phone_unparseable:<column>` for review.
     """
+    own = (country or "").strip().upper() or None
+    region_code = region.value if isinstance(region, Region) else str(region).strip().upper()
     result = PhonesResult(None)
     phones: list[Phone] = []
     for column, text in cells:
         if clean(text) is None or clean(text).lower() in NULL_MARKERS:
             continue
-        phone = parse_phone(text, region)
+        phone = parse_phone(text, own or region_code)
+        if (phone is None or not phone.valid) and own and own != region_code:
+            in_region = parse_phone(text, region_code)
+            if in_region is not None and (phone is None or in_region.valid):
+                phone = in_region
+                result.reasons.append(f"phone_country_mismatch:{column}")
         if phone is None:
             result.reasons.append(f"phone_unparseable:{column}")
             continue

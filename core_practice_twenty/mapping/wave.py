@@ -28,7 +28,7 @@ from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
-from core_practice_twenty.store.issues import ISSUES_SQL, accepted_rows_sql
+from core_practice_twenty.store.issues import accepted_rows_sql
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.store.staging import append_staged, clear_staged, write_held_back
 from core_practice_twenty.store.warehouse import Warehouse
@@ -55,7 +55,6 @@ class WaveMapping:
 def read_accepted(warehouse: Warehouse, wave: str) -> dict[str, list[dict]]:
     """Every object's accepted rows (not rejected by validation), nulls as None."""
     with warehouse.connect() as conn:
-        conn.execute(ISSUES_SQL)
         return _accepted(conn, wave, EXPORT_SPEC)
 
 
@@ -90,14 +89,6 @@ def _patient_of(spec: ObjectSpec) -> str:
     return f"coalesce({', '.join(choices)}, '')" if choices else "''"
 
 
-CHUNKS_SQL = """
-create table if not exists mapping_chunks (
-    wave varchar not null,
-    object varchar not null,
-    source_line integer not null,
-    chunk integer not null
-)
-"""
 
 
 def _assign_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> int:
@@ -109,7 +100,6 @@ def _assign_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> int:
     patients = conn.execute(f"select count(*) from {raw_table(EXPORT_SPEC['patients'])} where wave = ?",
                             [wave]).fetchall()[0][0]
     chunks = max(1, -(-patients // PATIENTS_PER_CHUNK))
-    conn.execute(CHUNKS_SQL)
     conn.execute("delete from mapping_chunks where wave = ?", [wave])
     for name in PATIENT_SOURCES:
         spec = EXPORT_SPEC[name]
@@ -135,7 +125,6 @@ def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
 def read_warnings(warehouse: Warehouse, wave: str) -> dict[tuple[str, str], set[str]]:
     """Validation warnings by (source object, source key): the mappers flag or repair these rows."""
     with warehouse.connect() as conn:
-        conn.execute(ISSUES_SQL)
         rows = conn.execute(
             "select object, source_key, rule from validation_issues where wave = ? and severity = 'warn' "
             "and source_key is not null", [wave]
@@ -191,7 +180,6 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
             kept.append(result)
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
-        conn.execute(ISSUES_SQL)
         core_tables = restrict(_accepted(conn, wave, CORE_SOURCES))
         chunks = _assign_chunks(conn, wave)
     core = map_core(core_tables, warnings, options, members=members)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 import openpyxl
 
+from core_practice_twenty.source.encodings import EncodingEvidence, UndecodableError, examine, text_lines
 from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec, normalise_header
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
@@ -22,6 +23,10 @@ HASH_SEPARATOR = "\x1f"
 FULL_NAME = "__full_name"
 OVERFLOW_KEY = "_overflow"
 """Extras key of the cells a row has beyond its header (a ragged row): kept, and flagged by validation."""
+NOT_UTF8_KEY = "_not_utf8"
+"""Extras key of a row with a line that is not UTF-8 in a UTF-8 file: validation rejects it (`not_utf8`)."""
+CP1252_LINE_KEY = "_cp1252_line"
+"""Extras key of such a row when the confirmed map allows Windows-1252 lines: loaded, flagged `cp1252_line`."""
 
 
 class ExportStructureError(Exception):
@@ -56,6 +61,9 @@ class ExportFile:
     column_map: dict[int, str]  # position in file → canonical name
     extra_columns: dict[int, str] = field(default_factory=dict)  # position → header as written
     header_width: int = 0
+    evidence: EncodingEvidence | None = None
+    allow_cp1252_lines: bool = False
+    """The confirmed map lets lines that are not UTF-8 (in a UTF-8 file) load as Windows-1252, flagged."""
 
     @property
     def width(self) -> int:
@@ -68,12 +76,15 @@ class ExportFile:
 
     def rows(self) -> Iterator[SourceRow]:
         """Yield data rows; blank lines are skipped, every other line becomes a row."""
-        for line, cells in _physical_rows(self.path, self.encoding):
+        foreign: list[int] = []  # lines of the record just read that were not UTF-8 (a mixed file)
+        for line, cells in _physical_rows(self.path, self.encoding, foreign.append):
+            not_utf8 = bool(foreign)
+            foreign.clear()
             if line <= self.header_line or not any(cell.strip() for cell in cells):
                 continue
-            yield self._row(cells, line)
+            yield self._row(cells, line, not_utf8=not_utf8)
 
-    def _row(self, cells: list[str], line: int) -> SourceRow:
+    def _row(self, cells: list[str], line: int, *, not_utf8: bool = False) -> SourceRow:
         values: dict[str, str | None] = {name: None for name in self.spec.column_names}
         for position, name in self.column_map.items():
             value = clean_cell(cells[position]) if position < len(cells) else None
@@ -87,6 +98,8 @@ class ExportFile:
         }
         if len(cells) > self.header_width and any(c.strip() for c in cells[self.header_width:]):
             extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(cells[self.header_width:])
+        if not_utf8:
+            extras[CP1252_LINE_KEY if self.allow_cp1252_lines else NOT_UTF8_KEY] = "Windows-1252"
         padded = cells + [""] * (self.header_width - len(cells))
         digest = hashlib.md5(HASH_SEPARATOR.join(padded).encode("utf-8"), usedforsecurity=False).digest()
         return SourceRow(self.path.name, line, values, extras, int.from_bytes(digest, "little"))
@@ -147,8 +160,13 @@ def xlsx_cell_text(value: object) -> str:
     return str(value)
 
 
-def _physical_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, cells) for every record of a CSV or the first sheet of an XLSX."""
+def _physical_rows(path: Path, encoding: str,
+                   on_foreign_line: Callable[[int], None] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) for every record of a CSV or the first sheet of an XLSX.
+
+    A line of a UTF-8 file that is not UTF-8 is read as Windows-1252 and reported to `on_foreign_line`
+    (source/encodings.py says why it is never re-read silently).
+    """
     if path.suffix.lower() == ".xlsx":
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -164,61 +182,51 @@ def _physical_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]
         finally:
             workbook.close()
         return
-    with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle)
-        last_line = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise ExportStructureError(
-                    f"{path.name}, line {reader.line_num}: not a readable CSV ({exc}). Re-export the report as "
-                    f"CSV and run again."
-                ) from exc
-            start_line = last_line + 1
-            last_line = reader.line_num
-            yield start_line, cells
+    reader = csv.reader(text_lines(path, encoding, on_foreign_line))
+    last_line = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ExportStructureError(
+                f"{path.name}, line {reader.line_num}: not a readable CSV ({exc}). Re-export the report as "
+                f"CSV and run again."
+            ) from exc
+        except UndecodableError as exc:
+            raise ExportStructureError(
+                f"{path.name}, line {exc.line}: neither UTF-8 nor Windows-1252 text. Open the file in a "
+                f"spreadsheet and save it as 'CSV UTF-8', then run again."
+            ) from exc
+        start_line = last_line + 1
+        last_line = reader.line_num
+        yield start_line, cells
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the bytes decode as UTF-8, else Windows-1252.
-
-    Not a guess: UTF-8 is self-validating, and cp1252 is what Core Practice writes on Windows. The
-    choice is returned so it can be shown in the landing metadata.
-    """
-    if path.suffix.lower() == ".xlsx":
-        return "xlsx"
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    try:
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            while handle.read(1 << 20):
-                pass
-    except UnicodeDecodeError:
-        try:
-            with path.open("r", encoding="cp1252", newline="") as handle:
-                while handle.read(1 << 20):
-                    pass
-        except UnicodeDecodeError as exc:
-            raise ExportStructureError(
-                f"{path.name}: byte {exc.start} is neither UTF-8 nor Windows-1252 text. Open the file in a "
-                f"spreadsheet and save it as 'CSV UTF-8', then run again."
-            ) from exc
-        return "cp1252"
-    return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    """UTF-8 (with or without BOM), or Windows-1252 when the file is that as a whole (source/encodings.py)."""
+    return examine(path).encoding
 
 
 def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10,
-                     header_overrides: Mapping[str, str] | None = None) -> ExportFile:
+                     header_overrides: Mapping[str, str] | None = None,
+                     allow_cp1252_lines: bool = False) -> ExportFile:
     """Locate the header (skipping a report title or banner above it) and map every column.
 
     `header_overrides` (header → canonical column or FULL_NAME) come from the confirmed field map: a
     header the proposer matched by synonym, fuzzy match or values (`Electronic Mail` → email), which
     the spec's spellings do not know, lands in its column instead of among the extras.
     """
-    encoding = detect_encoding(path)
+    evidence = examine(path)
+    encoding = evidence.encoding
+    if evidence.cut_off:
+        raise ExportStructureError(evidence.cut_off_message(path.name))
+    if encoding == "cp1252" and evidence.first_undecodable is not None:
+        raise ExportStructureError(
+            f"{path.name}, line {evidence.first_undecodable}: neither UTF-8 nor Windows-1252 text. Open the file "
+            f"in a spreadsheet and save it as 'CSV UTF-8', then run again."
+        )
     lookup: dict[str, str] = {}
     for column in spec.columns:
         for spelling in (column.name, *column.aliases):
@@ -235,7 +243,10 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10,
                 break
             mapped = {i: lookup[normalise_header(c)] for i, c in enumerate(cells) if normalise_header(c) in lookup}
             if len(set(mapped.values())) >= max(2, len(spec.key)) and all(k in mapped.values() for k in spec.key):
-                return _build(path, spec, encoding, line, cells, mapped)
+                opened = _build(path, spec, encoding, line, cells, mapped)
+                opened.evidence = evidence
+                opened.allow_cp1252_lines = allow_cp1252_lines
+                return opened
     finally:
         rows.close()
     required = ", ".join(spec.key)

@@ -18,19 +18,6 @@ from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.validation.schemas import Issue
 
 ISSUE_CHUNK = 50_000
-ISSUES_SQL = """
-create table if not exists validation_issues (
-    wave varchar not null,
-    object varchar not null,
-    scope varchar not null,          -- row | cross
-    source_key varchar,
-    source_file varchar,
-    source_line integer,
-    rule varchar not null,
-    column_name varchar,
-    severity varchar not null        -- reject | warn
-)
-"""
 
 
 def replace_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, issues: Iterable[Issue],
@@ -41,7 +28,6 @@ def replace_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, issue
     large group) never sits in memory at once. A generator reading from `conn` itself must use its own
     cursor: the inserts here would end its open result.
     """
-    conn.execute(ISSUES_SQL)
     names = list(objects)
     conn.execute(
         f"delete from validation_issues where wave = ? and scope = ? and object in ({', '.join('?' * len(names))})",
@@ -79,7 +65,6 @@ def _insert_issues(conn: duckdb.DuckDBPyConnection, wave: str, scope: str, chunk
 
 def object_counts(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> dict[str, int]:
     """Rows read (in the raw table), rejected (≥1 reject issue), warned, and accepted, for one object."""
-    conn.execute(ISSUES_SQL)
     conn.execute(create_raw_table_sql(spec))
     read, rejected, warned, dangling = conn.execute(
         f"""
@@ -104,7 +89,6 @@ def object_counts(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) 
 
 
 def rule_counts(conn: duckdb.DuckDBPyConnection, wave: str, object_name: str, scope: str | None = None) -> dict:
-    conn.execute(ISSUES_SQL)
     clause = "and scope = ?" if scope else ""
     params = [wave, object_name] + ([scope] if scope else [])
     rows = conn.execute(

@@ -15,43 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from core_practice_twenty.store.warehouse import Warehouse
-
-LIFECYCLE_SQL = """
-create table if not exists baseline_objects (
-    object varchar primary key,       -- Twenty object (plural API name)
-    total_count bigint not null,      -- Twenty's totalCount (live records)
-    soft_deleted bigint not null,     -- soft-deleted records (they still hold unique values)
-    fingerprint varchar not null,     -- hash over sorted (id, content hash)
-    present boolean not null,         -- the object existed in the workspace
-    taken_at timestamp not null default current_timestamp
-);
-create table if not exists baseline_records (
-    object varchar not null,
-    twenty_id varchar not null,
-    content_hash varchar not null,
-    primary key (object, twenty_id)
-);
-create table if not exists schema_changes (
-    kind varchar not null,            -- object | field
-    object varchar not null,          -- nameSingular
-    field varchar not null,           -- field name, '' for an object
-    wave varchar not null,
-    recorded_at timestamp not null default current_timestamp,
-    removed_at timestamp,
-    primary key (kind, object, field)
-);
-"""
 
 ROLLBACK_ACTIONS = ("destroy", "restore")
 WRITE_ACTIONS = ("create", "update")
-
-
-def ensure_lifecycle_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the lifecycle tables if this warehouse has none yet (idempotent)."""
-    conn.execute(LIFECYCLE_SQL)
 
 
 # -- baseline --------------------------------------------------------------------------------------
@@ -71,7 +38,6 @@ class ObjectBaseline:
 
 def has_baseline(warehouse: Warehouse) -> bool:
     with warehouse.connect() as conn:
-        ensure_lifecycle_tables(conn)
         return conn.execute("select count(*) from baseline_objects").fetchone()[0] > 0
 
 
@@ -79,7 +45,6 @@ def save_baseline(warehouse: Warehouse, objects: Iterable[ObjectBaseline]) -> No
     """Replace the stored baseline with `objects`, in one transaction."""
     objects = list(objects)
     with warehouse.connect() as conn:
-        ensure_lifecycle_tables(conn)
         conn.execute("begin transaction")
         conn.execute("delete from baseline_objects")
         conn.execute("delete from baseline_records")
@@ -98,7 +63,6 @@ def save_baseline(warehouse: Warehouse, objects: Iterable[ObjectBaseline]) -> No
 def read_baseline(warehouse: Warehouse) -> dict[str, ObjectBaseline]:
     """The stored baseline per object (empty when none was taken)."""
     with warehouse.connect() as conn:
-        ensure_lifecycle_tables(conn)
         heads = conn.execute(
             "select object, total_count, soft_deleted, fingerprint, present from baseline_objects order by object"
         ).fetchall()
@@ -134,7 +98,6 @@ def record_schema_changes(warehouse: Warehouse, wave: str, result: Any) -> int:
     if not rows:
         return 0
     with warehouse.connect() as conn:
-        ensure_lifecycle_tables(conn)
         before = conn.execute("select count(*) from schema_changes").fetchone()[0]
         conn.executemany(
             "insert into schema_changes (kind, object, field, wave) values (?, ?, ?, ?) on conflict do nothing",
@@ -148,7 +111,6 @@ def created_schema(warehouse: Warehouse, *, include_removed: bool = False) -> li
     """Custom objects and fields the migration created (and has not removed yet)."""
     where = "" if include_removed else "where removed_at is null"
     with warehouse.connect() as conn:
-        ensure_lifecycle_tables(conn)
         rows = conn.execute(
             f"select kind, object, field, wave from schema_changes {where} order by recorded_at, kind, object, field"
         ).fetchall()
@@ -157,7 +119,6 @@ def created_schema(warehouse: Warehouse, *, include_removed: bool = False) -> li
 
 def mark_schema_removed(warehouse: Warehouse, change: SchemaChange) -> None:
     with warehouse.connect() as conn:
-        ensure_lifecycle_tables(conn)
         conn.execute(
             "update schema_changes set removed_at = current_timestamp where kind = ? and object = ? and field = ?",
             [change.kind, change.object, change.field],

@@ -55,6 +55,8 @@ class LandingStats:
     columns_missing: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     null_counts: dict[str, int] = field(default_factory=dict)
+    encoding_evidence: dict[str, object] = field(default_factory=dict)
+    """Lines per encoding and the first lines that were not UTF-8 (numbers only): why the encoding was chosen."""
     ambiguous_dates: dict[str, int] = field(default_factory=dict)
     """Per date column: values like 03/04/2025 whose day and month could swap (read by the region's order)."""
 
@@ -74,10 +76,16 @@ def create_raw_table_sql(spec: ObjectSpec) -> str:
 
 
 def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wave: str,
-                snapshot_id: str, header_overrides: Mapping[str, str] | None = None) -> LandingStats:
-    """Replace `wave`'s rows of the raw table with the export file's rows (headers the map chose applied)."""
+                snapshot_id: str, header_overrides: Mapping[str, str] | None = None,
+                allow_cp1252_lines: bool = False) -> LandingStats:
+    """Replace `wave`'s rows of the raw table with the export file's rows (headers the map chose applied).
+
+    `allow_cp1252_lines` (the confirmed map's option): lines of a UTF-8 file that are not UTF-8 load as
+    Windows-1252 and are flagged, instead of rejected.
+    """
     path = find_export_file(export_dir, spec)
-    export_file = open_export_file(path, spec, header_overrides=header_overrides)
+    export_file = open_export_file(path, spec, header_overrides=header_overrides,
+                                   allow_cp1252_lines=allow_cp1252_lines)
     mapped = set(export_file.column_map.values())
     if FULL_NAME in mapped:
         mapped |= {"first_name", "last_name"}
@@ -89,6 +97,7 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
         columns_mapped=[c for c in spec.column_names if c in mapped],
         columns_missing=[c for c in spec.column_names if c not in mapped],
         extra_columns=list(export_file.extra_columns.values()),
+        encoding_evidence=export_file.evidence.as_metadata() if export_file.evidence else {},
     )
     table = raw_table(spec)
     with warehouse.connect() as conn:
@@ -189,8 +198,8 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
     when the file is not strictly rectangular UTF-8 CSV or its physical line count disagrees (blank lines,
     bare carriage returns...): then only the Python reader knows the lines.
     """
-    if export_file.is_xlsx or export_file.encoding == "cp1252":
-        return None
+    if export_file.is_xlsx or export_file.encoding == "cp1252" or (export_file.evidence and export_file.evidence.mixed):
+        return None  # only the Python reader decodes line by line and marks the lines that are not UTF-8
     width = export_file.width
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     source = (

@@ -10,18 +10,8 @@ import duckdb
 import pyarrow as pa
 
 from core_practice_twenty.mapping.staging import StagedRecord
+from core_practice_twenty.store.columnar import rows_as_table
 from core_practice_twenty.store.warehouse import Warehouse
-
-HELD_BACK_SQL = """
-create table if not exists held_back (
-    wave varchar not null,
-    stage varchar not null,           -- mapping | load
-    source_object varchar not null,   -- Core Practice object (mapping) or Twenty object (load)
-    source_key varchar not null,
-    source_line integer,
-    reason varchar not null           -- a reason code first, then ids: never values
-)
-"""
 
 
 def staging_table(object_plural: str) -> str:
@@ -87,7 +77,6 @@ def write_held_back(warehouse: Warehouse, wave: str, stage: str,
     """Replace a wave's held-back rows of one stage: (object, source key, source line, reason)."""
     rows = [[wave, stage, obj, str(key), line, reason] for obj, key, line, reason in rows]
     with warehouse.connect() as conn:
-        conn.execute(HELD_BACK_SQL)
         conn.execute("begin transaction")
         conn.execute("delete from held_back where wave = ? and stage = ?", [wave, stage])
         if rows:
@@ -99,7 +88,6 @@ def write_held_back(warehouse: Warehouse, wave: str, stage: str,
 def held_back_counts(warehouse: Warehouse, wave: str) -> dict[str, dict[str, int]]:
     """Per object, held-back rows by reason code (mapping stage)."""
     with warehouse.connect() as conn:
-        conn.execute(HELD_BACK_SQL)
         rows = conn.execute(
             "select source_object, split_part(split_part(reason, ':', 1), ';', 1) as code, count(*) "
             "from held_back where wave = ? and stage = 'mapping' group by all order by all", [wave]
@@ -167,26 +155,28 @@ def record_outcomes(warehouse: Warehouse, object_plural: str, wave: str, run_id:
     """Append outcomes to the audit log and move the id map forward, in one transaction."""
     if not outcomes:
         return
-    with warehouse.connect() as conn:
-        conn.execute("begin transaction")
-        conn.executemany(
-            "insert into audit_log (seq, wave, run_id, object, source_key, twenty_id, action, before_state, "
-            "payload_hash, message) values (nextval('audit_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [wave, run_id, object_plural, o.source_key, o.twenty_id, o.action,
-                 json.dumps(o.before_state, ensure_ascii=False) if o.before_state is not None else None,
-                 o.payload_hash, o.message]
-                for o in outcomes
-            ],
-        )
-        written = [o for o in outcomes if o.action in ("create", "update") and o.twenty_id]
-        if written:
-            conn.executemany(
-                "insert or replace into id_map (object, source_key, twenty_id, payload_hash, wave, run_id, "
-                "updated_at) values (?, ?, ?, ?, ?, ?, current_timestamp)",
-                [[object_plural, o.source_key, o.twenty_id, o.payload_hash, wave, run_id] for o in written],
+    rows = [[o.source_key, o.twenty_id, o.action,
+             json.dumps(o.before_state, ensure_ascii=False) if o.before_state is not None else None,
+             o.payload_hash, o.message] for o in outcomes]
+    written = [[o.source_key, o.twenty_id, o.payload_hash]
+               for o in outcomes if o.action in ("create", "update") and o.twenty_id]
+    with warehouse.transaction() as conn:
+        with rows_as_table(conn, ["source_key", "twenty_id", "action", "before_state", "payload_hash",
+                                  "message"], rows) as outcome_rows:
+            conn.execute(
+                "insert into audit_log (seq, wave, run_id, object, source_key, twenty_id, action, before_state, "
+                "payload_hash, message) select nextval('audit_seq'), $wave, $run, $object, source_key, twenty_id, "
+                f"action, before_state::json, payload_hash, message from {outcome_rows}",
+                {"wave": wave, "run": run_id, "object": object_plural},
             )
-        conn.execute("commit")
+        if written:
+            with rows_as_table(conn, ["source_key", "twenty_id", "payload_hash"], written) as id_rows:
+                conn.execute(
+                    "insert or replace into id_map (object, source_key, twenty_id, payload_hash, wave, run_id, "
+                    f"updated_at) select $object, source_key, twenty_id, payload_hash, $wave, $run, "
+                    f"current_timestamp from {id_rows}",
+                    {"wave": wave, "run": run_id, "object": object_plural},
+                )
 
 
 def audit_counts(warehouse: Warehouse, *, run_id: str | None = None,

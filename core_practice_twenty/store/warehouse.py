@@ -17,43 +17,11 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from core_practice_twenty.store.schema import apply_migrations
+
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 """DuckDB spills to disk beyond CPT_DUCKDB_MEMORY (default 1GB) instead of growing with the export."""
 
-SCHEMA_SQL = """
-create table if not exists migration_waves (
-    wave varchar primary key,
-    export_dir varchar not null,
-    snapshot_id varchar not null,
-    registered_at timestamp not null default current_timestamp
-);
-alter table migration_waves add column if not exists region varchar;
-alter table migration_waves add column if not exists export_date date;
-create table if not exists id_map (
-    object varchar not null,          -- Twenty object (plural API name)
-    source_key varchar not null,      -- Core Practice key, e.g. the practice_id
-    twenty_id varchar not null,
-    payload_hash varchar not null,    -- hash of the payload last sent; equal hash = unchanged
-    wave varchar not null,
-    run_id varchar not null,
-    updated_at timestamp not null default current_timestamp,
-    primary key (object, source_key)
-);
-create table if not exists audit_log (
-    seq bigint not null,
-    logged_at timestamp not null default current_timestamp,
-    wave varchar not null,
-    run_id varchar not null,
-    object varchar not null,
-    source_key varchar not null,
-    twenty_id varchar,
-    action varchar not null,          -- create | update | skip | reject | hold; rollback: destroy | restore
-    before_state json,                -- the record as Twenty held it before an update (for rollback)
-    payload_hash varchar,
-    message varchar                   -- Twenty's error for a reject
-);
-create sequence if not exists audit_seq;
-"""
 
 
 def warehouse_path() -> Path:
@@ -72,6 +40,17 @@ class WaveExport:
     export_date: date
 
 
+class WaveFolderChanged(Exception):
+    """A registered wave was pointed at another export folder without `--replace`."""
+
+    def __init__(self, wave: str, registered: str, given: str) -> None:
+        super().__init__(
+            f"wave {wave!r} migrates {registered}, not {given}. Its loads, id map and audit log belong to that "
+            f"export: use a new wave name for this folder (e.g. delta-YYYY-MM-DD), or pass --replace to re-point "
+            f"{wave!r} (recorded in the audit log)."
+        )
+
+
 class Warehouse:
     """Access to the DuckDB file with cross-process locking."""
 
@@ -85,7 +64,7 @@ class Warehouse:
         with FileLock(f"{self.path}.lock", timeout=timeout_s):
             conn = duckdb.connect(str(self.path), config={"memory_limit": os.environ.get("CPT_DUCKDB_MEMORY", "1GB")})
             try:
-                conn.execute(SCHEMA_SQL)
+                apply_migrations(conn)
                 yield conn
             finally:
                 conn.close()
@@ -103,13 +82,26 @@ class Warehouse:
             conn.execute("commit")
 
     def register_wave(self, wave: str, export_dir: Path, snapshot_id: str, *, region: str,
-                      export_date: date) -> None:
-        """Record which export snapshot a wave migrates (and its region), so a UI run needs no config."""
-        with self.connect() as conn:
+                      export_date: date, replace: bool = False) -> None:
+        """Record which export snapshot a wave migrates (and its region), so a UI run needs no config.
+
+        A wave's folder is fixed once registered: its rows, id map and audit log belong to that export.
+        Pointing it at another folder needs `replace`, and is written to the audit log (action `repoint`).
+        """
+        folder = str(Path(export_dir).resolve())
+        with self.transaction() as conn:
+            row = conn.execute("select export_dir from migration_waves where wave = ?", [wave]).fetchone()
+            if row and row[0] != folder:
+                if not replace:
+                    raise WaveFolderChanged(wave, row[0], folder)
+                conn.execute(
+                    "insert into audit_log (seq, wave, run_id, object, source_key, action, message) "
+                    "values (nextval('audit_seq'), ?, 'register', 'migration_waves', ?, 'repoint', ?)",
+                    [wave, wave, f"export folder {row[0]} -> {folder}"])
             conn.execute(
                 "insert or replace into migration_waves (wave, export_dir, snapshot_id, region, export_date) "
                 "values (?, ?, ?, ?, ?)",
-                [wave, str(Path(export_dir).resolve()), snapshot_id, region, export_date],
+                [wave, folder, snapshot_id, region, export_date],
             )
 
     def wave_export(self, wave: str) -> WaveExport:

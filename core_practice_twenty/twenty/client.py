@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from core_practice_twenty.twenty.ratelimit import RateLimiter, parse_retry_after, workspace_limiter
+from core_practice_twenty.twenty.retry import RetryPolicy, is_transient
 
 DEFAULT_BATCH_CAP = 60
 """The batch cap every Twenty version accepts (older servers: 60, newer: 200); configurable."""
@@ -105,12 +106,6 @@ class FileTooLargeError(Exception):
         super().__init__(f"file of {size_bytes} bytes exceeds the server's upload limit of {limit_bytes} bytes")
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, TwentyApiError):
-        return exc.retryable
-    return isinstance(exc, httpx.TimeoutException | httpx.TransportError)
-
-
 def _graphql_error(body: dict, status: int | None, retry_after: float | None) -> TwentyApiError:
     """A GraphQL `{"errors": [...]}` answer as a TwentyApiError, status from the first error's code."""
     errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
@@ -191,8 +186,8 @@ class TwentyClient:
     """A Twenty workspace over REST, as an API key sees it."""
 
     def __init__(self, base_url: str, api_key: str, *, requests_per_minute: float | None = None,
-                 batch_cap: int | None = None, timeout_s: float = 30.0, max_attempts: int = 6,
-                 max_backoff_s: float = 60.0, transport: httpx.BaseTransport | None = None,
+                 batch_cap: int | None = None, timeout_s: float = 30.0, max_attempts: int | None = None,
+                 max_backoff_s: float | None = None, transport: httpx.BaseTransport | None = None,
                  burst: float | None = None, max_upload_bytes: int | None = None) -> None:
         """`requests_per_minute` is the workspace's plan (TWENTY_REQUESTS_PER_MINUTE, default 100;
         0 = unpaced) and `burst` how many may go at once (default: one minute's worth, like Twenty's
@@ -212,8 +207,7 @@ class TwentyClient:
             batch_cap = int(_env_number("TWENTY_BATCH_CAP", DEFAULT_BATCH_CAP))
         self.base_url = base_url.rstrip("/")
         self.batch_cap = max(1, batch_cap)
-        self.max_attempts = max_attempts
-        self.max_backoff_s = max_backoff_s
+        self.retry = RetryPolicy.from_env(attempts=max_attempts, max_s=max_backoff_s)  # twenty/retry.py
         self.limiter: RateLimiter = workspace_limiter(self.base_url, api_key, requests_per_minute, burst)
         self.stats = RequestStats()
         if max_upload_bytes is None and os.environ.get("TWENTY_MAX_UPLOAD_MB", "").strip():
@@ -246,9 +240,7 @@ class TwentyClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, TwentyApiError) and exc.retry_after_s is not None:
-            return min(exc.retry_after_s, self.max_backoff_s)
-        return wait_exponential_jitter(multiplier=0.5, max=self.max_backoff_s)(state)
+        return self.retry.wait_s(state, exc.retry_after_s if isinstance(exc, TwentyApiError) else None)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.stats.add("retries")
@@ -261,8 +253,8 @@ class TwentyClient:
         of JSON; the file is re-opened for each attempt, so a retry sends it whole again.
         """
         retrying = Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(self.max_attempts),
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
             before_sleep=self._before_sleep,
             reraise=True,

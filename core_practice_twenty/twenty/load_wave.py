@@ -39,8 +39,11 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
         directive = record.payload.get("$file") or {}
         if not directive.get("upload"):
             return {}  # recorded and referenced, not uploaded (too large for the server)
-        path = (export_dir / directive["path"]).resolve()
-        if export_dir.resolve() not in path.parents or not path.is_file():
+        given = export_dir / directive["path"]
+        path = given.resolve()
+        if given.is_symlink() or export_dir.resolve() not in path.parents:
+            raise PrepareError("path_outside_export: the document's path leaves the export folder (a link or ..)")
+        if not path.is_file():
             raise PrepareError("file_missing: the document's file is not in the export's documents folder")
         mime = directive.get("mimeType") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         try:

@@ -40,6 +40,9 @@ Lookup = Callable[[str, str], str | None]
 Prepare = Callable[[StagedRecord], dict]
 """Loader directives → Twenty fields (e.g. `$file` → the uploaded file's reference); may raise PrepareError."""
 
+PROGRESS_EVERY_S = 5.0
+"""Seconds between progress lines of a load step (the first and the last batch always log one)."""
+
 
 class PrepareError(Exception):
     """A record cannot be prepared for sending (e.g. its file is unreadable): it is rejected, the rest go on."""
@@ -224,6 +227,7 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
 
     total = len(to_send)
     done = 0
+    last_logged = 0.0
     for group in rounds(target, to_send):
         start = 0
         while start < len(group):
@@ -241,6 +245,9 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
             elapsed = time.monotonic() - started
             rate = done / elapsed if elapsed else 0.0
             eta = (total - done) / rate if rate else 0.0
+            if report.batches > 1 and done < total and elapsed - last_logged < PROGRESS_EVERY_S:
+                continue  # each line is a Dagster event: the first, then at most one per interval, and the last
+            last_logged = elapsed
             log(f"{target.name_plural}: batch {report.batches}, {done}/{total} sent, created {report.created}, "
                 f"updated {report.updated}, rejected {report.rejected}, held back {report.held_back}, "
                 f"{rate * 60:.0f} records/min, ETA {eta:.0f}s")

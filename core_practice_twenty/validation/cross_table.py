@@ -101,6 +101,32 @@ def unsafe_path(relative_path: str) -> bool:
     return False
 
 
+def _links_out(root: str, relative: str, checked_dirs: dict[str, bool]) -> os.stat_result | None | bool:
+    """`lstat` each folder of `relative` below `root`, then the file, never following a link.
+
+    Returns True when any of them is a symbolic link (its target may lie outside documents/: refused
+    before the target is opened or stat'ed), None when something is missing, else the file's own status.
+    `checked_dirs` remembers folders already seen to be real ones (documents share a few folders).
+    """
+    current = root
+    for part in relative.split("/")[:-1]:
+        if not part or part == ".":
+            continue
+        current = os.path.join(current, part)
+        if current not in checked_dirs:
+            try:
+                checked_dirs[current] = stat.S_ISLNK(os.lstat(current).st_mode)
+            except (OSError, ValueError):
+                return None
+        if checked_dirs[current]:
+            return True
+    try:
+        status = os.lstat(os.path.join(root, relative))
+    except (OSError, ValueError):
+        return None
+    return True if stat.S_ISLNK(status.st_mode) else status
+
+
 def _sha256(path: str, size: int) -> str:
     """Small files (nearly all documents) in one read; large ones streamed."""
     if size <= SMALL_FILE_BYTES:
@@ -120,6 +146,7 @@ def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationCo
     """
     spec = EXPORT_SPEC["documents"]
     root = os.path.join(ctx.export_dir, DOCUMENTS_DIR)
+    checked_dirs: dict[str, bool] = {}
 
     def inspect(row: tuple) -> list[Issue]:
         key, file, line, relative, expected = row
@@ -128,10 +155,9 @@ def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationCo
         if unsafe_path(relative):
             return [Issue(spec.name, key, file, line, "path_traversal", "relative_path", Severity.REJECT)]
         path = os.path.join(root, relative)
-        try:
-            status = os.stat(path)
-        except (OSError, ValueError):
-            status = None
+        status = _links_out(root, relative, checked_dirs)
+        if status is True:
+            return [Issue(spec.name, key, file, line, "path_outside_export", "relative_path", Severity.REJECT)]
         if status is None or not stat.S_ISREG(status.st_mode):
             return [Issue(spec.name, key, file, line, "document_missing", "relative_path", Severity.REJECT)]
         found = []

@@ -31,7 +31,7 @@ from core_practice_twenty.source.export_spec import (
     ObjectSpec,
     fold_value,
 )
-from core_practice_twenty.source.readers import OVERFLOW_KEY
+from core_practice_twenty.source.readers import CP1252_LINE_KEY, NOT_UTF8_KEY, OVERFLOW_KEY
 from core_practice_twenty.source.values import EMAIL, INTEGER, MONEY, POSTCODE_DIGITS, Region, region_subdivisions
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.sql_values import DATE_SHAPE, parse_datetime_sql, regex_sql, sql_string
@@ -88,7 +88,7 @@ class RowRule:
 def severity_of(spec: ObjectSpec, column: ColumnSpec | None, rule: str) -> Severity:
     """Reject what cannot be loaded meaningfully; warn (load and flag) what the mapping can repair."""
     kind = rule.split(":", 1)[0]
-    if kind in {"required", "duplicate_key"}:
+    if kind in {"required", "duplicate_key", "not_utf8"}:  # not_utf8: its cells cannot be trusted
         return Severity.REJECT
     if column is None:
         return Severity.WARN
@@ -226,7 +226,8 @@ def row_rules(spec: ObjectSpec, ctx: ValidationContext) -> list[RowRule]:
     the whole table by `cross_table.duplicate_keys`, not here."""
     named = [rule for column in spec.columns for rule in _column_rules(spec, column, ctx)]
     named += _address_rules(spec, ctx)
-    named.append(("ragged_row", f"contains(extra::varchar, {sql_string(chr(34) + OVERFLOW_KEY + chr(34))})"))
+    for rule, key in (("ragged_row", OVERFLOW_KEY), ("not_utf8", NOT_UTF8_KEY), ("cp1252_line", CP1252_LINE_KEY)):
+        named.append((rule, f"contains(extra::varchar, {sql_string(chr(34) + key + chr(34))})"))
     rules = []
     for name, fails in named:
         column_name = name.split(":", 1)[1] if ":" in name else None

@@ -325,3 +325,18 @@ def test_review_fields_always_set_both() -> None:
     assert review_fields([]) == {"needsReview": False, "reviewReasons": None}
     assert review_fields(["email_missing", "email_missing", "phone_unparseable:home_phone"]) == {
         "needsReview": True, "reviewReasons": "email_missing; phone_unparseable:home_phone"}
+
+
+def test_phones_are_read_in_the_patients_own_country_and_a_misfit_is_flagged() -> None:
+    from core_practice_twenty.mapping.transforms import phones_field
+
+    nz = phones_field([("mobile_phone", "021 555 1234")], "AU", country="NZ")
+    assert (nz.value["primaryPhoneCallingCode"], nz.value["primaryPhoneNumber"]) == ("+64", "215551234")
+    assert nz.value["primaryPhoneCountryCode"] == "NZ" and nz.reasons == []
+    # an Australian mobile in an NZ patient's record is no NZ number: kept as the region's, for review
+    misfit = phones_field([("mobile_phone", "0491 570 156")], "AU", country="NZ")
+    assert misfit.value["primaryPhoneCallingCode"] == "+61"
+    assert misfit.reasons == ["phone_country_mismatch:mobile_phone"]
+    # no country on the record: the export's region, as before
+    au = phones_field([("mobile_phone", "0491 570 156")], "AU")
+    assert au.value["primaryPhoneCallingCode"] == "+61" and au.reasons == []

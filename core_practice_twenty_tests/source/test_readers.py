@@ -113,7 +113,7 @@ def test_xlsx_with_banner_dates_and_numbers_reads_like_csv(tmp_path: Path) -> No
 def test_undecodable_bytes_name_the_file_and_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "practices.csv"
     path.write_bytes(b"practice_id,practice_name\nP1,\x81\x8d\x8f\x90\x9d\n")
-    with pytest.raises(ExportStructureError, match=r"practices.csv: byte \d+ .* save it as 'CSV UTF-8'"):
+    with pytest.raises(ExportStructureError, match=r"practices.csv, line 2: neither UTF-8 .* save it as 'CSV UTF-8'"):
         open_export_file(path, PRACTICES)
 
 

@@ -4,7 +4,7 @@ import dagster as dg
 
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import WarehouseResource
-from core_practice_twenty.mapping.field_map import map_header_overrides
+from core_practice_twenty.mapping.field_map import map_allows_cp1252_lines, map_header_overrides
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.source.readers import ExportStructureError
 from core_practice_twenty.source.values import DATE_ORDER, Region
@@ -31,7 +31,8 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         export = store.wave_export(context.partition_key)
         try:
             stats = land_object(store, spec, export.export_dir, wave=export.wave, snapshot_id=export.snapshot_id,
-                                header_overrides=map_header_overrides(spec.name))
+                                header_overrides=map_header_overrides(spec.name),
+                                allow_cp1252_lines=map_allows_cp1252_lines())
         except ExportStructureError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         context.log.info(f"{spec.name}: landed {stats.rows_read} rows from {stats.source_file} "
@@ -46,6 +47,7 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
                 "snapshot_id": export.snapshot_id,
                 "source_file": stats.source_file,
                 "encoding": stats.encoding,
+                "encoding_evidence": dg.MetadataValue.json(stats.encoding_evidence),
                 "header_line": stats.header_line,
                 "reader": stats.path,
                 "region": export.region,

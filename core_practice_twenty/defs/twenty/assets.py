@@ -2,8 +2,6 @@
 
 
 import dagster as dg
-import httpx
-from filelock import Timeout as LockTimeout
 
 from core_practice_twenty.defs.lifecycle.assets import twenty_baseline
 from core_practice_twenty.defs.mapping.assets import field_map
@@ -14,23 +12,8 @@ from core_practice_twenty.mapping.field_map import check_gate, field_map_path, s
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS, TargetObject, load_parents
 from core_practice_twenty.store.lifecycle import record_schema_changes
 from core_practice_twenty.store.staging import staging_table
-from core_practice_twenty.twenty.client import TwentyApiError
 from core_practice_twenty.twenty.load_wave import load_object, reconcile_object
 from core_practice_twenty.twenty.metadata import sync_schema
-
-LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-def _transient(exc: BaseException) -> bool:
-    """Worth a step retry: Twenty throttling or down, the network, or the warehouse lock held too long."""
-    if isinstance(exc, TwentyApiError):
-        return exc.retryable
-    return isinstance(exc, httpx.TransportError | httpx.TimeoutException | LockTimeout)
-
-
-def _no_retry_unless_transient(exc: Exception) -> dg.Failure:
-    """A deterministic error (a bug, a refused schema) fails at once instead of burning retries."""
-    return dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False)
 
 
 def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, *, sample: bool = True):
@@ -86,7 +69,6 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
         kinds={"twenty"},
         partitions_def=waves,
         pool="twenty_api",
-        retry_policy=LOAD_RETRY,
         deps=[staging_table(target.name_plural), twenty_schema,
               *(load_asset_name(TARGET_OBJECTS[p]) for p in load_parents(target.name_plural))],
         description=f"{target.label_plural or target.name_plural} upserted into Twenty"
@@ -98,14 +80,11 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
         _gate(context, warehouse)
         store = warehouse.warehouse()
         wave = context.partition_key
-        try:
-            with twenty.client() as client:
-                report = load_object(store, client, target, wave, context.run.run_id,
-                                     export_dir=store.wave_export(wave).export_dir, log=context.log.info)
-        except Exception as exc:
-            if _transient(exc):
-                raise
-            raise _no_retry_unless_transient(exc) from exc
+        # Transient faults were retried inside the client (twenty/retry.py: the one retry policy); what
+        # reaches here fails the step, and a re-run resumes from the id map.
+        with twenty.client() as client:
+            report = load_object(store, client, target, wave, context.run.run_id,
+                                 export_dir=store.wave_export(wave).export_dir, log=context.log.info)
         context.log.info(
             f"{target.name_plural}: created {report.created}, updated {report.updated}, unchanged "
             f"{report.unchanged}, rejected {report.rejected}, held back {report.held_back} in {report.requests} "

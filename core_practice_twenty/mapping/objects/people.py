@@ -41,6 +41,7 @@ from core_practice_twenty.mapping.transforms import (
     review_fields,
     status_value,
 )
+from core_practice_twenty.source.values import country_alpha2
 
 PATIENTS = "patients"
 PROVIDERS = "providers"
@@ -209,7 +210,8 @@ def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), war
         payload["emails"] = emails_field(primary, additional)
         payload["householdEmail"] = household
         # phones, address, dates, status
-        phones = phones_field([(c, cells[c]) for c in ("mobile_phone", "home_phone", "work_phone")], region)
+        phones = phones_field([(c, cells[c]) for c in ("mobile_phone", "home_phone", "work_phone")], region,
+                              country=country_alpha2(cells["patient_country"]))
         payload["phones"] = phones.value
         review += phones.reasons
         notes += phones.notes

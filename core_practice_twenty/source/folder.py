@@ -1,0 +1,47 @@
+"""The one check of an export folder, before any work: it exists, is not empty, holds every export file
+once, and no file looks cut off.
+
+Preflight (`cpt migrate`), `cpt map propose/confirm`, `cpt wave add` and landing all ask this one function,
+so a wrong `--export` (an empty folder, the parent folder, a typo) is named once, with every missing file,
+instead of as thirteen failing steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core_practice_twenty.source.encodings import examine
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.source.readers import ExportStructureError, find_export_file
+
+
+def export_folder_problems(export_dir: Path) -> list[str]:
+    """What is wrong with the folder as an export snapshot (empty list: nothing), each with what to do."""
+    if not export_dir.exists():
+        return [f"{export_dir}: no such folder. Point --export at the export snapshot folder (the one holding "
+                f"patients.csv and the other Core Practice reports)."]
+    if not export_dir.is_dir():
+        return [f"{export_dir}: not a folder. Point --export at the export snapshot folder, not at one file."]
+    if not any(p for p in export_dir.iterdir() if not p.name.startswith(".")):
+        return [f"{export_dir}: the folder is empty. Copy the Core Practice export into it (13 report files and "
+                f"documents/), or point --export at the folder that holds them."]
+    missing, problems = [], []
+    for spec in EXPORT_SPEC.values():
+        try:
+            path = find_export_file(export_dir, spec)
+            evidence = examine(path)
+            if evidence.cut_off:
+                problems.append(evidence.cut_off_message(path.name))
+        except ExportStructureError as exc:
+            if f"no {spec.name} file" in str(exc):
+                missing.append(spec.name)
+            else:  # two files for one report
+                problems.append(str(exc))
+    if missing:
+        subfolders = sorted(p.name for p in export_dir.iterdir() if p.is_dir() and p.name != "documents")
+        hint = (f" It has sub-folders ({', '.join(subfolders[:5])}): is the export one level down?"
+                if subfolders and len(missing) == len(EXPORT_SPEC) else "")
+        problems.insert(0, f"{export_dir}: {len(missing)} of {len(EXPORT_SPEC)} export files missing: "
+                           f"{', '.join(missing)} (.csv or .xlsx).{hint} Export those reports from Core Practice "
+                           f"into this folder and run again.")
+    return problems

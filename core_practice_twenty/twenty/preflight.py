@@ -1,0 +1,50 @@
+"""Before any work: is Twenty there, and does it take the key? One paragraph a person can act on, in seconds.
+
+A run that lands and validates for a minute and then ends in `httpx.ConnectError` or `Twenty API 401` wastes
+the night and says nothing useful; this asks once, without retries, with a short timeout.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient, TwentyConfigError
+
+PREFLIGHT_TIMEOUT_S = 8.0
+
+
+class PreflightError(Exception):
+    """Twenty cannot be used as configured; the message names the URL or the variable and what to do."""
+
+
+def check_twenty(url: str, api_key: str, *, timeout_s: float = PREFLIGHT_TIMEOUT_S) -> int:
+    """Reach Twenty and read its object metadata with the key; returns how many objects the workspace has."""
+    try:
+        client = TwentyClient(url, api_key, requests_per_minute=0, max_attempts=1, timeout_s=timeout_s)
+    except TwentyConfigError as exc:
+        raise PreflightError(str(exc)) from None
+    try:
+        with client:
+            return len(client.list_objects())
+    except (httpx.TimeoutException, httpx.TransportError) as exc:
+        raise PreflightError(
+            f"Twenty is not reachable at {url} ({type(exc).__name__}). Check TWENTY_API_URL (scheme, host and "
+            f"port of your Twenty) and that Twenty is running, then run the same command again. Nothing was "
+            f"read or written."
+        ) from None
+    except TwentyApiError as exc:
+        if exc.status in (401, 403):
+            raise PreflightError(
+                f"Twenty at {url} refused the API key (HTTP {exc.status}). Check TWENTY_API_KEY: create a key in "
+                f"Twenty under Settings → APIs & Webhooks, export it as TWENTY_API_KEY (never in a file), then "
+                f"run the same command again. Nothing was read or written."
+            ) from None
+        if exc.status == 404:
+            raise PreflightError(
+                f"{url} answered 404 to Twenty's metadata API: it does not look like a Twenty server. Check "
+                f"TWENTY_API_URL (the address you open Twenty at, without /rest), then run again."
+            ) from None
+        raise PreflightError(
+            f"Twenty at {url} answered HTTP {exc.status} ({exc.error}) to a first read. Check that Twenty is "
+            f"healthy (its logs), then run the same command again. Nothing was written."
+        ) from None

@@ -1,0 +1,31 @@
+"""The warehouse's fixed tables come from numbered migrations, applied once per file."""
+
+from __future__ import annotations
+
+import duckdb
+
+from core_practice_twenty.store.schema import LATEST_VERSION, MIGRATIONS, apply_migrations, schema_version
+from core_practice_twenty.store.warehouse import Warehouse
+
+
+def test_a_new_file_gets_every_table_once_and_later_connections_run_no_ddl(tmp_path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    with warehouse.connect() as conn:
+        assert schema_version(conn) == LATEST_VERSION
+        tables = {t for (t,) in conn.execute("select table_name from duckdb_tables()").fetchall()}
+        assert {"id_map", "audit_log", "validation_issues", "held_back", "baseline_objects", "sample_acceptance",
+                "migration_waves", "mapping_chunks", "schema_version"} <= tables
+        assert apply_migrations(conn) == 0  # nothing pending: a second application is a no-op
+        (applied,) = conn.execute("select count(*) from schema_version").fetchone()
+    assert applied == len(MIGRATIONS)
+
+
+def test_a_warehouse_made_before_migrations_keeps_its_rows(tmp_path) -> None:
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as conn:  # as an earlier version left it: some tables, no schema_version
+        conn.execute("create table migration_waves (wave varchar primary key, export_dir varchar not null, "
+                     "snapshot_id varchar not null, registered_at timestamp not null default current_timestamp)")
+        conn.execute("insert into migration_waves (wave, export_dir, snapshot_id) values ('full', '/x', 'snap')")
+    with Warehouse(path).connect() as conn:
+        assert schema_version(conn) == LATEST_VERSION
+        assert conn.execute("select wave, region from migration_waves").fetchall() == [("full", None)]
