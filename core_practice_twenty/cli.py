@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 
@@ -141,6 +141,26 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wave_approve_changes(args: argparse.Namespace) -> int:
+    """Approve the changes a wave would make to records already in Twenty, after reading their preview."""
+    from core_practice_twenty.lifecycle.changes import approve_changes, plan_changes, write_change_report
+    from core_practice_twenty.mapping.field_map import reports_dir
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    warehouse = Warehouse(warehouse_path())
+    plan = plan_changes(warehouse, args.wave)
+    if not plan.changes:
+        print(f"cpt wave approve-changes: wave {args.wave!r} changes no name, birth date, email or phone of a "
+              f"record already in Twenty (map the wave first: `cpt migrate`); nothing to approve", file=sys.stderr)
+        return 3
+    _, report = write_change_report(plan, reports_dir())
+    plan = approve_changes(warehouse, args.wave, args.by)
+    changed = ", ".join(f"{n} {obj}" for obj, n in plan.changed.items())
+    print(f"approved by {args.by}: wave {args.wave!r} may change {changed} already in Twenty "
+          f"({plan.garbled} looked garbled); exactly the changes listed in {report}. Run the wave again.")
+    return 0
+
+
 def _folder_refused(command: str, export_dir: Path) -> bool:
     """Print what is wrong with the export folder (the one folder check); True if there is anything."""
     from core_practice_twenty.source.folder import export_folder_problems
@@ -159,6 +179,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
     from core_practice_twenty.mapping.field_map import reports_dir
+    from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
     from core_practice_twenty.reconciliation import (
         export_counts,
         format_export_counts,
@@ -190,10 +211,20 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
               f"(Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
         result = run_wave(instance, wave)
-    with client:
-        rows = reconcile(warehouse, wave, result.run_id, client)
-    text = (format_export_counts(export_counts(warehouse, wave)) + "\n\n"
-            + format_summary(wave, result.run_id, rows, source_accounting(warehouse, wave)))
+    # Only what this run did: after a blocked or failed run the warehouse still holds an earlier run's tables.
+    parts = []
+    if "validated_export" in result.materialized:
+        parts.append(format_export_counts(export_counts(warehouse, wave)))
+    loaded = {name.removeprefix("twenty_") for name in result.materialized} & set(TARGET_OBJECTS)
+    rows = []
+    if loaded:
+        with client:
+            rows = [r for r in reconcile(warehouse, wave, result.run_id, client) if r.twenty_object in loaded]
+        accounting = source_accounting(warehouse, wave) if "stg_twenty_people" in result.materialized else None
+        parts.append(format_summary(wave, result.run_id, rows, accounting))
+    else:
+        parts.append(f"Run {result.run_id} sent nothing to Twenty (it stopped before the load).")
+    text = "\n\n".join(parts)
     print(text)
     report = reports_dir() / f"reconciliation-{wave}.md"
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -366,6 +397,25 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+UI_STOP_GRACE_S = 6.0
+"""How long `dagster dev` gets to stop on SIGTERM before its whole process group is killed (cpt ui must be
+gone within 10 s of a signal, the sandbox included)."""
+
+
+def _stop_group(proc: subprocess.Popen, *, grace_s: float) -> int:
+    """SIGTERM the process group of `proc`, wait `grace_s`, then SIGKILL whatever is left of it."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return proc.wait()
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace_s)
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # children that outlived their parent (code servers, daemon)
+    proc.wait()
+    return 130  # stopped by a signal, as a shell reports it
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from core_practice_twenty.launcher import ensure_dagster_home
 
@@ -374,16 +424,18 @@ def cmd_ui(args: argparse.Namespace) -> int:
     with sandbox_process(Path(args.sandbox_db), args.sandbox_port) as (url, api_key):
         env = {**os.environ, "TWENTY_API_URL": url, "TWENTY_API_KEY": api_key}
         print(f"local Twenty: {url}; Dagster UI: http://127.0.0.1:{args.port}", flush=True)
+        # its own process group: `dagster dev` starts a webserver, a daemon and code servers, and all of
+        # them must go when cpt ui is stopped (systemctl stop, docker stop, Ctrl-C), leaving no port held
         proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
              "-h", "127.0.0.1", "-p", str(args.port)],
-            env=env,
+            env=env, start_new_session=True,
         )
         try:
             return proc.wait()
         except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            return proc.wait(timeout=30)
+            print("cpt ui: stopping the Dagster UI and the local Twenty", file=sys.stderr, flush=True)
+            return _stop_group(proc, grace_s=UI_STOP_GRACE_S)
 
 
 def cmd_map_propose(args: argparse.Namespace) -> int:
@@ -511,6 +563,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--replace", action="store_true",
                    help="re-point a wave registered with another export folder (recorded in the audit log)")
     w.set_defaults(func=cmd_wave_add)
+    w = wave_sub.add_parser(
+        "approve-changes", help="approve the changes a wave makes to records already in Twenty",
+        description="After reading changes-<wave>.md (reports folder), approve exactly those changes to names, "
+                    "birth dates, emails and phones of records already in Twenty. Example: cpt wave "
+                    "approve-changes --wave delta-2026-11-26 --by 'Dr Lee'")
+    w.add_argument("--wave", required=True)
+    w.add_argument("--by", required=True, help="name of the person approving")
+    w.set_defaults(func=cmd_wave_approve_changes)
 
     p = sub.add_parser("migrate", help="run a wave through Dagster, headless, and reconcile")
     p.add_argument("--export", required=True, help="export snapshot folder")

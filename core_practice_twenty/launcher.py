@@ -61,6 +61,8 @@ class WaveRunResult:
     success: bool
     blocked_by: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    materialized: set[str] = field(default_factory=set)
+    """Assets this run materialized: what a summary may report as this run's work."""
 
     def reason(self) -> str:
         parts = [f"blocking check {b}" for b in self.blocked_by] + self.failures
@@ -162,8 +164,9 @@ def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO"
             for event in result.get_step_failure_events()
             if "DagsterAssetCheckFailedError" not in _failure_reason(event)  # already named in `blocked`
         ] + failed_checks
+        materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         return WaveRunResult(wave, result.run_id, result.success and not blocked and not failed_checks, blocked,
-                             failures)
+                             failures, materialized)
 
 
 def rollback_job() -> dg.JobDefinition:

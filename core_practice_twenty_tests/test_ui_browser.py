@@ -1,22 +1,23 @@
 """A person's first look at the project: the Dagster UI shows the practices path.
 
-Headless Debian Chromium (installed by .ci/run) driven by Playwright against `dagster dev` on
-loopback. Missing Chromium fails the test: set CPT_SKIP_BROWSER=1 to opt out knowingly.
+Headless Debian Chromium (installed by `make test`) driven by Playwright against `cpt ui` on loopback,
+then stopped with SIGTERM as a service manager stops it. Missing Chromium fails the test: set
+CPT_SKIP_BROWSER=1 to opt out knowingly.
 """
 
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-
-from core_practice_twenty.launcher import ensure_dagster_home
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -33,20 +34,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class RunningUi:
+    url: str
+    proc: subprocess.Popen
+    ports: tuple[int, int]  # Dagster UI, local Twenty
+
+
 @pytest.fixture
-def dagster_ui(pipeline_env, tmp_path):
-    ensure_dagster_home()  # dagster dev refuses a DAGSTER_HOME that does not exist yet
-    port = free_port()
-    dagster = Path(sys.executable).with_name("dagster")
-    log = (tmp_path / "dagster-dev.log").open("w")
-    proc = subprocess.Popen([str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+def dagster_ui(pipeline_env, tmp_path) -> RunningUi:
+    """`cpt ui` as a person starts it: the local Twenty and `dagster dev` on the same state."""
+    port, sandbox_port = free_port(), free_port()
+    log = (tmp_path / "cpt-ui.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "core_practice_twenty.cli", "ui", "--port", str(port),
+                             "--sandbox-port", str(sandbox_port), "--sandbox-db", str(tmp_path / "ui-twenty.sqlite")],
                             cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"dagster dev exited with {proc.returncode}; see {log.name}")
+                pytest.fail(f"cpt ui exited with {proc.returncode}; see {log.name}")
             try:
                 if httpx.get(f"{url}/server_info", timeout=1).status_code == 200:
                     break
@@ -54,14 +62,17 @@ def dagster_ui(pipeline_env, tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail(f"dagster dev did not start; see {log.name}")
-        yield url
+        yield RunningUi(url, proc, (port, sandbox_port))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None:
             proc.kill()
+        proc.wait()
         log.close()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.mark.browser
@@ -77,7 +88,7 @@ def test_asset_graph_shows_the_practices_path(dagster_ui, tmp_path) -> None:
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             # Downstream of raw_practices is the whole practices path, and nothing else to crowd it.
-            page.goto(f"{dagster_ui}/assets/raw_practices?view=lineage&lineageScope=downstream&lineageDepth=5")
+            page.goto(f"{dagster_ui.url}/assets/raw_practices?view=lineage&lineageScope=downstream&lineageDepth=5")
             skip = page.get_by_role("button", name="Skip")  # first-visit community dialog
             try:
                 skip.wait_for(timeout=10_000)
@@ -97,3 +108,11 @@ def test_asset_graph_shows_the_practices_path(dagster_ui, tmp_path) -> None:
             page.screenshot(path=str(tmp_path / "asset-graph.png"))
         finally:
             browser.close()
+
+    # a service manager stops it with SIGTERM: everything is gone within 10 s, no port left held
+    started = time.monotonic()
+    dagster_ui.proc.send_signal(signal.SIGTERM)
+    dagster_ui.proc.wait(timeout=20)
+    assert time.monotonic() - started < 10
+    time.sleep(0.5)
+    assert not any(_listening(p) for p in dagster_ui.ports), "a child of cpt ui still holds its port"

@@ -106,6 +106,16 @@ create table if not exists sample_acceptance (
     accepted_by varchar not null, accepted_at timestamp not null, diff_run_id varchar not null
 );
 """),
+    (2, """
+create table if not exists decisions (
+    kind varchar not null,            -- changes_approved (more kinds join: see store/decisions.py)
+    wave varchar not null,
+    decided_by varchar not null,
+    decided_at timestamp not null default current_timestamp,
+    fingerprint varchar not null,     -- what was decided on (e.g. the set of changes previewed)
+    detail json                       -- counts only, never values
+);
+"""),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

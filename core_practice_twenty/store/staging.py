@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.store.columnar import rows_as_table
-from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.store.warehouse import Warehouse, table_exists
 
 
 def staging_table(object_plural: str) -> str:
@@ -198,3 +198,24 @@ def audit_counts(warehouse: Warehouse, *, run_id: str | None = None,
     for obj, action, n in rows:
         counts.setdefault(obj, {})[action] = n
     return counts
+
+
+def payload_changes(warehouse: Warehouse, object_plural: str, wave: str) -> tuple[int, list[tuple]]:
+    """Records of `object_plural` already in Twenty (in the id map) that `wave` would send again with another
+    payload: how many of the wave's records are already in Twenty, and (source key, source line, payload
+    last sent, payload to send) for each that changed. The payload last sent is the staged row whose hash
+    the id map holds (the staging tables keep every wave's rows)."""
+    table = staging_table(object_plural)
+    with warehouse.connect() as conn:
+        if not table_exists(conn, table):
+            return 0, []
+        existing = conn.execute(
+            f"select count(*) from {table} s join id_map m on m.object = ? and m.source_key = s.source_key "
+            f"where s.wave = ?", [object_plural, wave]).fetchone()[0]
+        rows = conn.execute(
+            f"select s.source_key, s.source_line, p.payload, s.payload from {table} s "
+            f"join id_map m on m.object = ? and m.source_key = s.source_key "
+            f"join {table} p on p.wave = m.wave and p.source_key = s.source_key and p.payload_hash = m.payload_hash "
+            f"where s.wave = ? and s.payload_hash <> m.payload_hash order by s.source_line",
+            [object_plural, wave]).fetchall()
+    return existing, [(key, line, json.loads(before), json.loads(after)) for key, line, before, after in rows]

@@ -40,6 +40,12 @@ class WaveExport:
     export_date: date
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Asked of the catalog: a query on a missing table would make DuckDB look for a Python variable of that name."""
+    return conn.execute("select count(*) from duckdb_tables() where schema_name = 'main' and table_name = ?",
+                        [name]).fetchone()[0] > 0
+
+
 class WaveFolderChanged(Exception):
     """A registered wave was pointed at another export folder without `--replace`."""
 

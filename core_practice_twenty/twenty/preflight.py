@@ -1,7 +1,7 @@
 """Before any work: is Twenty there, and does it take the key? One paragraph a person can act on, in seconds.
 
 A run that lands and validates for a minute and then ends in `httpx.ConnectError` or `Twenty API 401` wastes
-the night and says nothing useful; this asks once, without retries, with a short timeout.
+the night and says nothing useful; this asks first, with short timeouts and a few quick tries.
 """
 
 from __future__ import annotations
@@ -10,17 +10,21 @@ import httpx
 
 from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient, TwentyConfigError
 
-PREFLIGHT_TIMEOUT_S = 8.0
+PREFLIGHT_TIMEOUT = httpx.Timeout(8.0, connect=2.5)
+PREFLIGHT_ATTEMPTS = 3
+"""A proxy's one-off 502 or a dropped connection is tried again, within seconds (0.5 s apart at most): a
+closed port or a wrong key answers at once, a black-holed address costs 3 × 2.5 s."""
 
 
 class PreflightError(Exception):
     """Twenty cannot be used as configured; the message names the URL or the variable and what to do."""
 
 
-def check_twenty(url: str, api_key: str, *, timeout_s: float = PREFLIGHT_TIMEOUT_S) -> int:
+def check_twenty(url: str, api_key: str, *, timeout: httpx.Timeout = PREFLIGHT_TIMEOUT) -> int:
     """Reach Twenty and read its object metadata with the key; returns how many objects the workspace has."""
     try:
-        client = TwentyClient(url, api_key, requests_per_minute=0, max_attempts=1, timeout_s=timeout_s)
+        client = TwentyClient(url, api_key, requests_per_minute=0, max_attempts=PREFLIGHT_ATTEMPTS,
+                              max_backoff_s=0.5, timeout_s=timeout)  # type: ignore[arg-type]  # httpx takes both
     except TwentyConfigError as exc:
         raise PreflightError(str(exc)) from None
     try:

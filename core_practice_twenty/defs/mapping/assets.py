@@ -1,6 +1,7 @@
 """Mapping: staged Twenty payloads, one staging table per Twenty object."""
 
 
+import os
 from collections.abc import Iterator
 
 import dagster as dg
@@ -9,6 +10,7 @@ from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import read_sample, sample_gate
+from core_practice_twenty.lifecycle.changes import GUARDED_FIELDS, change_gate, plan_changes, write_change_report
 from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.mapping.wave import stage_wave
@@ -110,3 +112,35 @@ def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 "reports": dg.MetadataValue.json(result.reports),
             },
         )
+
+
+def max_change_rate() -> float:
+    """CPT_MAX_CHANGE_RATE: share of a wave's records already in Twenty that may change who they are."""
+    from core_practice_twenty.lifecycle.changes import DEFAULT_MAX_CHANGE_RATE
+
+    return float(os.environ.get("CPT_MAX_CHANGE_RATE") or DEFAULT_MAX_CHANGE_RATE)
+
+
+def _changes_check(plural: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(staging_table(plural)),
+        name="changes_approved",
+        blocking=True,
+        description="Records already in Twenty whose name, birth date, email or phone this wave would change: "
+                    "above CPT_MAX_CHANGE_RATE, or any that look garbled, the load waits for `cpt wave "
+                    "approve-changes` (preview: changes-<wave>.md in the reports folder).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        store = warehouse.warehouse()
+        plan = plan_changes(store, context.op_execution_context.partition_key)
+        _, report = write_change_report(plan, reports_dir())
+        reason = change_gate(store, plan, max_change_rate())
+        if reason:
+            context.log.error(reason)
+        return dg.AssetCheckResult(passed=reason is None, description=reason,
+                                   metadata={**plan.as_metadata(), "report": str(report)})
+
+    return _check
+
+
+CHANGE_CHECKS = [_changes_check(plural) for plural in GUARDED_FIELDS]

@@ -4,10 +4,11 @@
 import dagster as dg
 
 from core_practice_twenty.defs.lifecycle.assets import twenty_baseline
-from core_practice_twenty.defs.mapping.assets import field_map
+from core_practice_twenty.defs.mapping.assets import field_map, max_change_rate
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import sample_gate
+from core_practice_twenty.lifecycle.changes import change_gate, plan_changes
 from core_practice_twenty.mapping.field_map import check_gate, field_map_path, schema_fields
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS, TargetObject, load_parents
 from core_practice_twenty.store.lifecycle import record_schema_changes
@@ -25,6 +26,10 @@ def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, *, sa
     blocked = sample_gate(store, context.partition_key) if sample else None
     if blocked:
         raise dg.Failure(description=f"sample gate: {blocked}", allow_retries=False)
+    if sample:  # the schema step changes no record
+        changes = change_gate(store, plan_changes(store, context.partition_key), max_change_rate())
+        if changes:
+            raise dg.Failure(description=f"change guard: {changes}", allow_retries=False)
     return gate.field_map
 
 
