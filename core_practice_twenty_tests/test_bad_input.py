@@ -116,3 +116,46 @@ def test_an_unexpected_error_prints_one_line_and_a_log_file(pipeline_env, tmp_pa
 def test_rollback_checks_twenty_first_too(pipeline_env, command) -> None:
     result = cpt(*command, env={"TWENTY_API_KEY": "wrong-key"})
     assert_clean_refusal(result, "TWENTY_API_KEY")
+
+
+def _mojibake(text: str) -> str:
+    return text.encode("utf-8").decode("cp1252", errors="replace")
+
+
+@pytest.mark.e2e
+def test_a_delta_read_with_the_wrong_encoding_never_overwrites_names_in_twenty(pipeline_env, sample_export,
+                                                                                 confirm_map, tmp_path) -> None:
+    """The night this was found: a delta after a clean full wave garbled accented names already in Twenty."""
+    from core_practice_twenty.cli import migrate
+
+    confirm_map(sample_export)
+    assert migrate(sample_export, "full") == 0
+    with pipeline_env.client() as client:
+        before = {p["cpPatientId"]: p["name"] for p in client.find_many("people") if p.get("cpPatientId")}
+    accented = [key for key, name in before.items() if not f"{name['firstName']}{name['lastName']}".isascii()]
+    assert len(accented) >= 3
+
+    delta = tmp_path / "exports" / "delta-1"
+    shutil.copytree(sample_export, delta)
+    path = delta / "patients.csv"
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    edited = [i for i, line in enumerate(lines) if i > 1 and not line.isascii()]
+    raw = [line.encode("utf-8") for line in lines]
+    raw[edited[0]] = lines[edited[0]].encode("cp1252")  # one row saved back by a Windows program
+    for i in edited[1:]:
+        raw[i] = _mojibake(lines[i]).encode("utf-8")  # the rest garbled upstream (read as cp1252, saved as UTF-8)
+    path.write_bytes(b"\n".join(raw))
+
+    result = cpt("migrate", "--export", str(delta), "--wave", "delta-1")
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert "changes_approved" in result.stderr and "wrong encoding" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(_mojibake(before[k]["firstName"]) in result.stderr + result.stdout for k in accented
+                   if not before[k]["firstName"].isascii())  # values stay out of the terminal
+    with pipeline_env.client() as client:
+        after = {p["cpPatientId"]: p["name"] for p in client.find_many("people") if p.get("cpPatientId")}
+    assert after == before  # not one name in Twenty changed
+    issues = cpt("issues", "--wave", "delta-1", "--object", "patients")
+    assert "not_utf8" in issues.stdout and str(edited[0] + 1) in issues.stdout  # the line, by number
+    report = Path(os.environ["CPT_REPORTS"]) / "changes-delta-1.md"
+    assert "| people |" in report.read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ from core_practice_twenty.lifecycle.objects import lineage_sorted
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 from core_practice_twenty.source.generator import generate_export
-from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.store.warehouse import Warehouse, close_connections
 from core_practice_twenty.twenty.load_wave import load_object
 from core_practice_twenty.twenty.loader import LoadReport, migration_key_fields
 
@@ -95,6 +95,7 @@ def staged_wave(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StagedWave
             assert result.success, result.reason()
     finally:
         server.stop()
+        close_connections()  # the warehouse file is copied whole: no connection of this process may hold it
     yield StagedWave(root / "warehouse.duckdb", root / "twenty.sqlite", api_key, export)
 
 

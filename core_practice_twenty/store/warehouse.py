@@ -7,7 +7,9 @@ connection may be held across an HTTP call to Twenty.
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +42,91 @@ class WaveExport:
     export_date: date
 
 
+IDLE_CLOSE_S = 0.3
+"""How long an idle connection stays open for the next piece of work of the same process."""
+
+
+class _SharedConnection:
+    """One process's connection to one warehouse file, closed (and its file lock released) when idle."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.file_lock = FileLock(f"{path}.lock")
+        self.conn: duckdb.DuckDBPyConnection | None = None
+        self.timer: threading.Timer | None = None
+        self.generation = 0
+
+    @contextmanager
+    def use(self, timeout_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.lock:
+            self.generation += 1
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if self.conn is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.file_lock.acquire(timeout=timeout_s)
+                try:
+                    self.conn = duckdb.connect(str(self.path), config={
+                        "memory_limit": os.environ.get("CPT_DUCKDB_MEMORY", "1GB")})
+                    apply_migrations(self.conn)
+                except BaseException:
+                    self._close()
+                    raise
+            try:
+                yield self.conn
+            except BaseException:
+                self._close()  # a failed piece of work: nothing of it stays open (transactions roll back)
+                raise
+            if self.conn is not None:
+                generation = self.generation
+                self.timer = threading.Timer(IDLE_CLOSE_S, self._close_if_idle, args=(generation,))
+                self.timer.daemon = True
+                self.timer.start()
+
+    def _close_if_idle(self, generation: int) -> None:
+        with self.lock:
+            if generation == self.generation:
+                self._close()
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None
+                self.file_lock.release()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            self._close()
+
+
+_CONNECTIONS: dict[str, _SharedConnection] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _shared(path: Path) -> _SharedConnection:
+    key = os.path.abspath(path)
+    with _CONNECTIONS_LOCK:
+        if key not in _CONNECTIONS:
+            _CONNECTIONS[key] = _SharedConnection(Path(key))
+        return _CONNECTIONS[key]
+
+
+def close_connections() -> None:
+    """Close every idle connection of this process now (at exit, before a file is deleted or copied)."""
+    for shared in list(_CONNECTIONS.values()):
+        shared.close()
+
+
+atexit.register(close_connections)
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Asked of the catalog: a query on a missing table would make DuckDB look for a Python variable of that name."""
     return conn.execute("select count(*) from duckdb_tables() where schema_name = 'main' and table_name = ?",
@@ -65,15 +152,15 @@ class Warehouse:
 
     @contextmanager
     def connect(self, *, timeout_s: float = 300.0) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection held under the file lock; closed on exit, even on error."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{self.path}.lock", timeout=timeout_s):
-            conn = duckdb.connect(str(self.path), config={"memory_limit": os.environ.get("CPT_DUCKDB_MEMORY", "1GB")})
-            try:
-                apply_migrations(conn)
-                yield conn
-            finally:
-                conn.close()
+        """A read-write connection held under the file lock, for one short piece of work.
+
+        Opening the file costs DuckDB ~20-40 ms (catalog, checkpoint on close), more than a load's batch of
+        outcomes takes to write, so a process keeps its connection (and the lock) for `IDLE_CLOSE_S` after
+        the last use and reuses it; then it is closed and the lock released for other processes. A piece of
+        work that fails leaves no transaction open behind it.
+        """
+        with _shared(self.path).use(timeout_s) as conn:
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
