@@ -161,11 +161,20 @@ def cmd_wave_approve_changes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _folder_refused(command: str, export_dir: Path) -> bool:
-    """Print what is wrong with the export folder (the one folder check); True if there is anything."""
+def _folder_refused(command: str, export_dir: Path, *, check_headers: bool = False) -> bool:
+    """Print what is wrong with the export folder (the one folder check); True if there is anything.
+
+    `check_headers` opens each file's header as landing will, with the field map's header overrides.
+    """
     from core_practice_twenty.source.folder import export_folder_problems
 
-    problems = export_folder_problems(export_dir)
+    overrides = None
+    if check_headers:
+        from core_practice_twenty.mapping.field_map import map_header_overrides
+        from core_practice_twenty.source.export_spec import EXPORT_SPEC
+
+        overrides = {name: map_header_overrides(name) for name in EXPORT_SPEC}
+    problems = export_folder_problems(export_dir, header_overrides=overrides, check_headers=check_headers)
     for problem in problems:
         print(f"cpt {command}: {problem}", file=sys.stderr)
     return bool(problems)
@@ -191,7 +200,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
     from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 
-    if _folder_refused("migrate", export_dir):
+    if _folder_refused("migrate", export_dir, check_headers=True):
         return 2
     try:
         client = TwentyClient.from_env()

@@ -44,12 +44,26 @@ class EncodingEvidence:
     ends_with_line_break: bool = True
     quotes: int = 0
     """Double quotes in the file: an odd count means a quoted cell never closed (a file cut off inside one)."""
+    first_nul: int | None = None
+    """First line holding a NUL byte: no text export writes one (a damaged or binary file)."""
+    first_inner_bom: int | None = None
+    """First line after the first that holds a byte-order mark: two files joined into one."""
     """First line that is not Windows-1252 either (bytes 0x81, 0x8D, 0x8F, 0x90, 0x9D): no text encoding fits."""
 
     @property
     def mixed(self) -> bool:
         """UTF-8 with some lines that are not: those lines are decoded as Windows-1252 and marked."""
         return self.encoding.startswith("utf-8") and self.not_utf8_lines > 0
+
+    def damage_message(self, file_name: str) -> str | None:
+        """Bytes no export writes, named with their line and what to do; None when there are none."""
+        if self.first_nul is not None:
+            return (f"{file_name}, line {self.first_nul}: NUL bytes, which no CSV export writes: the file is "
+                    f"damaged or is not a CSV. Export or copy {file_name} again and run again.")
+        if self.first_inner_bom is not None:
+            return (f"{file_name}, line {self.first_inner_bom}: a byte-order mark inside the file, where a second "
+                    f"file begins: two exports were joined into one. Keep one export per file and run again.")
+        return None
 
     @property
     def cut_off(self) -> str | None:
@@ -118,6 +132,10 @@ def examine(path: Path) -> EncodingEvidence:
         if index == 0 and block.startswith(UTF8_BOM):
             evidence.encoding = "utf-8-sig"
             block = block[len(UTF8_BOM):]
+        if evidence.first_nul is None and b"\x00" in block:
+            evidence.first_nul = line + _line_ends(block[:block.index(b"\x00")])
+        if evidence.first_inner_bom is None and UTF8_BOM in block:
+            evidence.first_inner_bom = line + _line_ends(block[:block.index(UTF8_BOM)])
         if not block.isascii():
             try:
                 block.decode("utf-8")

@@ -8,15 +8,23 @@ instead of as thirteen failing steps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from core_practice_twenty.source.encodings import examine
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
-from core_practice_twenty.source.readers import ExportStructureError, find_export_file
+from core_practice_twenty.source.readers import ExportStructureError, find_export_file, open_export_file
 
 
-def export_folder_problems(export_dir: Path) -> list[str]:
-    """What is wrong with the folder as an export snapshot (empty list: nothing), each with what to do."""
+def export_folder_problems(export_dir: Path, *, header_overrides: Mapping[str, Mapping[str, str]] | None = None,
+                           check_headers: bool = False) -> list[str]:
+    """What is wrong with the folder as an export snapshot (empty list: nothing), each with what to do.
+
+    `check_headers` also opens each file's header as landing will (with the confirmed map's
+    `header_overrides` per object): a damaged workbook, a header row that cannot be found or two columns
+    meaning the same thing are named here, before a run. `cpt map propose` leaves it off: unknown headers
+    are what the proposer is for.
+    """
     if not export_dir.exists():
         return [f"{export_dir}: no such folder. Point --export at the export snapshot folder (the one holding "
                 f"patients.csv and the other Core Practice reports)."]
@@ -30,12 +38,15 @@ def export_folder_problems(export_dir: Path) -> list[str]:
         try:
             path = find_export_file(export_dir, spec)
             evidence = examine(path)
-            if evidence.cut_off:
-                problems.append(evidence.cut_off_message(path.name))
+            problem = evidence.damage_message(path.name) or evidence.cut_off_message(path.name)
+            if problem:
+                problems.append(problem)
+            elif check_headers:
+                open_export_file(path, spec, header_overrides=(header_overrides or {}).get(spec.name))
         except ExportStructureError as exc:
             if f"no {spec.name} file" in str(exc):
                 missing.append(spec.name)
-            else:  # two files for one report
+            else:  # two files for one report, an unreadable header
                 problems.append(str(exc))
     if missing:
         subfolders = sorted(p.name for p in export_dir.iterdir() if p.is_dir() and p.name != "documents")

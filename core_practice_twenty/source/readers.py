@@ -182,7 +182,9 @@ def _physical_rows(path: Path, encoding: str,
         finally:
             workbook.close()
         return
-    reader = csv.reader(text_lines(path, encoding, on_foreign_line))
+    # strict: text after a closing quote (`"Kings Cross"PT3`, a line break lost) is an error naming the line,
+    # not silently glued onto the cell as the lenient reader does
+    reader = csv.reader(text_lines(path, encoding, on_foreign_line), strict=True)
     last_line = 0
     while True:
         try:
@@ -220,8 +222,9 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10,
     """
     evidence = examine(path)
     encoding = evidence.encoding
-    if evidence.cut_off:
-        raise ExportStructureError(evidence.cut_off_message(path.name))
+    problem = evidence.damage_message(path.name) or evidence.cut_off_message(path.name)
+    if problem:
+        raise ExportStructureError(problem)
     if encoding == "cp1252" and evidence.first_undecodable is not None:
         raise ExportStructureError(
             f"{path.name}, line {evidence.first_undecodable}: neither UTF-8 nor Windows-1252 text. Open the file "
@@ -264,7 +267,8 @@ def _build(path: Path, spec: ObjectSpec, encoding: str, header_line: int, cells:
         if name in seen:
             raise ExportStructureError(
                 f"{path.name}, line {header_line}: columns {seen[name] + 1} ({cells[seen[name]]!r}) and "
-                f"{position + 1} ({cells[position]!r}) both mean {name!r}. Remove or rename one of them."
+                f"{position + 1} ({cells[position]!r}) both mean {name!r}. "
+                f"Remove or rename one of them in the export, then run again."
             )
         seen[name] = position
     if FULL_NAME in seen:  # `Last, First` in one column stands in for both name columns

@@ -52,7 +52,8 @@ class _SharedConnection:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.Lock()
-        self.file_lock = FileLock(f"{path}.lock")
+        # not thread-local: the idle timer's thread releases what the working thread acquired
+        self.file_lock = FileLock(f"{path}.lock", thread_local=False)
         self.conn: duckdb.DuckDBPyConnection | None = None
         self.timer: threading.Timer | None = None
         self.generation = 0
