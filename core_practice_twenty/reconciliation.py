@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.issues import object_counts
-from core_practice_twenty.store.staging import audit_counts, held_back_counts, staging_table
+from core_practice_twenty.store.raw import raw_table
+from core_practice_twenty.store.staging import audit_counts, held_back_counts, loaded_source_rows, staging_table
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
 from core_practice_twenty.twenty.load_wave import ObjectReconciliation, reconcile_object
@@ -45,13 +46,21 @@ def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient
 
 
 def source_accounting(warehouse: Warehouse, wave: str) -> dict[str, dict[str, int]]:
-    """Per source object: rows read = rejected by validation + held back by mapping + carried into Twenty."""
+    """Per source object: rows read = rejected by validation + held back by mapping + carried into Twenty
+    (counted: rows behind a record the id map holds) + not in Twenty (the rest: outside the sample, folded
+    into a parent record such as invoice lines, or not loaded yet)."""
     held = held_back_counts(warehouse, wave)
+    # every staging table for every source: a row counts only where line and key match (providers become
+    # people too), so a record of another source never counts here
+    targets = {name: list(TARGET_OBJECTS) for name in EXPORT_SPEC}
+    raw_key = {name: (raw_table(spec), spec.key[0]) for name, spec in EXPORT_SPEC.items() if len(spec.key) == 1}
+    carried = loaded_source_rows(warehouse, wave, raw_key, targets)
     accounting = {}
     for name, c in export_counts(warehouse, wave).items():
         held_back = sum(held.get(name, {}).values())
+        loaded = carried.get(name, 0)
         accounting[name] = {"read": c["read"], "rejected": c["rejected"], "held_back": held_back,
-                            "carried": c["read"] - c["rejected"] - held_back}
+                            "carried": loaded, "not_in_twenty": c["read"] - c["rejected"] - held_back - loaded}
     return accounting
 
 
@@ -75,10 +84,12 @@ def format_summary(wave: str, run_id: str, rows: list[WaveObjectSummary],
                    accounting: dict[str, dict[str, int]] | None = None) -> str:
     lines = [f"Reconciliation for wave {wave!r} (run {run_id})"]
     if accounting:
-        header = f"{'source':<18} {'read':>8} {'rejected':>9} {'held back':>10} {'carried':>8}"
-        lines += ["Source rows (read = rejected + held back + carried into Twenty records)", header, "-" * len(header)]
-        lines += [f"{name:<18} {c['read']:>8} {c['rejected']:>9} {c['held_back']:>10} {c['carried']:>8}"
-                  for name, c in accounting.items()]
+        header = (f"{'source':<18} {'read':>8} {'rejected':>9} {'held back':>10} {'carried':>8} "
+                  f"{'not in twenty':>14}")
+        lines += ["Source rows (read = rejected + held back + carried into a Twenty record (counted) + the rest: "
+                  "outside the sample, folded into a parent record, or not loaded yet)", header, "-" * len(header)]
+        lines += [f"{name:<18} {c['read']:>8} {c['rejected']:>9} {c['held_back']:>10} {c['carried']:>8} "
+                  f"{c['not_in_twenty']:>14}" for name, c in accounting.items()]
         lines.append("")
     header = (f"{'twenty object':<16} {'staged':>7} {'created':>8} {'updated':>8} {'unchanged':>10} {'rejected':>9} "
               f"{'held back':>10} {'in twenty':>10} {'expected':>9}  status")

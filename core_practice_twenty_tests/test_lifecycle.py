@@ -19,6 +19,7 @@ from core_practice_twenty.cli import main, migrate
 from core_practice_twenty.defs.lifecycle.sensors import delta_pickup
 from core_practice_twenty.lifecycle.acceptance import current_acceptance
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.reconciliation import source_accounting
 from core_practice_twenty.store.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e  # whole waves through Dagster: scheduled first (conftest)
@@ -71,6 +72,11 @@ def test_sample_then_acceptance_then_full_then_rollback_back_to_baseline(gated, 
     selection = _metadata("sample_selection", "sample")
     assert 100 <= selection["records"] <= 500 and selection["did_not_fit"] == 0
     sample = _staged("sample")
+    # the sample's accounting is counted: its patients carried are the people it loaded, not the export's
+    accounting = source_accounting(_warehouse(), "sample")
+    assert accounting["patients"]["carried"] == sample["people"]
+    assert all(c["read"] == c["rejected"] + c["held_back"] + c["carried"] + c["not_in_twenty"]
+               for c in accounting.values())
     assert all(sample[p] > 0 for p in ("companies", "people", "tasks", "taskTargets", "invoices", "attachments"))
     diff = _metadata("wave_diff", "sample")
     assert diff["unexpected_differences"] == 0

@@ -220,3 +220,41 @@ def gone_from_source(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wa
         if rows:
             gone[name] = [r[0] for r in rows]
     return gone
+
+
+DEFAULT_MAX_SHRINK = 0.2
+"""CPT_MAX_SHRINK: share of the previous snapshot's rows a file may lose before the wave stops for a person."""
+
+
+@dataclass(frozen=True)
+class ShrunkFile:
+    object: str
+    source_file: str
+    rows_before: int
+    rows_now: int
+
+    def describe(self) -> str:
+        return (f"{self.source_file} has {self.rows_now} rows, the previous snapshot {self.rows_before} "
+                f"({1 - self.rows_now / self.rows_before:.0%} fewer)")
+
+
+def shrunk_files(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wave: str,
+                 max_share: float = DEFAULT_MAX_SHRINK) -> list[ShrunkFile]:
+    """Files of `new_wave` that lost more than `max_share` of `previous_wave`'s rows (an empty file included).
+
+    A delta is a later copy of the whole export: a practice loses a few records between snapshots, not a
+    fifth of a file. A file that shrank that much was cut short, filtered, or exported from the wrong report.
+    """
+    tables = {r[0] for r in conn.execute("select table_name from duckdb_tables()").fetchall()}
+    found = []
+    for name, spec in EXPORT_SPEC.items():
+        table = raw_table(spec)
+        if table not in tables:
+            continue
+        before, now, file = conn.execute(
+            f"select count(*) filter (where wave = $prev), count(*) filter (where wave = $new), "
+            f"coalesce(any_value(source_file) filter (where wave = $new), any_value(source_file)) "
+            f"from {table} where wave in ($prev, $new)", {"prev": previous_wave, "new": new_wave}).fetchone()
+        if before and now < before * (1 - max_share):
+            found.append(ShrunkFile(name, file or spec.name, before, now))
+    return found

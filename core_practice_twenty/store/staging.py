@@ -219,3 +219,29 @@ def payload_changes(warehouse: Warehouse, object_plural: str, wave: str) -> tupl
             f"where s.wave = ? and s.payload_hash <> m.payload_hash order by s.source_line",
             [object_plural, wave]).fetchall()
     return existing, [(key, line, json.loads(before), json.loads(after)) for key, line, before, after in rows]
+
+
+def loaded_source_rows(warehouse: Warehouse, wave: str, raw_key: Mapping[str, tuple[str, str]],
+                       targets: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """Per source object, its rows of `wave` that became a record now in Twenty: counted, not derived.
+
+    `raw_key`: source object → (raw table, key column); `targets`: source object → the Twenty objects
+    staged from it. A row counts when a staged record of the wave carries its line and its key (or its
+    key and a suffix, as a task's targets do) and the id map holds that record.
+    """
+    counts: dict[str, int] = {}
+    with warehouse.connect() as conn:
+        for source, (raw, key) in raw_key.items():
+            staged = [plural for plural in targets.get(source, ()) if table_exists(conn, staging_table(plural))]
+            if not staged or not table_exists(conn, raw):
+                counts[source] = 0
+                continue
+            union = " union all ".join(
+                f"select s.source_line, split_part(s.source_key, '|', 1) as k from {staging_table(p)} s "
+                f"join id_map m on m.object = '{p}' and m.source_key = s.source_key where s.wave = $wave"
+                for p in staged)
+            counts[source] = conn.execute(
+                f'select count(distinct r.source_line) from {raw} r join ({union}) l '
+                f'on l.source_line = r.source_line and l.k = r."{key}" where r.wave = $wave', {"wave": wave},
+            ).fetchone()[0]
+    return counts

@@ -108,3 +108,24 @@ def test_records_gone_from_the_source_are_listed_per_object(sample_export, tmp_p
     with warehouse.connect() as conn:
         gone = gone_from_source(conn, "full", "delta-1")
     assert gone == {"patients": dropped}
+
+
+def test_a_delta_file_that_lost_a_fifth_of_its_rows_is_named_with_both_counts(tmp_path, warehouse) -> None:
+    from core_practice_twenty.lifecycle.cutover import shrunk_files
+    from core_practice_twenty.source.export_spec import EXPORT_SPEC
+    from core_practice_twenty.store.raw import land_object
+
+    spec = EXPORT_SPEC["practices"]
+    header = "practice_id,practice_name\n"
+    for wave, rows in (("full", 10), ("delta-1", 9), ("delta-2", 7), ("delta-3", 0)):
+        export = tmp_path / wave
+        export.mkdir()
+        (export / "practices.csv").write_text(header + "".join(f"PR{i},Smile {i}\n" for i in range(rows)))
+        land_object(warehouse, spec, export, wave=wave, snapshot_id=wave)
+    with warehouse.connect() as conn:
+        assert shrunk_files(conn, "full", "delta-1") == []  # one practice closed: a real change
+        (cut,) = shrunk_files(conn, "full", "delta-2")
+        assert (cut.source_file, cut.rows_before, cut.rows_now) == ("practices.csv", 10, 7)
+        assert cut.describe() == "practices.csv has 7 rows, the previous snapshot 10 (30% fewer)"
+        (empty,) = shrunk_files(conn, "full", "delta-3")  # only its header left
+        assert (empty.rows_before, empty.rows_now) == (10, 0)

@@ -26,6 +26,7 @@ from core_practice_twenty.lifecycle.diff import diff_wave, write_reports
 from core_practice_twenty.lifecycle.sample import choose_sample
 from core_practice_twenty.mapping.field_map import reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 
 DIFF_SLICE = 20
 """Records per object field-diffed after a full or delta wave (CPT_DIFF_SLICE); the sample is diffed whole."""
@@ -42,6 +43,10 @@ DIFF_SLICE = 20
 )
 def twenty_baseline(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     twenty: TwentyResource) -> dg.MaterializeResult:
+    try:  # the run's first step that needs Twenty: one paragraph, not a connection error's traceback
+        check_twenty(twenty.api_url, twenty.api_key)
+    except PreflightError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     with twenty.client() as client:
         baseline = take_baseline(client, warehouse.warehouse())
     context.log.info(f"baseline: {'taken now' if baseline.taken_now else 'kept from before the first wave'}, "

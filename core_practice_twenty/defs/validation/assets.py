@@ -1,10 +1,14 @@
 """Validation across the whole export: references, duplicates, shared emails, documents; and the counts."""
 
+import os
+
 import dagster as dg
 
 from core_practice_twenty.defs.landing.assets import landing_assets, validation_context
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import WarehouseResource
+from core_practice_twenty.lifecycle.acceptance import SAMPLE_WAVE
+from core_practice_twenty.lifecycle.cutover import DEFAULT_MAX_SHRINK, shrunk_files
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.issues import object_counts, replace_issues, rule_counts
 from core_practice_twenty.validation.cross_table import cross_table_issues
@@ -81,3 +85,28 @@ def cross_table_rules(context: dg.AssetCheckExecutionContext, warehouse: Warehou
                      else "reject rates within the limit"),
         metadata={"failures_by_rule": dg.MetadataValue.json({k: v for k, v in rules.items() if v})},
     )
+
+
+@dg.asset_check(
+    asset=validated_export,
+    blocking=True,
+    description="A delta's file that lost more than CPT_MAX_SHRINK (20 %) of the previous snapshot's rows stops the "
+                "wave: a cut-short or wrong report, not deletions.",
+)
+def no_file_shrunk(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    wave = context.op_execution_context.partition_key
+    store = warehouse.warehouse()
+    previous = store.previous_wave(wave, skip=(SAMPLE_WAVE,))
+    if previous is None or wave == SAMPLE_WAVE:
+        return dg.AssetCheckResult(passed=True, description="no earlier snapshot to compare with")
+    max_share = float(os.environ.get("CPT_MAX_SHRINK") or DEFAULT_MAX_SHRINK)
+    with store.connect() as conn:
+        shrunk = shrunk_files(conn, previous, wave, max_share)
+    description = (f"compared with wave {previous!r}: " + "; ".join(s.describe() for s in shrunk)
+                   + ". Export those files again (or check the report chosen), then run the wave again"
+                   if shrunk else f"no file lost more than {max_share:.0%} of wave {previous!r}'s rows")
+    if shrunk:
+        context.log.error(description)
+    return dg.AssetCheckResult(passed=not shrunk, description=description, metadata={
+        "previous_wave": previous,
+        "shrunk": dg.MetadataValue.json({s.object: [s.rows_before, s.rows_now] for s in shrunk})})
