@@ -1,7 +1,7 @@
 """Launch a wave's asset materializations on the persistent Dagster instance, headless.
 
 `cpt migrate` and `cpt demo` use this: the same assets, checks and partition a person materializes
-from the UI, executed through Dagster (each step in its own process, recorded in DAGSTER_HOME), so
+from the UI, executed through Dagster (the steps of a run in one process, recorded in DAGSTER_HOME), so
 that the UI afterwards shows the runs, the check results and the lineage.
 """
 
@@ -48,7 +48,7 @@ def ensure_dagster_home(default: Path = Path(".dagster_home")) -> Path:
 
 
 def migration_job() -> dg.JobDefinition:
-    """The `migrate_wave` job (module-level so that each step's process can rebuild it)."""
+    """The `migrate_wave` job (module-level so that a run's process can rebuild it: `reconstructable`)."""
     from core_practice_twenty.definitions import defs
 
     return defs().resolve_job_def("migrate_wave")

@@ -265,11 +265,6 @@ US = RegionProfile(
 REGIONS: dict[str, RegionProfile] = {"AU": AU, "NZ": NZ, "US": US}
 
 
-def state_code(region: RegionProfile, state: str) -> str | None:
-    """ISO 3166-2 suffix of a state as the export writes it (`Canterbury` → `CAN`), None if not the region's."""
-    return region.states.get(state)
-
-
 # -- phones (fictional ranges only) ------------------------------------------------------------
 
 AU_FICTIONAL_MOBILES = (

@@ -155,15 +155,6 @@ def postcode_lost_zero(text: str | None, region: Region) -> bool:
     return value.isdigit() and 0 < len(value) < width
 
 
-def postcode_valid(text: str | None, region: Region) -> bool:
-    if not text:
-        return True
-    value = text.strip()
-    if region is Region.US:
-        return bool(re.fullmatch(r"\d{5}(-\d{4})?", value))
-    return bool(re.fullmatch(rf"\d{{{POSTCODE_DIGITS[region]}}}", value))
-
-
 def country_alpha2(text: str | None) -> str | None:
     if not text:
         return None

@@ -17,10 +17,6 @@ from typing import Any
 
 from core_practice_twenty.store.warehouse import Warehouse
 
-ROLLBACK_ACTIONS = ("destroy", "restore")
-WRITE_ACTIONS = ("create", "update")
-
-
 # -- baseline --------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
-"""The DuckDB warehouse: one file, one writer at a time, connections that never outlive a step.
+"""The DuckDB warehouse: one file, one writer process at a time, connections that never idle for long.
 
-DuckDB allows one read-write process per file and Dagster runs every step in its own process, so
-every connection here is short and taken under a file lock (as Dagster's ETL tutorial does). No
-connection may be held across an HTTP call to Twenty.
+DuckDB allows one read-write process per file, and several processes use it (a run, the UI's sensors,
+`cpt` commands), so a connection is taken under a file lock (as Dagster's ETL tutorial does) for one
+piece of work and closed when the process has been idle for `IDLE_CLOSE_S`.
 """
 
 from __future__ import annotations

@@ -176,10 +176,6 @@ class RequestStats:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
-    @property
-    def rate_limited(self) -> int:
-        """429 answers received (alias of `throttled`)."""
-        return self.throttled
 
 
 class TwentyClient:

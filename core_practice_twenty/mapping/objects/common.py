@@ -223,10 +223,6 @@ def natural_key(key: str) -> tuple[int, str]:
     return (len(key), key)
 
 
-def region_of(options: MappingOptions) -> str:
-    return options.region or "AU"
-
-
 def practice_timezones(practice_rows: Iterable[Row], options: MappingOptions) -> dict[str, tzinfo]:
     """Practice id → the zone its appointment book is kept in (its state; `options.extra["timezone"]` overrides)."""
     override = options.extra.get("timezone") if options.extra else None

@@ -1,0 +1,85 @@
+"""Benchmark: a whole wave's own work, with Twenty answering at once (no rate limit).
+
+    .venv/bin/python benchmarks/wave_local_work.py [--practices 8] [--seed 7]
+
+Generates the test suite's sample export, confirms its map, and runs `cpt migrate` for the full wave
+through Dagster against a local Twenty (in this process, unthrottled) with a fresh warehouse and Dagster
+home. At a real plan's rate limit the requests dominate a wave; what is left here is the pipeline's own
+work — landing, validation, mapping, Dagster's bookkeeping, the warehouse writes of every batch — which the
+test loop and every delta pay. Prints the wave's seconds, the records loaded, and how many DuckDB
+connections were opened (each costs 20-40 ms). Compare two checkouts with
+`farm-bench --vs` (PYTHONPATH=<other checkout>).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--practices", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    import duckdb
+
+    from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
+    from core_practice_twenty.source.generator import generate_export
+
+    opened = 0
+    real_connect = duckdb.connect
+
+    def counting_connect(*a, **k):
+        nonlocal opened
+        opened += 1
+        return real_connect(*a, **k)
+
+    duckdb.connect = counting_connect
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        key = secrets.token_urlsafe(16)
+        server = SandboxServer(SandboxConfig(db_path=root / "twenty.sqlite", api_key=key, port=0,
+                                             rate_limit=RateLimitConfig.disabled()))
+        server.start()
+        try:
+            os.environ.update(DAGSTER_HOME=str(root / "dagster_home"), CPT_WAREHOUSE=str(root / "wh.duckdb"),
+                              TWENTY_API_URL=server.url, TWENTY_API_KEY=key, TWENTY_REQUESTS_PER_MINUTE="0",
+                              CPT_FIELD_MAP=str(root / "mapping" / "field-map.yaml"), CPT_REPORTS=str(root / "r"),
+                              CPT_SAMPLE_GATE="off")
+            export = generate_export(root / "exports" / "snap", practices=args.practices, seed=args.seed)
+            from core_practice_twenty.mapping.field_map import confirm, field_map_path, save_map
+            from core_practice_twenty.mapping.proposer import propose
+
+            save_map(confirm(propose(export), export, "benchmark", map_path=field_map_path()), field_map_path())
+            from core_practice_twenty.cli import migrate
+
+            started = time.monotonic()
+            code = migrate(export, "full")
+            seconds = time.monotonic() - started
+            with server_client(server.url, key) as client:
+                records = sum(client.count(o["namePlural"]) for o in client.list_objects()
+                              if o["namePlural"] in RECORD_OBJECTS)
+        finally:
+            server.stop()
+    print(f"\nwave: exit {code}, {seconds:.1f} s, {records} records in Twenty, {records / seconds:.0f} records/s, "
+          f"{opened} DuckDB connections opened")
+
+
+RECORD_OBJECTS = {"companies", "people", "opportunities", "treatmentPlans", "invoices", "insuranceClaims", "tasks",
+                  "taskTargets", "notes", "noteTargets", "attachments"}
+
+
+def server_client(url: str, key: str):
+    from core_practice_twenty.twenty.client import TwentyClient
+
+    return TwentyClient(url, key, requests_per_minute=0)
+
+
+if __name__ == "__main__":
+    main()
