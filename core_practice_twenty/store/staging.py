@@ -227,7 +227,8 @@ def loaded_source_rows(warehouse: Warehouse, wave: str, raw_key: Mapping[str, tu
 
     `raw_key`: source object → (raw table, key column); `targets`: source object → the Twenty objects
     staged from it. A row counts when a staged record of the wave carries its line and its key (or its
-    key and a suffix, as a task's targets do) and the id map holds that record.
+    key with a suffix, as a task's targets do, or a prefix, as a doctor's person does) and the id map
+    holds that record.
     """
     counts: dict[str, int] = {}
     with warehouse.connect() as conn:
@@ -237,7 +238,8 @@ def loaded_source_rows(warehouse: Warehouse, wave: str, raw_key: Mapping[str, tu
                 counts[source] = 0
                 continue
             union = " union all ".join(
-                f"select s.source_line, split_part(s.source_key, '|', 1) as k from {staging_table(p)} s "
+                f"select s.source_line, regexp_replace(split_part(s.source_key, '|', 1), '^[a-z_]+:', '') as k "
+                f"from {staging_table(p)} s "
                 f"join id_map m on m.object = '{p}' and m.source_key = s.source_key where s.wave = $wave"
                 for p in staged)
             counts[source] = conn.execute(
