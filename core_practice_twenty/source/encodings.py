@@ -12,6 +12,7 @@ loaded and flagged `cp1252_line`).
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -42,8 +43,9 @@ class EncodingEvidence:
     first_not_utf8: list[int] = field(default_factory=list)
     first_undecodable: int | None = None
     ends_with_line_break: bool = True
-    quotes: int = 0
-    """Double quotes in the file: an odd count means a quoted cell never closed (a file cut off inside one)."""
+    open_quote: bool = False
+    """The file ends inside a quoted cell (an odd count of double quotes, confirmed by parsing: a literal quote
+    in an unquoted cell, `5" tall`, is an odd count too but closes nothing)."""
     first_nul: int | None = None
     """First line holding a NUL byte: no text export writes one (a damaged or binary file)."""
     first_inner_bom: int | None = None
@@ -74,7 +76,7 @@ class EncodingEvidence:
         """
         if self.encoding == "xlsx":
             return None
-        if self.quotes % 2:
+        if self.open_quote:
             return "it ends inside a quoted cell"
         if not self.ends_with_line_break and self.lines > 1:
             return "its last line has no line break, unlike every other line"
@@ -128,6 +130,7 @@ def examine(path: Path) -> EncodingEvidence:
     evidence = EncodingEvidence("utf-8")
     line = 1
     ended = True
+    quotes = 0
     for index, block in enumerate(_blocks(path)):
         if index == 0 and block.startswith(UTF8_BOM):
             evidence.encoding = "utf-8-sig"
@@ -144,10 +147,12 @@ def examine(path: Path) -> EncodingEvidence:
             else:
                 evidence.non_ascii_utf8_lines += len(_NON_ASCII_LINE.findall(block))
         line += _line_ends(block)
-        evidence.quotes += block.count(b'"')
+        quotes += block.count(b'"')
         ended = block.endswith((b"\n", b"\r"))
     evidence.lines = line - 1 + (0 if ended else 1)
     evidence.ends_with_line_break = ended
+    if quotes % 2 and evidence.first_undecodable is None:
+        evidence.open_quote = _ends_in_quotes(path, evidence.encoding)
     if evidence.not_utf8_lines and not evidence.non_ascii_utf8_lines and evidence.encoding == "utf-8":
         evidence.encoding = "cp1252"  # Windows-1252 as a whole: no line holds UTF-8 beyond ASCII
     return evidence
@@ -170,6 +175,16 @@ def _examine_lines(block: bytes, line: int, evidence: EncodingEvidence) -> None:
             else:
                 evidence.non_ascii_utf8_lines += 1
         line += 1
+
+
+def _ends_in_quotes(path: Path, encoding: str) -> bool:
+    """Parse the file strictly to its end: does it stop inside a quoted cell? (Only asked when quotes are odd.)"""
+    try:
+        for _ in csv.reader(text_lines(path, encoding), strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def text_lines(path: Path, encoding: str,

@@ -110,3 +110,11 @@ def test_a_file_cut_off_mid_record_is_named_with_its_last_line(sample_export: Pa
     lines = data.count(b"\n") + 1
     with pytest.raises(ExportStructureError, match=rf"patients.csv, line {lines}: the file looks cut off"):
         open_export_file(path, PATIENTS)
+
+
+def test_a_literal_quote_in_an_unquoted_cell_is_not_taken_for_a_cut(tmp_path: Path) -> None:
+    path = tmp_path / "patients.csv"  # some writers leave a lone quote unescaped: odd count, nothing left open
+    path.write_bytes(b"patient_id,first_name,last_name,date_of_birth,practice_id,status,patient_city\r\n"
+                     b"PT1,Ann,Lee,01/02/1980,PR1,Active,Unit 5\" Main\r\n")
+    (row,) = open_export_file(path, PATIENTS).rows()
+    assert row.values["patient_city"] == 'Unit 5" Main'
