@@ -187,7 +187,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
-    from core_practice_twenty.mapping.field_map import reports_dir
+    from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
     from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
     from core_practice_twenty.reconciliation import (
         export_counts,
@@ -208,6 +208,11 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     except (TwentyConfigError, PreflightError) as exc:
         print(f"cpt migrate: {exc}", file=sys.stderr)
         return 2
+    gate = check_gate(field_map_path(), export_dir)
+    if not gate.ok:  # the same gate the run's blocking check applies: say so now, not after landing
+        print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "
+              f"confirms the map for this export.", file=sys.stderr)
+        return 3
     ensure_dagster_home()
     warehouse = Warehouse(warehouse_path())
     with dg.DagsterInstance.get() as instance:

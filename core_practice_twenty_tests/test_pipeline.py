@@ -87,8 +87,12 @@ def test_a_failing_blocking_check_stops_the_load(pipeline_env, sample_export, ca
     confirm_map(sample_export)
 
     assert migrate(sample_export, "full") == 3
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert "raw_practices:row_rules" in err
+    # the summary is this run's: the validation it ran, and no Twenty table (nothing was loaded)
+    assert "Validation (rejected rows" in captured.out and "sent nothing to Twenty" in captured.out
+    assert "Reconciliation for wave" not in captured.out
     assert "duplicate_key: 2 row(s), line(s) 3, 4" in err
     assert company_count(pipeline_env) == 0
     with dg.DagsterInstance.get() as instance:
@@ -99,19 +103,25 @@ def test_a_failing_blocking_check_stops_the_load(pipeline_env, sample_export, ca
 
 
 def test_nothing_loads_without_a_confirmed_map(pipeline_env, sample_export, capsys, confirm_map) -> None:
+    from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
     from core_practice_twenty.mapping.field_map import field_map_path, save_map
     from core_practice_twenty.mapping.proposer import propose
 
-    assert migrate(sample_export, "full") == 3  # no map at all
-    captured = capsys.readouterr()
-    assert "cpt map propose" in captured.err
-    # the summary is this run's: validation ran, nothing was loaded (no Twenty table to misread)
-    assert "Validation (rejected rows" in captured.out and "sent nothing to Twenty" in captured.out
-    assert "Reconciliation for wave" not in captured.out
+    assert migrate(sample_export, "full") == 3  # no map at all: refused before a run is launched
+    err = capsys.readouterr().err
+    assert "cpt map propose" in err and "Nothing was launched" in err
     save_map(propose(sample_export), field_map_path())  # proposed, never confirmed
     assert migrate(sample_export, "full") == 3
     err = capsys.readouterr().err
-    assert "field_map:confirmed_for_export" in err and "not confirmed" in err and "cpt map confirm" in err
+    assert "not confirmed" in err and "cpt map confirm" in err
+    # a run launched anyway (from the UI) stops at the blocking check, before anything is mapped or loaded
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        register_wave(instance, Warehouse(Path(os.environ["CPT_WAREHOUSE"])), "full", sample_export)
+        result = run_wave(instance, "full")
+    assert not result.success and any("field_map:confirmed_for_export" in b for b in result.blocked_by)
+    assert not {name for name in result.materialized if name.startswith(("stg_twenty", "twenty_"))} - {
+        "twenty_baseline"}
     assert company_count(pipeline_env) == 0
 
     confirm_map(sample_export)
