@@ -23,8 +23,8 @@ test: install
 	$(BIN)/ruff check core_practice_twenty core_practice_twenty_tests benchmarks
 	$(BIN)/dg check defs
 	# one worker per core; whole-wave (e2e) tests start first, each with its own Twenty, DuckDB and Dagster home;
-	# loadgroup keeps the tests that share a session's staged wave on one worker
-	$(BIN)/pytest -n auto --dist loadgroup
+	# loadscope keeps a file's tests on one worker (test_faults.py builds its staged wave once)
+	$(BIN)/pytest -n auto --dist loadscope
 
 ui: install
 	$(BIN)/cpt ui

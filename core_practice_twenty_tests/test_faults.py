@@ -159,8 +159,9 @@ def extra_write_requests(reports: dict[str, LoadReport]) -> int:
     return sum(r.requests - r.batches for plural, r in reports.items() if plural != "attachments")
 
 
-# one worker builds the session's staged wave; whole waves: scheduled first (conftest)
-pytestmark = [pytest.mark.xdist_group("staged_wave"), pytest.mark.e2e]
+# whole waves: scheduled first (conftest); `--dist loadscope` keeps this file on one worker, which builds the
+# session's staged wave once
+pytestmark = pytest.mark.e2e
 
 
 def test_without_faults_each_batch_is_one_request(loadable) -> None:
