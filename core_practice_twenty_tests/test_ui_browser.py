@@ -64,8 +64,12 @@ def dagster_ui(pipeline_env, tmp_path) -> RunningUi:
             pytest.fail(f"dagster dev did not start; see {log.name}")
         yield RunningUi(url, proc, (port, sandbox_port))
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # the test failed before stopping it: SIGTERM lets cpt ui stop its children
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         proc.wait()
         log.close()
 
