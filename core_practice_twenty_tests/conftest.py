@@ -20,8 +20,14 @@ os.environ.setdefault("TWENTY_RETRY_BASE_S", "0")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Whole-wave tests (`e2e`) first: the workers start on the longest work and finish together."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+    """Whole-wave tests (`e2e`) first, the longest file first (`e2e(seconds=…)`: its tests' rough total on this
+    machine): with one worker per file (`--dist loadscope`) the workers start on the longest work and finish
+    together."""
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("e2e")
+        return float(mark.kwargs.get("seconds", 1)) if mark else 0.0
+
+    items.sort(key=lambda item: -seconds(item))
 
 
 @pytest.fixture

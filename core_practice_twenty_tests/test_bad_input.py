@@ -122,7 +122,7 @@ def _mojibake(text: str) -> str:
     return text.encode("utf-8").decode("cp1252", errors="replace")
 
 
-@pytest.mark.e2e
+@pytest.mark.e2e(seconds=90)
 def test_a_delta_read_with_the_wrong_encoding_never_overwrites_names_in_twenty(pipeline_env, sample_export,
                                                                                  confirm_map, tmp_path) -> None:
     """The night this was found: a delta after a clean full wave garbled accented names already in Twenty."""

@@ -161,7 +161,7 @@ def extra_write_requests(reports: dict[str, LoadReport]) -> int:
 
 # whole waves: scheduled first (conftest); `--dist loadscope` keeps this file on one worker, which builds the
 # session's staged wave once
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.e2e(seconds=120)
 
 
 def test_without_faults_each_batch_is_one_request(loadable) -> None:

@@ -21,7 +21,7 @@ from core_practice_twenty.cli import migrate
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.store.warehouse import Warehouse
 
-pytestmark = pytest.mark.e2e  # whole waves through Dagster: scheduled first (conftest)
+pytestmark = pytest.mark.e2e(seconds=70)  # whole waves through Dagster: scheduled first (conftest)
 
 
 

@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.e2e  # whole waves through Dagster: scheduled first (conftest)
+pytestmark = pytest.mark.e2e(seconds=40)  # whole waves through Dagster: scheduled first (conftest)
 
 
 
