@@ -1,6 +1,6 @@
 """Benchmark: a whole wave's own work, with Twenty answering at once (no rate limit).
 
-    .venv/bin/python benchmarks/wave_local_work.py [--practices 8] [--seed 7]
+    .venv/bin/python benchmarks/wave_local_work.py [--practices 8] [--patients 200] [--seed 7]
 
 Generates the test suite's sample export, confirms its map, and runs `cpt migrate` for the full wave
 through Dagster against a local Twenty (in this process, unthrottled) with a fresh warehouse and Dagster
@@ -24,6 +24,7 @@ from pathlib import Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--practices", type=int, default=8)
+    parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -52,7 +53,8 @@ def main() -> None:
                               TWENTY_API_URL=server.url, TWENTY_API_KEY=key, TWENTY_REQUESTS_PER_MINUTE="0",
                               CPT_FIELD_MAP=str(root / "mapping" / "field-map.yaml"), CPT_REPORTS=str(root / "r"),
                               CPT_SAMPLE_GATE="off")
-            export = generate_export(root / "exports" / "snap", practices=args.practices, seed=args.seed)
+            export = generate_export(root / "exports" / "snap", practices=args.practices, patients=args.patients,
+                                     seed=args.seed)
             from core_practice_twenty.mapping.field_map import confirm, field_map_path, save_map
             from core_practice_twenty.mapping.proposer import propose
 

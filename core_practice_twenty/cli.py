@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from core_practice_twenty.sandbox.versions import LIMITERS, NEWEST, VERSIONS
+
 DEMO_EXPORT = Path("data/exports/demo")
 SANDBOX_DB = Path("data/sandbox/twenty.sqlite")
 
@@ -92,7 +94,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         members = load_members(Path(args.members)) if args.members else []
         max_upload = int(args.max_upload_mb * 1024 * 1024) if args.max_upload_mb is not None else None
         config = SandboxConfig(db_path=Path(args.db), api_key=api_key, host=args.host, port=args.port,
-                               batch_cap=args.batch_cap, profile=args.profile, default_page_size=args.page_size,
+                               batch_cap=args.batch_cap, profile=args.profile, twenty_version=args.twenty_version,
+                               rate_limiter=args.rate_limiter, default_page_size=args.page_size,
                                rate_limit=rate_limit, faults=faults, workspace_members=members,
                                max_upload_bytes=max_upload, control=not args.no_control)
     except (ValueError, OSError) as exc:
@@ -315,7 +318,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with sandbox_process(Path(args.sandbox_db)) as (url, api_key):
         os.environ["TWENTY_API_URL"] = url
         os.environ["TWENTY_API_KEY"] = api_key
-        os.environ.setdefault("TWENTY_BATCH_CAP", "200")  # the local Twenty runs the current profile: cap 200
         print(f"local Twenty: {url} (state in {args.sandbox_db})", flush=True)
         code = _demo_sample(export) if args.wave != "sample" else 0
         if not code:
@@ -528,14 +530,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--db", default=str(SANDBOX_DB), help="SQLite file holding the workspace")
     p.add_argument("--api-key", help="bearer token the sandbox accepts (default: $TWENTY_API_KEY)")
-    p.add_argument("--profile", choices=["current", "legacy"], default="current",
-                   help="Twenty generation to play (naming, uploads, 429 shape); fixed when the file is created")
+    p.add_argument("--twenty-version", choices=list(VERSIONS), default=None,
+                   help=f"Twenty version to play (names, upload flows, batch cap, types, standard fields; default "
+                        f"{NEWEST}); fixed when the file is created (docs/sandbox.md)")
+    p.add_argument("--rate-limiter", choices=list(LIMITERS), default=None,
+                   help="Twenty's throttle: legacy (self-hosted default, 429 without headers) or usage-engine "
+                        "(IS_API_RATE_LIMIT_V2_ENABLED: Retry-After, X-RateLimit-*)")
+    p.add_argument("--profile", choices=["current", "legacy"], default=None,
+                   help="older name for a version and limiter: current = 2.38 + usage-engine, legacy = 1.16 + legacy")
     p.add_argument("--batch-cap", type=int, default=None,
-                   help="QUERY_MAX_RECORDS (default: 200 current, 60 legacy)")
+                   help="QUERY_MAX_RECORDS (default: the version's, 200)")
     p.add_argument("--page-size", type=int, default=60, help="default page size of find-many")
     p.add_argument("--members", help="JSON file of workspace members to seed: [{email, firstName, lastName}]")
     p.add_argument("--max-upload-mb", type=float, default=None,
-                   help="file upload limit in MB (default: 100 current, 10 legacy)")
+                   help="file upload limit in MB (default: the version's, 100; 10 before Files v2)")
     p.add_argument("--rate-limit-short", default="100/1000", metavar="N/MS",
                    help="short window: requests per milliseconds (Twenty default 100/1000)")
     p.add_argument("--rate-limit-long", default="100/60000", metavar="N/MS",

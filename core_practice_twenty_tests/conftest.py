@@ -11,6 +11,7 @@ import pytest
 from running import RunningSandbox, confirm_field_map
 
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
+from core_practice_twenty.sandbox.versions import NEWEST
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.store.warehouse import Warehouse
 
@@ -36,9 +37,10 @@ def twenty_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
     api_key = secrets.token_urlsafe(16)
     # Throttling off: these tests are about the pipeline, and their clients do not pace themselves
     # (requests_per_minute=0); the sandbox's own tests cover Twenty's rate limits.
-    config = SandboxConfig(
-        db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0, rate_limit=RateLimitConfig.disabled()
-    )
+    # The newest Twenty; its usage-engine limiter where a test switches throttling on (the 429s then
+    # teach the client the plan; the legacy throttler has its own tests in sandbox/ and twenty/).
+    config = SandboxConfig(db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0, twenty_version=NEWEST,
+                           rate_limiter="usage-engine", rate_limit=RateLimitConfig.disabled())
     server = SandboxServer(config)
     server.start()
     try:

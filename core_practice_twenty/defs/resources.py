@@ -9,7 +9,7 @@ import os
 import dagster as dg
 
 from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
-from core_practice_twenty.twenty.client import DEFAULT_BATCH_CAP, TwentyClient
+from core_practice_twenty.twenty.client import TwentyClient
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -24,8 +24,8 @@ class WarehouseResource(dg.ConfigurableResource):
 class TwentyResource(dg.ConfigurableResource):
     """A Twenty workspace: URL and API key from TWENTY_API_URL / TWENTY_API_KEY, pace by plan.
 
-    `requests_per_minute` and `batch_cap` default to TWENTY_REQUESTS_PER_MINUTE (100) and
-    TWENTY_BATCH_CAP (60).
+    `requests_per_minute` defaults to TWENTY_REQUESTS_PER_MINUTE (100). The batch cap and the upload flow
+    are learned from the server (twenty/facts.py); `batch_cap` or TWENTY_BATCH_CAP only lowers the cap.
     """
 
     api_url: str
@@ -37,8 +37,14 @@ class TwentyResource(dg.ConfigurableResource):
         rpm = self.requests_per_minute
         if rpm is None:
             rpm = float(os.environ.get("TWENTY_REQUESTS_PER_MINUTE", "100"))
-        cap = self.batch_cap or int(os.environ.get("TWENTY_BATCH_CAP", str(DEFAULT_BATCH_CAP)))
-        return TwentyClient(self.api_url, self.api_key, requests_per_minute=rpm, batch_cap=cap)
+        cap = self.batch_cap or (int(os.environ["TWENTY_BATCH_CAP"]) if os.environ.get("TWENTY_BATCH_CAP") else None)
+        client = TwentyClient(self.api_url, self.api_key, requests_per_minute=rpm, batch_cap=cap)
+        try:
+            client.learn()  # the server's batch cap and upload flow (asked once per process and workspace)
+        except BaseException:
+            client.close()
+            raise
+        return client
 
 
 @dg.definitions

@@ -12,12 +12,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-PROFILES = ("current", "legacy")
+from core_practice_twenty.sandbox.versions import LIMITERS, NEWEST, PROFILE_ALIASES, TwentyVersion, version
 
-# Twenty's QUERY_MAX_RECORDS per generation: 60 historically, 200 since PR #14358 (2025-09) (§5).
-PROFILE_BATCH_CAP = {"current": 200, "legacy": 60}
-# settings.storage.maxFileSize: 10 MB in older versions, 100 MB in the newest (§5).
-PROFILE_MAX_UPLOAD_BYTES = {"current": 100 * 1024 * 1024, "legacy": 10 * 1024 * 1024}
+PROFILES = tuple(PROFILE_ALIASES)
 
 FAULT_ACTIONS = ("ok", "500", "502", "503", "reset", "lost_response", "429")
 
@@ -143,14 +140,15 @@ class SandboxConfig:
     """How one sandbox instance is started.
 
     ``db_path`` is the SQLite file that holds the whole workspace (metadata, records, uploaded files), so
-    stopping and starting on the same file keeps state. ``profile`` picks a Twenty generation:
-    ``current`` (2026: ``target…Id`` task/note/attachment targets, ``file`` FILES upload through
-    ``/metadata``, bare-host company domains, batch cap 200, usage-limit 429s with headers) or ``legacy``
-    (``personId``-style targets, ``uploadFile`` + ``fullPath``, batch cap 60, throttler 429s without
-    headers). The naming is fixed when a file is first seeded; an existing file keeps its profile.
+    stopping and starting on the same file keeps state. ``twenty_version`` picks the Twenty version it
+    plays (a row of ``sandbox/versions.py``: names, upload flows, batch cap, type names, standard fields;
+    default the newest); ``rate_limiter`` (``legacy`` | ``usage-engine``) is independent of it (default
+    ``legacy``, Twenty's self-hosted default). ``profile`` is the older name for a pair of them
+    (``current`` = 2.38 + usage-engine, ``legacy`` = 1.16 + legacy). The version is fixed when a file is
+    first seeded; an existing file keeps its own.
 
     ``batch_cap`` plays ``QUERY_MAX_RECORDS`` (create-many limit, maximum page size, bulk limit);
-    ``None`` takes the profile's value. ``workspace_members`` are seeded on start (Twenty members are
+    ``None`` takes the version's value. ``workspace_members`` are seeded on start (Twenty members are
     invited in its UI, so the API refuses to write them): ``[{"email", "firstName", "lastName"}]``.
     ``control`` enables the sandbox-only ``/_sandbox/*`` endpoints (faults, rate limit, reset).
     """
@@ -160,7 +158,9 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
     batch_cap: int | None = None
-    profile: str = "current"
+    profile: str | None = None
+    twenty_version: str | None = None
+    rate_limiter: str | None = None
     default_page_size: int = 60
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -170,8 +170,13 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
-        if self.profile not in PROFILES:
+        if self.profile is not None and self.profile not in PROFILES:
             raise ValueError(f"unknown sandbox profile {self.profile!r}; expected one of {PROFILES}")
+        alias_version, alias_limiter = PROFILE_ALIASES.get(self.profile or "", (NEWEST, "legacy"))
+        self.twenty_version = version(self.twenty_version or alias_version).version
+        self.rate_limiter = self.rate_limiter or alias_limiter
+        if self.rate_limiter not in LIMITERS:
+            raise ValueError(f"unknown rate limiter {self.rate_limiter!r}; expected one of {LIMITERS}")
         if self.batch_cap is not None and self.batch_cap < 1:
             raise ValueError("batch_cap must be at least 1")
         if not self.api_key:
@@ -190,10 +195,10 @@ class SandboxConfig:
             if not isinstance(member, dict) or not isinstance(member.get("email"), str) or "@" not in member["email"]:
                 raise ValueError("each workspace member needs an 'email'")
 
-    def cap_for(self, profile: str) -> int:
-        """The effective batch cap for the workspace's profile."""
-        return self.batch_cap if self.batch_cap is not None else PROFILE_BATCH_CAP[profile]
+    def cap_for(self, played: TwentyVersion) -> int:
+        """The effective batch cap for the version the workspace plays."""
+        return self.batch_cap if self.batch_cap is not None else played.batch_cap
 
-    def upload_limit_for(self, profile: str) -> int:
-        """The effective upload size limit for the workspace's profile."""
-        return self.max_upload_bytes if self.max_upload_bytes is not None else PROFILE_MAX_UPLOAD_BYTES[profile]
+    def upload_limit_for(self, played: TwentyVersion) -> int:
+        """The effective upload size limit for the version the workspace plays."""
+        return self.max_upload_bytes if self.max_upload_bytes is not None else played.max_upload_bytes

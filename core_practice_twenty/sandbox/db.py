@@ -73,6 +73,14 @@ CREATE TABLE IF NOT EXISTS files (
     created_at TEXT NOT NULL,
     data BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pending_uploads (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    field_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data BLOB
+);
 """
 
 
@@ -227,7 +235,7 @@ class Database:
             with self.transaction() as conn:
                 for name in indexes:
                     conn.execute(f'DROP INDEX IF EXISTS "{name}"')
-                for table in ("records", "unique_values", "fields", "objects", "files", "meta"):
+                for table in ("records", "unique_values", "fields", "objects", "files", "pending_uploads", "meta"):
                     conn.execute(f"DELETE FROM {table}")
             self.reload_metadata()
 

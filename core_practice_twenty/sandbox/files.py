@@ -1,6 +1,20 @@
-"""File upload as Twenty does it: a GraphQL multipart request, then a record that points at the file.
+"""File upload as Twenty does it: GraphQL on /metadata or /graphql, then a record that points at the file.
 
-Twenty has no REST upload (twenty-api.md §11). Two generations:
+Twenty has no REST upload (twenty-api.md §11). Which mutations a workspace serves is a row of
+``sandbox/versions.py``; the flows are:
+
+* ``direct`` (in 2.38's schema, the only non-deprecated one from 2.40): ``createFileUpload(filename, size,
+  fileFolder: FilesField, fieldMetadataId | fieldMetadataUniversalIdentifier)`` → ``{fileId, uploadUrl,
+  contentType, expiresAt}`` (core-modules/file/file-upload/resolvers/file-upload.resolver.ts,
+  services/file-upload-target.service.ts: without presigned storage the URL is the server's own
+  ``/file-upload/{fileId}?token=…``); ``PUT`` of the bytes there, no API key, answered 204
+  (controllers/file-upload.controller.ts, guards/file-upload-token.guard.ts; more bytes than declared → 413
+  "Upload exceeds declared size of N bytes", fewer → 400 "Uploaded X bytes but N were declared", twice → 400
+  "This file has already been uploaded."); then ``completeFileUpload(fileId)`` → ``{id, path, size,
+  createdAt, url}``. None of the three draws on the API throttle: only the record query runners charge a
+  token (common-base-query-runner.service.ts), and neither resolver nor controller has a throttler.
+* ``uploadFilesFieldFileByUniversalIdentifier(file, fieldMetadataUniversalIdentifier)``: multipart on
+  /metadata (files-field.resolver.ts), deprecated in 2.43's client.
 
 * ``current`` (Files v2, PR #17707): ``POST /metadata`` with the mutation
   ``uploadFilesFieldFile(file: Upload!, fieldMetadataId: String!)`` (packages/twenty-server/src/engine/
@@ -30,9 +44,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from core_practice_twenty.sandbox.db import Database
+from core_practice_twenty.sandbox.errors import ApiError
 from core_practice_twenty.sandbox.values import is_uuid, now_iso
+from core_practice_twenty.sandbox.versions import (
+    MUTATION_BY_ID,
+    MUTATION_BY_UID,
+    MUTATION_COMPLETE,
+    MUTATION_CREATE,
+    MUTATION_LEGACY,
+    TwentyVersion,
+)
 
 FILE_FIELDS = ("id", "path", "size", "createdAt", "url")
+TARGET_FIELDS = ("fileId", "uploadUrl", "contentType", "expiresAt")
+UPLOAD_EXPIRES_S = 900  # STORAGE_S3_PRESIGNED_URL_EXPIRES_IN's default
+
+ENDPOINTS = {MUTATION_LEGACY: "/graphql", MUTATION_BY_ID: "/metadata", MUTATION_BY_UID: "/metadata",
+             MUTATION_CREATE: "/metadata", MUTATION_COMPLETE: "/metadata"}
+REQUIRED_ARGS = {  # GraphQL validation: a missing non-null argument is refused before anything runs
+    MUTATION_LEGACY: (("file", "Upload!"),),
+    MUTATION_BY_ID: (("file", "Upload!"), ("fieldMetadataId", "String!")),
+    MUTATION_BY_UID: (("file", "Upload!"), ("fieldMetadataUniversalIdentifier", "String!")),
+    MUTATION_CREATE: (("filename", "String!"), ("size", "Float!"), ("fileFolder", "FileFolder!")),
+    MUTATION_COMPLETE: (("fileId", "String!"),),
+}
 _DISPOSITION_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
@@ -49,14 +84,15 @@ class Part:
 class GraphqlError(Exception):
     """A GraphQL error answered as ``{"errors": [...], "data": null}``."""
 
-    def __init__(self, message: str, code: str, status: int = 200) -> None:
+    def __init__(self, message: str, code: str, status: int = 200, errors: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.messages = errors or [message]
 
     def body(self) -> dict[str, Any]:
-        return {"errors": [{"message": self.message, "extensions": {"code": self.code}}], "data": None}
+        return {"errors": [{"message": m, "extensions": {"code": self.code}} for m in self.messages], "data": None}
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict[str, Part]:
@@ -116,14 +152,143 @@ def file_token(api_key: str, file_id: str) -> str:
     return hmac.new(api_key.encode(), file_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-class FileService:
-    """Uploads (both generations) and downloads over one :class:`Database`."""
+def upload_token(api_key: str, file_id: str) -> str:
+    """The ``FILE_UPLOAD`` token of one pending upload (Twenty signs a JWT bound to the file id)."""
+    return file_token(api_key, f"upload:{file_id}")
 
-    def __init__(self, db: Database, api_key: str, profile: str, max_bytes: int) -> None:
+
+def _selection(query: str, name: str) -> list[str]:
+    found = _mutation(query, name)
+    return found[1] if found else []
+
+
+class FileService:
+    """Uploads (every flow of the version played) and downloads over one :class:`Database`."""
+
+    def __init__(self, db: Database, api_key: str, played: TwentyVersion, max_bytes: int) -> None:
         self.db = db
         self.api_key = api_key
-        self.profile = profile
+        self.played = played
         self.max_bytes = max_bytes
+
+    def validate(self, endpoint: str, query: str) -> None:
+        """GraphQL validation of the upload mutations a document names: a mutation this version (or this
+        endpoint) does not serve, or a required argument left out, is refused before anything runs, with
+        graphql-js's wording. A client learns what the server offers from exactly these answers."""
+        errors = []
+        for name, required in REQUIRED_ARGS.items():
+            if not re.search(rf"\b{name}\s*[({{]", query):
+                continue
+            if name not in self.played.upload_mutations or ENDPOINTS[name] != endpoint:
+                errors.append(f'Cannot query field "{name}" on type "Mutation".')
+                continue
+            args = (_mutation(query, name) or ({}, []))[0]
+            errors += [f'Field "{name}" argument "{arg}" of type "{kind}" is required, but it was not provided.'
+                       for arg, kind in required if arg not in args]
+        if errors:
+            raise GraphqlError("; ".join(errors), "GRAPHQL_VALIDATION_FAILED", errors=errors)
+
+    def operation(self, endpoint: str, body: bytes, base_url: str) -> dict[str, Any]:
+        """A JSON GraphQL request to /metadata: ``createFileUpload`` / ``completeFileUpload``."""
+        try:
+            operations = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise GraphqlError("Request body is not valid JSON", "BAD_USER_INPUT") from None
+        if not isinstance(operations, dict) or not isinstance(operations.get("query"), str):
+            raise GraphqlError("Expected a JSON object with a query", "BAD_USER_INPUT")
+        query, variables = operations["query"], dict(operations.get("variables") or {})
+        self.validate(endpoint, query)
+        data: dict[str, Any] = {}
+        if (found := _mutation(query, MUTATION_CREATE)) is not None:
+            data[MUTATION_CREATE] = self._create_upload(found[0], found[1], variables, base_url)
+        if (found := _mutation(query, MUTATION_COMPLETE)) is not None:
+            data[MUTATION_COMPLETE] = self._complete_upload(found[0], found[1], variables, base_url)
+        if not data:
+            raise GraphqlError(
+                "The sandbox serves only the file-upload mutations on /graphql and /metadata "
+                f"({', '.join(self.played.upload_mutations)}); use the REST API for everything else",
+                "GRAPHQL_VALIDATION_FAILED",
+            )
+        return {"data": data}
+
+    def _files_field(self, field_id: Any, universal_id: Any) -> Any:
+        field = None
+        if isinstance(field_id, str):
+            field = self.db.fields_by_id.get(field_id)
+        elif isinstance(universal_id, str):
+            field = next((f for f in self.db.fields_by_id.values()
+                          if f.dto.get("universalIdentifier") == universal_id), None)
+        if field is None or field.type != "FILES":
+            raise GraphqlError("Field metadata not found (it must name a FILES field)", "NOT_FOUND")
+        return field
+
+    def _create_upload(self, args: dict[str, str], selection: list[str], variables: dict[str, Any],
+                       base_url: str) -> dict[str, Any]:
+        filename = _argument(args.get("filename"), variables)
+        size = _argument(args.get("size"), variables)
+        folder = _argument(args.get("fileFolder"), variables)
+        if folder != "FilesField":
+            raise GraphqlError(f"Direct upload is not supported for file folder {folder}", "BAD_USER_INPUT")
+        if not isinstance(filename, str) or not filename.strip():
+            raise GraphqlError("filename must not be empty", "BAD_USER_INPUT")
+        if isinstance(size, str) and size.isdigit():
+            size = int(size)
+        if not isinstance(size, int | float) or size != int(size) or size <= 0 or size > self.max_bytes:
+            raise GraphqlError(f"Invalid file size {size} (max {self.max_bytes} bytes)", "BAD_USER_INPUT")
+        field = self._files_field(_argument(args.get("fieldMetadataId"), variables),
+                                  _argument(args.get("fieldMetadataUniversalIdentifier"), variables))
+        file_id = str(uuid.uuid4())
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO pending_uploads(id, name, size, field_id, created_at, data) "
+                         "VALUES (?, ?, ?, ?, ?, NULL)", (file_id, filename, int(size), field.id, now_iso()))
+        target = {"fileId": file_id, "contentType": "application/octet-stream",
+                  "uploadUrl": f"{base_url}/file-upload/{file_id}?token={upload_token(self.api_key, file_id)}",
+                  "expiresAt": now_iso(offset_s=UPLOAD_EXPIRES_S)}
+        wanted = [f for f in selection if f in TARGET_FIELDS] or list(TARGET_FIELDS)
+        return {key: target[key] for key in wanted}
+
+    def receive(self, file_id: str, token: str | None, data: bytes) -> None:
+        """``PUT /file-upload/{fileId}?token=…``: the bytes of a pending upload (file-upload.controller.ts)."""
+        if not is_uuid(file_id) or not token or not hmac.compare_digest(token, upload_token(self.api_key, file_id)):
+            raise ApiError(403, "Forbidden", "Forbidden resource")
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT size, data IS NOT NULL FROM pending_uploads WHERE id = ?", (file_id,)).fetchone()
+            if row is None:
+                done = conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone()
+                if done is None:
+                    raise ApiError(404, "NotFoundException", "File not found")
+            if row is None or row[1]:
+                raise ApiError(400, "BadRequestException", "This file has already been uploaded.")
+            declared = int(row[0])
+            if len(data) > declared:
+                raise ApiError(413, "PayloadTooLargeException", f"Upload exceeds declared size of {declared} bytes")
+            if len(data) < declared:
+                raise ApiError(400, "BadRequestException", f"Uploaded {len(data)} bytes but {declared} were declared")
+            conn.execute("UPDATE pending_uploads SET data = ? WHERE id = ?", (data, file_id))
+
+    def _complete_upload(self, args: dict[str, str], selection: list[str], variables: dict[str, Any],
+                         base_url: str) -> dict[str, Any]:
+        file_id = _argument(args.get("fileId"), variables)
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT name, field_id, data FROM pending_uploads WHERE id = ?",
+                               (file_id,)).fetchone() if isinstance(file_id, str) else None
+            if row is None and isinstance(file_id, str) and conn.execute(
+                    "SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone():
+                raise GraphqlError("This file upload has already been completed.", "BAD_USER_INPUT")
+            if row is None or row[2] is None:
+                raise GraphqlError("File has not been uploaded", "BAD_USER_INPUT")
+            conn.execute("DELETE FROM pending_uploads WHERE id = ?", (file_id,))
+        name, field_id, data = row
+        part = Part("file", name, mimetypes.guess_type(name)[0] or "application/octet-stream", bytes(data))
+        stored = self._store(part, self._files_field_path(field_id, file_id, name), file_id, field_id)
+        stored["url"] = f"{base_url}/files-field/{file_id}?token={file_token(self.api_key, file_id)}"
+        wanted = [f for f in selection if f in FILE_FIELDS] or list(FILE_FIELDS)
+        return {key: stored[key] for key in wanted}
+
+    @staticmethod
+    def _files_field_path(field_id: str, file_id: str, filename: str | None) -> str:
+        extension = filename.rsplit(".", 1)[1].lower() if filename and "." in filename else ""
+        return f"files-field/{field_id}/{file_id}.{extension}" if extension else f"files-field/{field_id}/{file_id}"
 
     def upload(self, endpoint: str, content_type: str, body: bytes, base_url: str) -> dict[str, Any]:
         """Handle one multipart GraphQL request to ``/metadata`` or ``/graphql``."""
@@ -145,15 +310,13 @@ class FileService:
                     raise GraphqlError(f"Unsupported map path '{path}'", "BAD_USER_INPUT")
                 variables[path.removeprefix("variables.")] = part
         query = operations["query"]
-        if endpoint == "/metadata":
-            found = _mutation(query, "uploadFilesFieldFile")
-            if found is None or self.profile != "current":
-                raise self._unknown_mutation(query)
-            return {"data": {"uploadFilesFieldFile": self._files_field_upload(*found, variables, base_url)}}
-        found = _mutation(query, "uploadFile")
-        if found is None or self.profile != "legacy":
-            raise self._unknown_mutation(query)
-        return {"data": {"uploadFile": self._legacy_upload(found[0], variables)}}
+        self.validate(endpoint, query)
+        for name in (MUTATION_BY_ID, MUTATION_BY_UID):
+            if (found := _mutation(query, name)) is not None:
+                return {"data": {name: self._files_field_upload(*found, variables, base_url)}}
+        if (found := _mutation(query, MUTATION_LEGACY)) is not None:
+            return {"data": {MUTATION_LEGACY: self._legacy_upload(found[0], variables)}}
+        raise self._unknown_mutation(query)
 
     @staticmethod
     def _unknown_mutation(query: str) -> GraphqlError:
@@ -187,14 +350,10 @@ class FileService:
         self, args: dict[str, str], selection: list[str], variables: dict[str, Any], base_url: str
     ) -> dict[str, Any]:
         part = self._file_argument(args, variables)
-        field_id = _argument(args.get("fieldMetadataId"), variables)
-        field = self.db.fields_by_id.get(field_id) if isinstance(field_id, str) else None
-        if field is None or field.type != "FILES":
-            raise GraphqlError("Field metadata not found (fieldMetadataId must name a FILES field)", "NOT_FOUND")
+        field = self._files_field(_argument(args.get("fieldMetadataId"), variables),
+                                  _argument(args.get("fieldMetadataUniversalIdentifier"), variables))
         file_id = str(uuid.uuid4())
-        extension = part.filename.rsplit(".", 1)[1].lower() if part.filename and "." in part.filename else ""
-        name = f"{file_id}.{extension}" if extension else file_id
-        stored = self._store(part, f"files-field/{field.id}/{name}", file_id, field.id)
+        stored = self._store(part, self._files_field_path(field.id, file_id, part.filename), file_id, field.id)
         stored["url"] = f"{base_url}/files-field/{file_id}?token={file_token(self.api_key, file_id)}"
         wanted = [f for f in selection if f in FILE_FIELDS] or list(FILE_FIELDS)
         return {key: stored[key] for key in wanted}

@@ -19,7 +19,7 @@ from core_practice_twenty.sandbox.errors import ApiError, bad_request, not_found
 from core_practice_twenty.sandbox.standard import (
     JUNCTIONS,
     ObjectSpec,
-    standard_objects,
+    standard_objects_for,
     system_fields,
     target_field_name,
 )
@@ -30,6 +30,7 @@ from core_practice_twenty.sandbox.values import (
     is_uuid,
     now_iso,
 )
+from core_practice_twenty.sandbox.versions import TwentyVersion
 
 NAME_RE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 OPTION_VALUE_RE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
@@ -70,8 +71,9 @@ OBJECT_PATCH_KEYS = {
 # ---------------------------------------------------------------------------------------------
 def _field_dto(object_id: str, spec: dict[str, Any], is_custom: bool) -> dict[str, Any]:
     now = now_iso()
+    field_id = str(uuid.uuid4())
     return {
-        "id": str(uuid.uuid4()),
+        "id": field_id,
         "type": spec["type"],
         "name": spec["name"],
         "label": spec["label"],
@@ -83,6 +85,7 @@ def _field_dto(object_id: str, spec: dict[str, Any], is_custom: bool) -> dict[st
         "isSystem": spec.get("isSystem", False),
         "isNullable": spec.get("isNullable", True),
         "isUnique": bool(spec.get("isUnique", False)),
+        "universalIdentifier": spec.get("universalIdentifier") or field_id,
         "defaultValue": spec.get("defaultValue"),
         "options": spec.get("options"),
         "settings": spec.get("settings"),
@@ -194,7 +197,7 @@ def _lacks(dto: dict[str, Any], markers: dict[str, Any]) -> bool:
     return any(dto.get(k) != v for k, v in markers.items())
 
 
-def seed_if_empty(db: Database, profile: str) -> None:
+def seed_if_empty(db: Database, played: TwentyVersion) -> None:
     """Write the standard objects into a new file, and whatever an older sandbox file lacks into an
     existing one (attachments, ``updatedBy``, members' read-only marker…). Idempotent: records, custom
     fields and custom objects are never touched, so a rehearsal's workspace survives an upgrade."""
@@ -205,7 +208,8 @@ def seed_if_empty(db: Database, profile: str) -> None:
             "objects": {i: json.loads(b) for i, b in conn.execute("SELECT id, body FROM objects")},
             "fields": {(o, n): json.loads(b) for o, n, b in conn.execute("SELECT object_id, name, body FROM fields")},
         }
-        specs = standard_objects(profile)
+        profile = played.naming
+        specs = standard_objects_for(played)
         for spec in specs:
             object_id = object_ids.get(spec["nameSingular"])
             if object_id is None:
@@ -246,6 +250,8 @@ def seed_if_empty(db: Database, profile: str) -> None:
                 field_names |= {(source, field_spec["name"]), (target, rel["inverseName"])}
         if db.get_meta("profile") is None:
             db.set_meta("profile", profile)
+        if db.get_meta("twenty_version") is None:
+            db.set_meta("twenty_version", played.version)
         db.set_meta("schema_version", SCHEMA_VERSION)
     db.reload_metadata()
 

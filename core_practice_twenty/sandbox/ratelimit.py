@@ -43,10 +43,11 @@ def _js_number(value: float) -> str:
 class RateLimiter:
     """The workspace's buckets; thread-safe; reconfigurable at runtime (``/_sandbox/rate-limit``)."""
 
-    def __init__(self, config: RateLimitConfig, profile: str, clock: Any = time.monotonic) -> None:
+    def __init__(self, config: RateLimitConfig, kind: str, clock: Any = time.monotonic) -> None:
+        """`kind`: `legacy` (ThrottlerService) or `usage-engine` (sandbox/versions.py LIMITERS)."""
         self._lock = threading.Lock()
         self._clock = clock
-        self.profile = profile
+        self.kind = kind
         self.throttled = 0
         self.configure(config)
 
@@ -66,7 +67,7 @@ class RateLimiter:
             return None
         with self._lock:
             now = self._clock() * 1000.0
-            refusal = self._consume_legacy(now) if self.profile == "legacy" else self._consume_current(now)
+            refusal = self._consume_legacy(now) if self.kind == "legacy" else self._consume_current(now)
             if refusal is not None:
                 self.throttled += 1
             return refusal
@@ -134,6 +135,6 @@ def legacy_429(refusal: Refusal) -> tuple[dict[str, Any], dict[str, str]]:
     return body, {}
 
 
-def render_429(profile: str, refusal: Refusal) -> tuple[dict[str, Any], dict[str, str]]:
-    """The 429 body and headers the workspace's Twenty generation sends."""
-    return legacy_429(refusal) if profile == "legacy" else current_429(refusal)
+def render_429(kind: str, refusal: Refusal) -> tuple[dict[str, Any], dict[str, str]]:
+    """The 429 body and headers the workspace's limiter (`legacy` | `usage-engine`) sends."""
+    return legacy_429(refusal) if kind == "legacy" else current_429(refusal)

@@ -447,9 +447,11 @@ class RecordEngine:
             raise bad_request("Body must be an array")
         if not rows:
             raise bad_request("Input must not be empty")
+        # Twenty validates and processes every record before its runner counts them
+        # (common-create-many-query-runner.service.ts: validate → processArgs → run's QUERY_MAX_RECORDS check)
+        prepared = [self.prepare_input(obj, row) for row in rows]
         if len(rows) > self.batch_cap:
             raise bad_request(f"Maximum number of records to upsert is {self.batch_cap}.")
-        prepared = [self.prepare_input(obj, row) for row in rows]
         with self.db.transaction():
             now = now_iso()
             matches = self._match(obj, prepared) if upsert else [None] * len(prepared)

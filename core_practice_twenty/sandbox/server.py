@@ -38,9 +38,10 @@ from core_practice_twenty.sandbox.errors import (
 )
 from core_practice_twenty.sandbox.faults import FaultInjector, proxy_error_page
 from core_practice_twenty.sandbox.files import FileService, GraphqlError
-from core_practice_twenty.sandbox.query import parse_depth
+from core_practice_twenty.sandbox.query import parse_depth, parse_limit
 from core_practice_twenty.sandbox.ratelimit import RateLimiter, Refusal, render_429
 from core_practice_twenty.sandbox.records import RecordEngine, _cap
+from core_practice_twenty.sandbox.versions import NAMING_VERSION, TwentyVersion, version
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +67,16 @@ class Reply:
 class SandboxApp:
     """Request dispatch, independent of the socket layer (so it is easy to reason about)."""
 
-    def __init__(self, config: SandboxConfig, db: Database, profile: str) -> None:
+    def __init__(self, config: SandboxConfig, db: Database, played: TwentyVersion) -> None:
         self.config = config
         self.db = db
-        self.profile = profile
-        self.batch_cap = config.cap_for(profile)
+        self.played = played
+        self.profile = played.naming
+        self.batch_cap = config.cap_for(played)
         self.engine = RecordEngine(db, self.batch_cap, config.default_page_size)
-        self.limiter = RateLimiter(config.rate_limit, profile)
+        self.limiter = RateLimiter(config.rate_limit, config.rate_limiter)
         self.faults = FaultInjector(config.faults)
-        self.files = FileService(db, config.api_key, profile, config.upload_limit_for(profile))
+        self.files = FileService(db, config.api_key, played, config.upload_limit_for(played))
         self._token = config.api_key.encode()
 
     # -- classification -------------------------------------------------------------------------
@@ -89,11 +91,13 @@ class SandboxApp:
             return "api"
         if path.startswith("/files-field/") or path.startswith("/files/"):
             return "files"
+        if path.startswith("/file-upload/"):
+            return "upload"
         return "other"
 
     def max_body(self, path: str) -> int:
         """Largest body read before answering 413 (uploads are bounded by the upload limit)."""
-        if path in ("/graphql", "/metadata"):
+        if path in ("/graphql", "/metadata") or path.startswith("/file-upload/"):
             return self.files.max_bytes + UPLOAD_SLACK_BYTES
         return JSON_BODY_MAX_BYTES
 
@@ -110,14 +114,14 @@ class SandboxApp:
     def _throttle(self) -> None:
         refusal = self.limiter.try_consume()
         if refusal is not None:
-            body, headers = render_429(self.profile, refusal)
+            body, headers = render_429(self.limiter.kind, refusal)
             raise ApiError.from_body(body, headers)
 
     def throttled_reply(self, retry_after_s: int) -> Reply:
         """A 429 as the workspace's Twenty generation words it (used by the 429-burst fault)."""
         limit = self.limiter.config
         refusal = Refusal(limit.long_limit, limit.long_window_ms, retry_after_s * 1000)
-        body, headers = render_429(self.profile, refusal)
+        body, headers = render_429(self.limiter.kind, refusal)
         if headers:
             headers["Retry-After"] = str(retry_after_s)
         return Reply.json(429, body, headers)
@@ -142,6 +146,11 @@ class SandboxApp:
             return self._control(method, url.path, body)
         if kind == "files" and method == "GET":
             return self._download(url.path, parse_qs(url.query).get("token", [None])[0], headers)
+        if kind == "upload" and method == "PUT" and self.played.direct_upload:
+            # the presigned-less upload URL: its own token, no API key, no throttle (file-upload.controller.ts)
+            self.files.receive(url.path.removeprefix("/file-upload/"), parse_qs(url.query).get("token", [None])[0],
+                               body)
+            return Reply(204, b"", "")
         if url.path in ("/graphql", "/metadata"):
             return self._graphql(method, url.path, headers, body, base_url)
         status, payload = self.dispatch(method, target, headers.get("Authorization"), body)
@@ -167,7 +176,12 @@ class SandboxApp:
             payload = self._parse_body(body) if method in ("POST", "PATCH") else None
             return self._metadata(method, rest[1:], params, payload)
         # Record operations run through Twenty's common query runner, which charges the workspace
-        # bucket one token per operation (common-base-query-runner.service.ts).
+        # bucket one token per operation (common-base-query-runner.service.ts). The REST handler parses
+        # the request's arguments first (rest-api-find-many.handler.ts: parseRequestArgs, then execute),
+        # so a malformed `limit` or `depth` is refused without a token.
+        if method == "GET":
+            parse_limit(params.get("limit"), self.config.default_page_size, self.batch_cap)
+        parse_depth(params.get("depth"))
         self._throttle()
         payload = self._parse_body(body) if method in ("POST", "PATCH") else None
         upsert = params.get("upsert") == "true"
@@ -261,11 +275,7 @@ class SandboxApp:
             raise GraphqlError(error.message, "UNAUTHENTICATED") from None
         content_type = headers.get("Content-Type") or ""
         if not content_type.lower().startswith("multipart/form-data"):
-            raise GraphqlError(
-                "The sandbox serves only the file-upload mutations on /graphql and /metadata "
-                "(uploadFilesFieldFile, uploadFile); use the REST API for everything else",
-                "GRAPHQL_VALIDATION_FAILED",
-            )
+            return Reply.json(200, self.files.operation(path, body, base_url))
         return Reply.json(200, self.files.upload(path, content_type, body, base_url))
 
     def _download(self, path: str, token: str | None, headers: Any) -> Reply:
@@ -317,6 +327,9 @@ class SandboxApp:
         """What this sandbox plays: profile, batch cap, page size, upload limit."""
         return {
             "profile": self.profile,
+            "twentyVersion": self.played.version,
+            "rateLimiter": self.limiter.kind,
+            "uploadMutations": list(self.played.upload_mutations),
             "batchCap": self.batch_cap,
             "defaultPageSize": self.config.default_page_size,
             "maxUploadBytes": self.files.max_bytes,
@@ -327,7 +340,7 @@ class SandboxApp:
         rate-limit buckets full. Fault settings are kept (they are test conditions, not workspace state)."""
         with self.db.lock:
             self.db.wipe()
-            metadata.seed_if_empty(self.db, self.profile)
+            metadata.seed_if_empty(self.db, self.played)
             self.db.reload_metadata()
             seed_members(self.engine, self.db, self.config.workspace_members)
         self.limiter.configure(self.limiter.config)
@@ -437,6 +450,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
+        if reply.status == 204:  # no body, so neither Content-Type nor Content-Length (RFC 9110 §8.6)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
@@ -506,10 +524,12 @@ class SandboxServer:
         self.config = config
         self.db = Database(config.db_path)
         try:
-            # an existing file keeps the generation it was created with
-            self.profile = self.db.get_meta("profile") or config.profile
-            metadata.seed_if_empty(self.db, self.profile)
-            self.app = SandboxApp(config, self.db, self.profile)
+            # an existing file keeps the version it was created with
+            stored = self.db.get_meta("twenty_version") or NAMING_VERSION.get(self.db.get_meta("profile") or "")
+            self.played = version(stored or config.twenty_version)
+            self.profile = self.played.naming
+            metadata.seed_if_empty(self.db, self.played)
+            self.app = SandboxApp(config, self.db, self.played)
             seed_members(self.app.engine, self.db, config.workspace_members)
             self._httpd = _HTTPServer((config.host, config.port), self.app)
         except BaseException:
@@ -575,7 +595,8 @@ def serve(config: SandboxConfig) -> None:
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
     log.info(
-        "Twenty sandbox listening on %s (profile %s, batch cap %s)", server.url, server.profile, server.app.batch_cap
+        "Twenty sandbox listening on %s (Twenty %s, %s rate limiter, batch cap %s)", server.url,
+        server.played.version, server.app.limiter.kind, server.app.batch_cap
     )
     try:
         while not stop.wait(0.2):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core_practice_twenty.sandbox.versions import ATTACHMENT_FILE_UID, TwentyVersion
+
 FieldSpec = dict[str, Any]
 ObjectSpec = dict[str, Any]
 
@@ -290,3 +292,25 @@ def standard_objects(profile: str) -> list[ObjectSpec]:
             ],
         },
     ]
+
+
+DRIFTED_AWAY = {"company": ("employees", "xLink", "annualRecurringRevenue", "idealCustomerProfile"),
+                "person": ("city", "xLink")}
+"""Standard fields a 2.43+ workspace no longer has (twenty-client-sdk 2.43 STANDARD_OBJECTS)."""
+
+
+def standard_objects_for(played: TwentyVersion) -> list[ObjectSpec]:
+    """The standard objects of one Twenty version: its naming, its rich-text type name, its company and
+    person fields, and the universal identifier Twenty's own client uploads attachments by."""
+    specs = standard_objects(played.naming)
+    for spec in specs:
+        gone = DRIFTED_AWAY.get(spec["nameSingular"], ()) if played.company_drift else ()
+        spec["fields"] = [f for f in spec["fields"] if f["name"] not in gone]
+        for f in spec["fields"]:
+            if f["type"] == "RICH_TEXT_V2":
+                f["type"] = played.rich_text_type
+            if spec["nameSingular"] == "attachment" and f["name"] == "file":
+                f["universalIdentifier"] = ATTACHMENT_FILE_UID
+        if played.company_drift and spec["nameSingular"] == "company":
+            spec["fields"].insert(4, field("annualRevenue", "Annual revenue", "CURRENCY"))
+    return specs

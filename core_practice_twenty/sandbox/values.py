@@ -14,7 +14,7 @@ import contextlib
 import json
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,6 +50,7 @@ COMPOSITE_TYPES: dict[str, dict[str, str]] = {
     "CURRENCY": {"amountMicros": "NUMERIC", "currencyCode": "TEXT"},
     "ACTOR": {"source": "TEXT", "workspaceMemberId": "UUID", "name": "TEXT", "context": "RAW_JSON"},
     "RICH_TEXT_V2": {"blocknote": "TEXT", "markdown": "TEXT"},
+    "RICH_TEXT": {"blocknote": "TEXT", "markdown": "TEXT"},  # RICH_TEXT_V2's name since 1.20
 }
 
 # Sub-fields that form the unique index when such a field is unique (isIncludedInUniqueConstraint).
@@ -100,9 +101,9 @@ def is_uuid(value: Any) -> bool:
     return isinstance(value, str) and bool(UUID_RE.match(value))
 
 
-def now_iso() -> str:
-    """Current UTC time in the form Twenty returns timestamps (``2024-01-02T03:04:05.678Z``)."""
-    return format_datetime(datetime.now(UTC))
+def now_iso(offset_s: float = 0.0) -> str:
+    """Current UTC time (plus `offset_s`) in the form Twenty returns timestamps (``2024-01-02T03:04:05.678Z``)."""
+    return format_datetime(datetime.now(UTC) + timedelta(seconds=offset_s))
 
 
 def format_datetime(moment: datetime) -> str:
@@ -353,7 +354,7 @@ def normalize_composite_input(type_: str, value: Any, name: str, *, domain: bool
         if sub_type is None:
             raise bad_request(f"Invalid value for field \"{name}\": unknown sub-field '{key}'")
         out[key] = normalize_scalar(sub_type, sub_value, f"{name}.{key}")
-    if type_ == "RICH_TEXT_V2":
+    if type_ in ("RICH_TEXT_V2", "RICH_TEXT"):
         if "markdown" in out or "blocknote" in out:
             out.update(transform_rich_text(out))
     elif type_ == "EMAILS":

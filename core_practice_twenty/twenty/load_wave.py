@@ -10,6 +10,7 @@ most the batch in flight, which the upsert then recovers).
 from __future__ import annotations
 
 import mimetypes
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,19 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
     return prepare
 
 
+DEFAULT_UPLOAD_CONCURRENCY = 4
+
+
+def upload_concurrency() -> int:
+    """Files uploaded side by side within a batch (CPT_UPLOAD_CONCURRENCY, default 4; 1 = one at a time)."""
+    raw = os.environ.get("CPT_UPLOAD_CONCURRENCY", "").strip()
+    if not raw:
+        return DEFAULT_UPLOAD_CONCURRENCY
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CPT_UPLOAD_CONCURRENCY must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
 def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject, wave: str, run_id: str, *,
                 export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Send the wave's new and changed records of `target`; outcomes land in the audit log batch by batch."""
@@ -70,6 +84,7 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
         lookup=lambda obj, key: ids.get((obj, key)),
         pre_existing=pre_existing,
         prepare=prepare,
+        prepare_concurrency=upload_concurrency() if prepare is not None else 1,
     )
 
 

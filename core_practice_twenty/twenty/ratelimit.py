@@ -52,6 +52,9 @@ class RateLimiter:
         self._reserve = 0.0
         self._updated = clock()
         self.waited_s = 0.0
+        self.kind_seen = "not met"
+        """The throttle this workspace answered a 429 with: `usage-engine` (RATE_LIMITED, Retry-After,
+        X-RateLimit-*) or `legacy` (ThrottlerService's bare "Limit reached"); "not met" before any 429."""
         self.configure(requests_per_minute, burst, refill=True)
 
     # -- configuration ---------------------------------------------------------------------------
@@ -128,6 +131,9 @@ class RateLimiter:
         retry_after = parse_retry_after(headers.get("Retry-After"), self._wall_clock())
         reset_in = _reset_in(headers.get("X-RateLimit-Reset"), self._wall_clock())
         if status == 429:
+            usage = (retry_after is not None or remaining is not None
+                     or (isinstance(body, Mapping) and body.get("error") == "RATE_LIMITED"))
+            self.kind_seen = "usage-engine" if usage else "legacy"
             self._learn_plan(body)
             with self._lock:
                 self._refill(self._clock())

@@ -27,6 +27,8 @@ def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
 
     def start(**overrides: object) -> SandboxServer:
         overrides.setdefault("rate_limit", RateLimitConfig.disabled())
+        if "twenty_version" not in overrides:  # the behaviour every generation shares is tested on 2.38
+            overrides.setdefault("profile", "current")
         overrides.setdefault("db_path", tmp_path / "twenty.db")
         config = SandboxConfig(api_key=API_KEY, **overrides)  # type: ignore[arg-type]
         server = SandboxServer(config).start()

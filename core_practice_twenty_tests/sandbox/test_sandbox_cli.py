@@ -4,46 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def cpt_sandbox(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "core_practice_twenty.cli", "sandbox", "--port", str(port),
-               "--db", str(tmp_path / "cli.sqlite"), *args]  # fmt: skip
-    proc = subprocess.Popen(command, env={**os.environ, **(env or {})})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "cpt sandbox exited"
-            assert time.monotonic() < deadline, "cpt sandbox did not come up"
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
+from running import cpt_sandbox
 
 
 def test_options_reach_the_sandbox(tmp_path: Path) -> None:
@@ -56,6 +22,9 @@ def test_options_reach_the_sandbox(tmp_path: Path) -> None:
         c = httpx.Client(base_url=url, headers={"Authorization": "Bearer cli-key"})
         assert c.get("/_sandbox/info").json() == {
             "profile": "legacy",
+            "twentyVersion": "1.16",
+            "rateLimiter": "legacy",
+            "uploadMutations": ["uploadFile"],
             "batchCap": 7,
             "defaultPageSize": 3,
             "maxUploadBytes": 524288,

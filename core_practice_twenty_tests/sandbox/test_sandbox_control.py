@@ -30,9 +30,22 @@ def test_info_tells_what_the_sandbox_plays(sandbox_factory, connect, tmp_path) -
     c = connect(sandbox_factory(profile="legacy", db_path=tmp_path / "l.db", max_upload_bytes=1000))
     assert c.get("/_sandbox/info").json() == {
         "profile": "legacy",
-        "batchCap": 60,
+        "twentyVersion": "1.16",
+        "rateLimiter": "legacy",
+        "uploadMutations": ["uploadFile"],
+        "batchCap": 200,
         "defaultPageSize": 60,
         "maxUploadBytes": 1000,
+    }
+    newest = connect(sandbox_factory(twenty_version="2.47", rate_limiter="usage-engine", db_path=tmp_path / "n.db"))
+    assert newest.get("/_sandbox/info").json() == {
+        "profile": "current",
+        "twentyVersion": "2.47",
+        "rateLimiter": "usage-engine",
+        "uploadMutations": ["uploadFilesFieldFileByUniversalIdentifier", "createFileUpload", "completeFileUpload"],
+        "batchCap": 200,
+        "defaultPageSize": 60,
+        "maxUploadBytes": 100 * 1024 * 1024,
     }
 
 

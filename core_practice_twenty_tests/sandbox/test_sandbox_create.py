@@ -44,13 +44,16 @@ def test_over_cap_is_400_and_writes_nothing(client: httpx.Client) -> None:
     assert count(client, "companies") == 0
 
 
-def test_batch_cap_follows_the_profile_and_is_configurable(sandbox_factory, connect, tmp_path) -> None:
-    legacy = connect(sandbox_factory(profile="legacy", db_path=tmp_path / "legacy.db"))
-    assert legacy.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(60)]).status_code == 201
-    too_many = legacy.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(61)])
-    assert too_many.json()["messages"] == ["Maximum number of records to upsert is 60."]
-    for profile in ("current", "legacy"):
-        c = connect(sandbox_factory(profile=profile, batch_cap=5, db_path=tmp_path / f"{profile}-5.db"))
+def test_batch_cap_follows_the_version_and_is_configurable(sandbox_factory, connect, tmp_path) -> None:
+    old = connect(sandbox_factory(twenty_version="1.16", db_path=tmp_path / "old.db"))
+    assert old.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(200)]).status_code == 201
+    too_many = old.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(201)])
+    assert too_many.json()["messages"] == ["Maximum number of records to upsert is 200."]
+    sixty = connect(sandbox_factory(twenty_version="1.16", batch_cap=60, db_path=tmp_path / "sixty.db"))
+    refused = sixty.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(61)])
+    assert refused.json()["messages"] == ["Maximum number of records to upsert is 60."]
+    for played in ("1.16", "2.38", "2.47"):
+        c = connect(sandbox_factory(twenty_version=played, batch_cap=5, db_path=tmp_path / f"{played}-5.db"))
         assert c.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(5)]).status_code == 201
         assert c.post("/rest/batch/companies", json=[{"name": str(i)} for i in range(6)]).status_code == 400
         assert len(c.get("/rest/companies", params={"limit": "50"}).json()["data"]["companies"]) == 5

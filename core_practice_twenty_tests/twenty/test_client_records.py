@@ -34,10 +34,11 @@ def test_find_one_still_raises_on_a_malformed_id(twenty_sandbox) -> None:
 def test_update_one_is_partial(twenty_sandbox) -> None:
     client = twenty_sandbox.client()
     (company,) = make_companies(client, 1)
-    client.update_one("companies", company["id"], {"employees": 12})
+    revenue = {"amountMicros": 12_000_000, "currencyCode": "AUD"}
+    client.update_one("companies", company["id"], {"annualRevenue": revenue})
     updated = client.update_one("companies", company["id"], {"name": "Renamed"})
     assert updated["name"] == "Renamed"
-    assert updated["employees"] == 12
+    assert updated["annualRevenue"]["amountMicros"] == 12_000_000
     assert client.find_one("companies", company["id"])["name"] == "Renamed"
 
 
@@ -74,7 +75,7 @@ def test_destroy_many_also_destroys_soft_deleted_records(twenty_sandbox) -> None
 def test_soft_deleted_records_are_listed_on_request_and_restored(twenty_sandbox) -> None:
     client = twenty_sandbox.client()
     live, gone = make_companies(client, 2)
-    client.update_one("companies", gone["id"], {"employees": 7})
+    client.update_one("companies", gone["id"], {"linkedinLink": {"primaryLinkUrl": "linkedin.com/company/seven"}})
     client.request("DELETE", f"/rest/companies/{gone['id']}", params={"soft_delete": "true"})
 
     assert [c["id"] for c in client.find_many("companies")] == [live["id"]]
@@ -86,8 +87,8 @@ def test_soft_deleted_records_are_listed_on_request_and_restored(twenty_sandbox)
 
     restored = client.restore_one("companies", gone["id"])
     assert restored["deletedAt"] is None
-    assert restored["employees"] == 7
-    assert client.find_one("companies", gone["id"])["employees"] == 7
+    assert restored["linkedinLink"]["primaryLinkUrl"] == "linkedin.com/company/seven"
+    assert client.find_one("companies", gone["id"])["linkedinLink"]["primaryLinkUrl"] == "linkedin.com/company/seven"
 
 
 def test_find_many_walks_every_page(twenty_sandbox) -> None:

@@ -15,6 +15,7 @@ seeded members) are skipped against a real Twenty.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -143,8 +144,11 @@ class Target:
         task_target_fields = {f["name"] for f in self.objects["taskTarget"]["fields"]}
         self.profile = "current" if "targetPerson" in task_target_fields else "legacy"
         env_cap = os.environ.get("CPT_CONFORMANCE_BATCH_CAP")
-        default_cap = 200 if self.profile == "current" else 60
-        self.batch_cap = int(env_cap) if env_cap else int(info.get("batchCap", default_cap))
+        self.batch_cap = int(env_cap) if env_cap else int(info.get("batchCap", 200))
+        self.limiter: str | None = info.get("rateLimiter")  # a real Twenty: told by the shape of its 429
+        with TwentyClient(url, api_key) as c:  # GraphQL validation names a mutation the server lacks
+            probe = c.post("/metadata", json={"query": "mutation { createFileUpload { fileId } }"}).json()
+        self.direct_upload = "Cannot query field" not in json.dumps(probe)
 
     @property
     def is_sandbox(self) -> bool:

@@ -13,10 +13,13 @@ from conformance_target import Target, TwentyClient, choose_target
 
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 
+GENERATIONS = {"1.16": ("1.16", "legacy"), "2.38-usage-engine": ("2.38", "usage-engine"), "2.47": ("2.47", "legacy")}
+"""Every version the sandbox plays (sandbox/versions.py), each limiter at least once."""
+
 
 def _targets() -> list[str]:
     try:
-        return ["real"] if choose_target(os.environ).is_real else ["current", "legacy"]
+        return ["real"] if choose_target(os.environ).is_real else list(GENERATIONS)
     except pytest.UsageError:
         return ["real"]  # the fixture reports the usage error
 
@@ -30,7 +33,9 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         return
     key = secrets.token_urlsafe(16)
     db = Path(tmp_path_factory.mktemp(f"conformance-{request.param}")) / "twenty.sqlite"
-    config = SandboxConfig(db_path=db, api_key=key, profile=request.param, rate_limit=RateLimitConfig.disabled())
+    played, limiter = GENERATIONS[request.param]
+    config = SandboxConfig(db_path=db, api_key=key, twenty_version=played, rate_limiter=limiter,
+                           rate_limit=RateLimitConfig.disabled())
     server = SandboxServer(config).start()
     try:
         yield Target(server.url, key, server)

@@ -15,20 +15,21 @@ def count(api, plural: str, filter_: str) -> int:
 
 def test_create_one_returns_201_and_the_api_actor(api, uid) -> None:
     person_id = str(uuid.uuid4())
-    response = api.post("/rest/people", json={"id": person_id, "city": uid})
+    response = api.post("/rest/people", json={"id": person_id, "avatarUrl": uid})
     assert response.status_code == 201
     created = response.json()["data"]["createPerson"]
     assert created["id"] == person_id
-    assert created["city"] == uid
+    assert created["avatarUrl"] == uid
     assert created["createdBy"]["source"] == "API"
     assert created["createdBy"]["workspaceMemberId"] is None
     assert created["deletedAt"] is None
 
 
 def test_supplied_created_by_source_is_kept(api, uid) -> None:
-    created = api.post("/rest/people", json={"city": uid, "createdBy": {"source": "IMPORT"}}).json()
+    created = api.post("/rest/people", json={"avatarUrl": uid, "createdBy": {"source": "IMPORT"}}).json()
     assert created["data"]["createPerson"]["createdBy"]["source"] == "IMPORT"
-    batch = api.post("/rest/batch/people", json=[{"city": uid, "createdBy": {"source": "EMAIL"}}, {"city": uid}])
+    rows = [{"avatarUrl": uid, "createdBy": {"source": "EMAIL"}}, {"avatarUrl": uid}]
+    batch = api.post("/rest/batch/people", json=rows)
     actors = [p["createdBy"]["source"] for p in batch.json()["data"]["createPeople"]]
     assert actors == ["EMAIL", "API"]
 
@@ -50,12 +51,12 @@ def test_empty_or_non_array_batch_is_400(api, uid) -> None:
 
 def test_existing_id_is_a_duplicate_and_nothing_is_written(api, uid) -> None:
     person_id = str(uuid.uuid4())
-    assert api.post("/rest/people", json={"id": person_id, "city": uid}).status_code == 201
-    again = api.post("/rest/people", json={"id": person_id, "city": uid})
+    assert api.post("/rest/people", json={"id": person_id, "avatarUrl": uid}).status_code == 201
+    again = api.post("/rest/people", json={"id": person_id, "avatarUrl": uid})
     assert is_duplicate_error(again), again.text
-    batch = api.post("/rest/batch/people", json=[{"city": uid}, {"id": person_id, "city": uid}])
+    batch = api.post("/rest/batch/people", json=[{"avatarUrl": uid}, {"id": person_id, "avatarUrl": uid}])
     assert is_duplicate_error(batch), batch.text
-    assert count(api, "people", f"city[eq]:{uid}") == 1
+    assert count(api, "people", f"avatarUrl[eq]:{uid}") == 1
 
 
 def test_over_the_batch_cap_is_400_and_nothing_is_written(api, target, uid) -> None:
@@ -91,9 +92,9 @@ def test_unknown_field_is_400(api, uid) -> None:
 
 
 def test_relation_to_a_missing_record_is_refused(api, uid) -> None:
-    response = api.post("/rest/people", json={"city": uid, "companyId": str(uuid.uuid4())})
+    response = api.post("/rest/people", json={"avatarUrl": uid, "companyId": str(uuid.uuid4())})
     assert response.status_code == 400
-    assert count(api, "people", f"city[eq]:{uid}") == 0
+    assert count(api, "people", f"avatarUrl[eq]:{uid}") == 0
 
 
 def test_object_name_must_be_the_plural(api) -> None:

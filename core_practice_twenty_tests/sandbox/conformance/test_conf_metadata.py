@@ -203,7 +203,7 @@ def test_relation_creates_join_column_and_inverse(api, target, custom_object, ui
     inverse = next(f for f in person["fields"] if f["label"] == f"Plans {uid}")
     assert inverse["type"] == "RELATION"
     assert inverse["name"].lower() == f"plans{uid}"
-    person_id = api.post("/rest/people", json={"city": uid}).json()["data"]["createPerson"]["id"]
+    person_id = api.post("/rest/people", json={"avatarUrl": uid}).json()["data"]["createPerson"]["id"]
     plural = custom_object["namePlural"]
     created = api.post(f"/rest/{plural}", json={"name": "Crown", "patientId": person_id})
     assert created.status_code == 201, created.text

@@ -15,7 +15,7 @@ def four_people(api, uid) -> dict:
     people = []
     for index in range(4):
         body = {
-            "city": f"{uid}-{index}",
+            "avatarUrl": f"{uid}-{index}",
             "jobTitle": uid,
             "position": index,
             "companyId": company_id,
@@ -94,8 +94,8 @@ def test_order_by_directions_and_paging_with_ordering(api, four_people) -> None:
         starting_after=desc["pageInfo"]["endCursor"],
     )
     assert [p["position"] for p in more["data"]["people"]] == [1, 0]
-    by_city = page(api, filter=four_people["filter"], order_by="city[DescNullsFirst]")
-    cities = [p["city"] for p in by_city["data"]["people"]]
+    by_avatar = page(api, filter=four_people["filter"], order_by="avatarUrl[DescNullsFirst]")
+    cities = [p["avatarUrl"] for p in by_avatar["data"]["people"]]
     assert cities == sorted(cities, reverse=True)
     by_sub_field = page(api, filter=four_people["filter"], order_by="name.firstName[AscNullsLast]")
     assert [p["name"]["firstName"] for p in by_sub_field["data"]["people"]] == ["F0", "F1", "F2", "F3"]
@@ -127,17 +127,17 @@ def test_filters(api, four_people, uid) -> None:
         body = page(api, filter=f"{four_people['filter']},{filter_}", order_by="position")
         return [p["position"] for p in body["data"]["people"]]
 
-    assert positions(f"city[eq]:{uid}-1") == [1]
-    assert positions(f'city[eq]:"{uid}-1"') == [1]
-    assert positions(f"city[neq]:{uid}-1") == [0, 2, 3]
-    assert positions(f"city[in]:[{uid}-0,{uid}-3]") == [0, 3]
+    assert positions(f"avatarUrl[eq]:{uid}-1") == [1]
+    assert positions(f'avatarUrl[eq]:"{uid}-1"') == [1]
+    assert positions(f"avatarUrl[neq]:{uid}-1") == [0, 2, 3]
+    assert positions(f"avatarUrl[in]:[{uid}-0,{uid}-3]") == [0, 3]
     assert positions("position[gt]:0,position[lt]:3") == [1, 2]
     assert positions("position[gte]:2") == [2, 3]
-    assert positions(f"or(city[eq]:{uid}-0,position[gte]:3)") == [0, 3]
-    assert positions(f"and(position[gte]:1,not(city[eq]:{uid}-2))") == [1, 3]
-    assert positions(f"city[startsWith]:{uid}-") == [0, 1, 2, 3]
-    assert positions(f"city[like]:%{uid}-2") == [2]
-    assert positions(f"city[ilike]:%{uid.upper()}-2") == [2]
+    assert positions(f"or(avatarUrl[eq]:{uid}-0,position[gte]:3)") == [0, 3]
+    assert positions(f"and(position[gte]:1,not(avatarUrl[eq]:{uid}-2))") == [1, 3]
+    assert positions(f"avatarUrl[startsWith]:{uid}-") == [0, 1, 2, 3]
+    assert positions(f"avatarUrl[like]:%{uid}-2") == [2]
+    assert positions(f"avatarUrl[ilike]:%{uid.upper()}-2") == [2]
     assert positions("name.firstName[eq]:F3") == [3]
     assert positions(f"name.lastName[eq]:{uid}") == [0, 1, 2, 3]
     assert positions("jobTitle[is]:NOT_NULL,position[eq]:0") == [0]
@@ -147,7 +147,7 @@ def test_filters(api, four_people, uid) -> None:
 
 
 def test_unknown_filter_field_or_operator_is_400(api) -> None:
-    for bad in ("notAField[eq]:1", "city[zz]:1", "not(city[eq]:a,city[eq]:b)"):
+    for bad in ("notAField[eq]:1", "avatarUrl[zz]:1", "not(avatarUrl[eq]:a,avatarUrl[eq]:b)"):
         response = api.get("/rest/people", params={"filter": bad})
         assert response.status_code == 400, bad
         assert response.json()["error"] == "BadRequestException"
@@ -157,7 +157,7 @@ def test_find_one_and_its_errors(api, four_people) -> None:
     person = four_people["people"][0]
     found = api.get(f"/rest/people/{person['id']}")
     assert found.status_code == 200
-    assert found.json()["data"]["person"]["city"] == person["city"]
+    assert found.json()["data"]["person"]["avatarUrl"] == person["avatarUrl"]
     missing = api.get(f"/rest/people/{uuid.uuid4()}")
     assert missing.status_code == 404
     assert missing.json()["error"] == "NotFoundException"

@@ -33,14 +33,14 @@ def key_field(api, target, uid) -> str:
 
 def test_upsert_by_email_updates_instead_of_duplicating(api, uid) -> None:
     email = f"ana-{uid}@example.org"
-    first = upsert(api, "people", [{"emails": {"primaryEmail": email}, "city": "Perth", "jobTitle": uid}])
+    first = upsert(api, "people", [{"emails": {"primaryEmail": email}, "avatarUrl": "Perth", "jobTitle": uid}])
     assert first.status_code == 201
     original = first.json()["data"]["createPeople"][0]
-    second = upsert(api, "people", [{"emails": {"primaryEmail": email.upper()}, "city": "Bunbury"}])
+    second = upsert(api, "people", [{"emails": {"primaryEmail": email.upper()}, "avatarUrl": "Bunbury"}])
     assert second.status_code == 201
     updated = second.json()["data"]["createPeople"][0]
     assert updated["id"] == original["id"]
-    assert updated["city"] == "Bunbury"
+    assert updated["avatarUrl"] == "Bunbury"
     assert updated["jobTitle"] == uid  # not supplied: kept
     assert updated["createdAt"] == original["createdAt"]
 
@@ -63,19 +63,19 @@ def test_upsert_with_unknown_id_inserts_with_that_id(api, uid) -> None:
     new_id = str(uuid.uuid4())
     created = upsert(api, "people", [{"id": new_id, "jobTitle": uid}]).json()["data"]["createPeople"][0]
     assert created["id"] == new_id
-    again = upsert(api, "people", [{"id": new_id, "city": uid}]).json()["data"]["createPeople"][0]
-    assert again["id"] == new_id and again["jobTitle"] == uid and again["city"] == uid
+    again = upsert(api, "people", [{"id": new_id, "avatarUrl": uid}]).json()["data"]["createPeople"][0]
+    assert again["id"] == new_id and again["jobTitle"] == uid and again["avatarUrl"] == uid
 
 
 def test_upsert_by_custom_unique_field_mixes_inserts_and_updates(api, key_field, uid) -> None:
     first = upsert(api, "companies", [{key_field: "P1", "name": uid}, {key_field: "P2", "name": uid}])
     assert first.status_code == 201
     p1 = first.json()["data"]["createCompanies"][0]
-    second = upsert(api, "companies", [{key_field: "P3", "name": uid}, {key_field: "P1", "employees": 12}])
+    second = upsert(api, "companies", [{key_field: "P3", "name": uid}, {key_field: "P1", "position": 12}])
     assert second.status_code == 201
     rows = second.json()["data"]["createCompanies"]
     assert [r[key_field] for r in rows] == ["P3", "P1"]
-    assert rows[1]["id"] == p1["id"] and rows[1]["employees"] == 12 and rows[1]["name"] == uid
+    assert rows[1]["id"] == p1["id"] and rows[1]["position"] == 12 and rows[1]["name"] == uid
     assert api.get("/rest/companies", params={"filter": f"name[eq]:{uid}"}).json()["totalCount"] == 3
     found = api.get("/rest/companies", params={"filter": f"{key_field}[in]:[P1,P3]"}).json()
     assert found["totalCount"] == 2
@@ -84,12 +84,12 @@ def test_upsert_by_custom_unique_field_mixes_inserts_and_updates(api, key_field,
 def test_upsert_restores_a_soft_deleted_match(api, key_field, uid) -> None:
     created = upsert(api, "companies", [{key_field: "P1", "name": uid}]).json()["data"]["createCompanies"][0]
     api.delete(f"/rest/companies/{created['id']}", params={"soft_delete": "true"})
-    again = upsert(api, "companies", [{key_field: "P1", "employees": 3}])
+    again = upsert(api, "companies", [{key_field: "P1", "position": 3}])
     assert again.status_code == 201, again.text
     restored = again.json()["data"]["createCompanies"][0]
     assert restored["id"] == created["id"]
     assert restored["deletedAt"] is None
-    assert restored["employees"] == 3
+    assert restored["position"] == 3
     assert api.get(f"/rest/companies/{created['id']}").status_code == 200
 
 
@@ -139,9 +139,9 @@ def test_one_row_matching_two_records_is_400_and_nothing_changes(api, key_field,
 
 
 def test_create_one_with_upsert(api, uid) -> None:
-    body = {"emails": {"primaryEmail": f"one-{uid}@example.org"}, "city": "Perth"}
+    body = {"emails": {"primaryEmail": f"one-{uid}@example.org"}, "avatarUrl": "Perth"}
     first = api.post("/rest/people", params={"upsert": "true"}, json=body)
-    second = api.post("/rest/people", params={"upsert": "true"}, json={**body, "city": "Albany"})
+    second = api.post("/rest/people", params={"upsert": "true"}, json={**body, "avatarUrl": "Albany"})
     assert first.status_code == second.status_code == 201
     assert first.json()["data"]["createPerson"]["id"] == second.json()["data"]["createPerson"]["id"]
-    assert second.json()["data"]["createPerson"]["city"] == "Albany"
+    assert second.json()["data"]["createPerson"]["avatarUrl"] == "Albany"
