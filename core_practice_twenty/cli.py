@@ -237,8 +237,10 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     if loaded:
         with client:
             rows = [r for r in reconcile(warehouse, wave, result.run_id, client) if r.twenty_object in loaded]
+            facts = client.learn()
+            facts.limiter = client.limiter.kind_seen  # what this run's 429s showed, if any
         accounting = source_accounting(warehouse, wave) if "stg_twenty_people" in result.materialized else None
-        parts.append(format_summary(wave, result.run_id, rows, accounting))
+        parts.append(format_summary(wave, result.run_id, rows, accounting, server=facts.header()))
     else:
         parts.append(f"Run {result.run_id} sent nothing to Twenty (it stopped before the load).")
     text = "\n\n".join(parts)

@@ -81,8 +81,11 @@ def format_export_counts(counts: dict[str, dict[str, int]]) -> str:
 
 
 def format_summary(wave: str, run_id: str, rows: list[WaveObjectSummary],
-                   accounting: dict[str, dict[str, int]] | None = None) -> str:
+                   accounting: dict[str, dict[str, int]] | None = None, server: str | None = None) -> str:
+    """`server`: what the Twenty written to offers (twenty/facts.py `ServerFacts.header`), under the title."""
     lines = [f"Reconciliation for wave {wave!r} (run {run_id})"]
+    if server:
+        lines.append(server)
     if accounting:
         header = (f"{'source':<18} {'read':>8} {'rejected':>9} {'held back':>10} {'carried':>8} "
                   f"{'not in twenty':>14}")

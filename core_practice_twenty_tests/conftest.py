@@ -32,14 +32,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def twenty_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
+def twenty_version() -> str:
+    """The Twenty version the sandbox plays: the newest, unless a test parametrizes this fixture."""
+    return NEWEST
+
+
+@pytest.fixture
+def twenty_sandbox(tmp_path: Path, twenty_version: str) -> Iterator[RunningSandbox]:
     """A fresh sandbox workspace in a temporary SQLite file, served on an ephemeral port."""
     api_key = secrets.token_urlsafe(16)
     # Throttling off: these tests are about the pipeline, and their clients do not pace themselves
     # (requests_per_minute=0); the sandbox's own tests cover Twenty's rate limits.
     # The newest Twenty; its usage-engine limiter where a test switches throttling on (the 429s then
     # teach the client the plan; the legacy throttler has its own tests in sandbox/ and twenty/).
-    config = SandboxConfig(db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0, twenty_version=NEWEST,
+    config = SandboxConfig(db_path=tmp_path / "twenty.sqlite", api_key=api_key, port=0, twenty_version=twenty_version,
                            rate_limiter="usage-engine", rate_limit=RateLimitConfig.disabled())
     server = SandboxServer(config)
     server.start()

@@ -58,6 +58,11 @@ def gated(pipeline_env, monkeypatch):
 
 def test_sample_then_acceptance_then_full_then_rollback_back_to_baseline(gated, sample_export, confirm_map,
                                                                           capsys) -> None:
+    sample_full_rollback_again(gated, sample_export, confirm_map, capsys)
+
+
+def sample_full_rollback_again(gated, sample_export, confirm_map, capsys) -> None:
+    """The lifecycle against whichever Twenty `gated` plays (test_lifecycle_oldest.py: the oldest one)."""
     confirm_map(sample_export)
     empty = _twenty_counts(gated)
 

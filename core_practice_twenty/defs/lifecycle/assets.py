@@ -49,9 +49,12 @@ def twenty_baseline(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     with twenty.client() as client:
         baseline = take_baseline(client, warehouse.warehouse())
+        facts = client.learn()
     context.log.info(f"baseline: {'taken now' if baseline.taken_now else 'kept from before the first wave'}, "
                      f"{len(baseline.objects)} objects")
+    context.log.info(facts.header())  # what this Twenty offers, learned from it (twenty/facts.py)
     return dg.MaterializeResult(metadata={
+        **facts.as_metadata(),
         "taken_now": baseline.taken_now,
         "objects": dg.MetadataValue.json(baseline.summary()),
     })

@@ -90,6 +90,7 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
         with twenty.client() as client:
             report = load_object(store, client, target, wave, context.run.run_id,
                                  export_dir=store.wave_export(wave).export_dir, log=context.log.info)
+            facts = client.learn().as_metadata() | {"rate_limiter": client.limiter.kind_seen}
         context.log.info(
             f"{target.name_plural}: created {report.created}, updated {report.updated}, unchanged "
             f"{report.unchanged}, rejected {report.rejected}, held back {report.held_back} in {report.requests} "
@@ -97,6 +98,7 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
         )
         return dg.MaterializeResult(metadata={
             **report.as_metadata(),
+            **facts,
             "reject_reasons": dg.MetadataValue.json(report.reject_reasons),
             "held_back_reasons": dg.MetadataValue.json(report.held_back_reasons),
         })
