@@ -32,6 +32,10 @@ MAX_HOLD_S = 3600.0
 """Never believe a header asking for more than an hour's wait (a clock skew, a proxy's junk)."""
 
 
+LEGACY_GAP_MARGIN = 0.03
+"""How much later than one interval requests go once the legacy throttler is met (absorbs send jitter)."""
+
+
 class RateLimiter:
     """A thread-safe token bucket with server-imposed holds; `requests_per_minute <= 0` = unpaced.
 
@@ -52,6 +56,8 @@ class RateLimiter:
         self._reserve = 0.0
         self._updated = clock()
         self.waited_s = 0.0
+        self._min_gap = 0.0
+        self._last_sent = float("-inf")
         self.kind_seen = "not met"
         """The throttle this workspace answered a 429 with: `usage-engine` (RATE_LIMITED, Retry-After,
         X-RateLimit-*) or `legacy` (ThrottlerService's bare "Limit reached"); "not met" before any 429."""
@@ -105,11 +111,13 @@ class RateLimiter:
                     wait = self._hold_until - now
                 elif self.unpaced:
                     break
-                elif self._tokens >= 1.0 + self._reserve:
+                elif self._tokens >= 1.0 + self._reserve and now - self._last_sent >= self._min_gap:
                     self._tokens -= 1.0
+                    self._last_sent = now
                     break
                 else:
-                    wait = (1.0 + self._reserve - self._tokens) / self.rate_per_s
+                    wait = max((1.0 + self._reserve - self._tokens) / self.rate_per_s,
+                               self._last_sent + self._min_gap - now, 0.001)
             self._sleep(wait)
             waited += wait
         if waited:
@@ -134,6 +142,11 @@ class RateLimiter:
             usage = (retry_after is not None or remaining is not None
                      or (isinstance(body, Mapping) and body.get("error") == "RATE_LIMITED"))
             self.kind_seen = "usage-engine" if usage else "legacy"
+            if not usage and not self.unpaced:
+                # ThrottlerService refills floor(elapsed × rate) and restarts the clock on every request, so a
+                # request even slightly early refills nothing: from now on, never closer than one interval
+                with self._lock:
+                    self._min_gap = 60.0 / self.requests_per_minute * (1 + LEGACY_GAP_MARGIN)
             self._learn_plan(body)
             with self._lock:
                 self._refill(self._clock())

@@ -108,6 +108,25 @@ def test_legacy_servers_429_without_headers_is_survived(tmp_path) -> None:
         assert client.stats.throttled > 0
 
 
+def test_once_the_legacy_throttler_is_met_requests_are_spaced_so_it_refills(tmp_path) -> None:
+    """ThrottlerService (the self-hosted default) refills floor(elapsed × rate) and restarts its clock on every
+    request: a client at exactly the plan's average, a little early now and then, drains it. After the first
+    bare 429 the client never sends closer than one interval, and the throttle stops refusing."""
+    limits = RateLimitConfig(short_limit=100, short_window_ms=1000, long_limit=5, long_window_ms=1000)
+    config = SandboxConfig(db_path=tmp_path / "legacy.sqlite", api_key="k", port=0, twenty_version="2.47",
+                           rate_limiter="legacy", rate_limit=limits)
+    with SandboxServer(config) as server:
+        client = TwentyClient(server.url, "k", requests_per_minute=300, burst=3, max_attempts=20)
+        seen = []
+        for _ in range(45):
+            client.count("companies")
+            seen.append(client.stats.throttled)
+        assert client.limiter.kind_seen == "legacy"
+        first = next(i for i, n in enumerate(seen) if n)  # the 429 that showed which throttle this is
+        assert seen[-1] == seen[first] <= 2, seen  # and none after it
+        assert client.stats.requests == 45 + client.stats.throttled
+
+
 class FakeClock:
     """Time that only moves when the limiter sleeps: the test sees how long it *would* wait."""
 
@@ -159,3 +178,15 @@ def test_retry_after_holds_everyone_even_when_unpaced() -> None:
     assert clock.slept == [3.0]
     limiter.acquire()
     assert clock.slept == [3.0]
+
+
+def test_a_bare_429_spaces_every_later_request_by_a_full_interval() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, burst=10, clock=clock.monotonic, sleep=clock.sleep, wall_clock=clock.time)
+    limiter.observe(429, {}, {"statusCode": 429, "error": "HttpException", "messages": ["Limit reached"]})
+    times = []
+    for _ in range(12):
+        limiter.acquire()
+        times.append(clock.now)
+    assert limiter.kind_seen == "legacy"
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.6 * 1.03 - 1e-9
