@@ -207,10 +207,11 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         return 2
     try:
         client = TwentyClient.from_env()
-        check_twenty(client.base_url, os.environ.get("TWENTY_API_KEY", ""))
+        facts = check_twenty(client.base_url, os.environ.get("TWENTY_API_KEY", ""))
     except (TwentyConfigError, PreflightError) as exc:
         print(f"cpt migrate: {exc}", file=sys.stderr)
         return 2
+    print(f"{client.base_url}: {facts.header()}", flush=True)
     gate = check_gate(field_map_path(), export_dir)
     if not gate.ok:  # the same gate the run's blocking check applies: say so now, not after landing
         print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "

@@ -508,6 +508,8 @@ class TwentyClient:
             try:
                 self.request("POST", "/rest/batch/people", json=server_facts.cap_probe_body(size))
             except TwentyApiError as exc:
+                if exc.status in (401, 403):
+                    raise  # the key may not write records: nothing the migration does would work
                 cap = server_batch_cap(exc)
                 if cap is not None:
                     return cap, "learned from Twenty"
