@@ -307,7 +307,8 @@ class Database:
             if not UUID_RE.match(obj.id):
                 continue
             for field in obj.unique_fields:
-                subs = UNIQUE_SUBFIELDS.get(field.type, []) if field.is_composite else [None]
+                subs = (field.dto.get("_uniqueSubfields") or UNIQUE_SUBFIELDS.get(field.type, [])
+                        if field.is_composite else [None])
                 for sub in subs:
                     path = f"{field.record_key}.{sub}" if sub else field.record_key
                     name = f"ix_{field.id.replace('-', '')}_{sub or 'value'}"

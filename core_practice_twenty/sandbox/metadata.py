@@ -30,7 +30,7 @@ from core_practice_twenty.sandbox.values import (
     is_uuid,
     now_iso,
 )
-from core_practice_twenty.sandbox.versions import TwentyVersion
+from core_practice_twenty.sandbox.versions import NEWEST, TwentyVersion, version
 
 NAME_RE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 OPTION_VALUE_RE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
@@ -469,6 +469,8 @@ def create_field(db: Database, body: Any) -> dict[str, Any]:
         _validate_default(field_type, spec.get("defaultValue"), spec.get("options"))
         if spec["isUnique"] and field_type in COMPOSITE_TYPES and field_type not in UNIQUE_SUBFIELDS:
             raise bad_request(f"{field_type} fields cannot be unique")
+        if field_type == "PHONES":  # the version decides what a unique phone is over (PR #20261)
+            spec["_uniqueSubfields"] = version(db.get_meta("twenty_version") or NEWEST).unique_phone_subfields
         if field_type == "RELATION":
             created = _create_relation_field(db, obj, spec, body.get("relationCreationPayload"))
         else:

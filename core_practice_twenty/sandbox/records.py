@@ -78,10 +78,16 @@ def _duplicate(obj: ObjectMeta, path: str) -> ApiError:
     )
 
 
+def unique_subfields(field: FieldMeta) -> list[str]:
+    """The sub-fields a composite's unique index is over: the field's own (a unique PHONES field of a version
+    with PR #20261 carries number, country and calling code), else the type's."""
+    return list(field.dto.get("_uniqueSubfields") or UNIQUE_SUBFIELDS.get(field.type, []))
+
+
 def unique_key_paths(field: FieldMeta) -> list[str]:
     """Record paths forming a field's unique index, e.g. ``["emails.primaryEmail"]``."""
     if field.is_composite:
-        return [f"{field.name}.{sub}" for sub in UNIQUE_SUBFIELDS.get(field.type, [])]
+        return [f"{field.name}.{sub}" for sub in unique_subfields(field)]
     return [field.record_key or field.name]
 
 
@@ -93,7 +99,7 @@ def unique_value(field: FieldMeta, data: dict[str, Any]) -> str | None:
     values never collide.
     """
     if field.is_composite:
-        subs = UNIQUE_SUBFIELDS.get(field.type)
+        subs = unique_subfields(field)
         composite = data.get(field.name)
         if not subs or not isinstance(composite, dict):
             return None

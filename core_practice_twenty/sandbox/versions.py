@@ -53,6 +53,14 @@ class TwentyVersion:
     company_drift: bool
     """2.43+: Company has `annualRevenue` and no `employees`, `xLink`, `annualRecurringRevenue`,
     `idealCustomerProfile`; Person has no `city`, no `xLink` (twenty-client-sdk 2.43 STANDARD_OBJECTS)."""
+    phones_unique_with_country: bool
+    """A unique PHONES field is unique over number, country code and calling code (PR #20261, after Files v2;
+    before it, over the number alone)."""
+
+    @property
+    def unique_phone_subfields(self) -> list[str]:
+        return (["primaryPhoneNumber", "primaryPhoneCountryCode", "primaryPhoneCallingCode"]
+                if self.phones_unique_with_country else ["primaryPhoneNumber"])
 
     @property
     def direct_upload(self) -> bool:
@@ -64,12 +72,12 @@ MB = 1024 * 1024
 VERSIONS: dict[str, TwentyVersion] = {
     # QUERY_MAX_RECORDS 200 since PR #14358 (2025-09), before 1.16; the 60 of older releases is
     # `--batch-cap 60`. settings.storage.maxFileSize: 10 MB before Files v2.
-    "1.16": TwentyVersion("1.16", "legacy", 200, (MUTATION_LEGACY,), 10 * MB, "RICH_TEXT_V2", False),
+    "1.16": TwentyVersion("1.16", "legacy", 200, (MUTATION_LEGACY,), 10 * MB, "RICH_TEXT_V2", False, False),
     "2.38": TwentyVersion("2.38", "current", 200,
                           (MUTATION_BY_ID, MUTATION_BY_UID, MUTATION_CREATE, MUTATION_COMPLETE),
-                          100 * MB, "RICH_TEXT", False),
+                          100 * MB, "RICH_TEXT", False, True),
     "2.47": TwentyVersion("2.47", "current", 200, (MUTATION_BY_UID, MUTATION_CREATE, MUTATION_COMPLETE),
-                          100 * MB, "RICH_TEXT", True),
+                          100 * MB, "RICH_TEXT", True, True),
 }
 NEWEST = "2.47"
 OLDEST = "1.16"

@@ -58,3 +58,20 @@ def test_a_malformed_limit_costs_no_token(sandbox_factory, connect, tmp_path) ->
     for _ in range(5):
         assert c.get("/rest/people", params={"limit": "abc"}).status_code == 400
     assert [c.get("/rest/people").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_unique_phone_is_unique_with_its_country_from_pr_20261(sandbox_factory, connect, add_field, tmp_path) -> None:
+    """1.16: the number alone; 2.38 and 2.47: number, country code and calling code (PR #20261)."""
+    same_number = [{"workPhone": {"primaryPhoneNumber": "21555123", "primaryPhoneCountryCode": "NZ",
+                                  "primaryPhoneCallingCode": "+64"}},
+                   {"workPhone": {"primaryPhoneNumber": "21555123", "primaryPhoneCountryCode": "AU",
+                                  "primaryPhoneCallingCode": "+61"}}]
+    for played, both_fit in (("1.16", False), ("2.47", True)):
+        c = connect(sandbox_factory(twenty_version=played, db_path=tmp_path / f"{played}.db"))
+        assert add_field(c, "people", name="workPhone", type="PHONES", isUnique=True).status_code == 201
+        created = c.post("/rest/batch/people", json=same_number)
+        assert (created.status_code == 201) is both_fit, created.text
+        if not both_fit:  # the refused batch wrote nothing
+            assert c.post("/rest/people", json=same_number[0]).status_code == 201
+        again = c.post("/rest/people", json=same_number[0])  # the very same phone twice is a duplicate on both
+        assert again.status_code == 400 and "duplicate" in again.text.lower()
