@@ -116,6 +116,15 @@ create table if not exists decisions (
     detail json                       -- counts only, never values
 );
 """),
+    (3, """
+create table if not exists twenty_clock (
+    object varchar not null,
+    run_id varchar not null,
+    wave varchar not null,
+    server_time varchar not null,     -- the latest updatedAt Twenty answered this run's writes with (its clock)
+    primary key (object, run_id)
+);
+"""),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

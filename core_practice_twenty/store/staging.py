@@ -148,6 +148,7 @@ class WriteOutcome:
     payload_hash: str | None = None
     before_state: dict | None = None
     message: str | None = None
+    server_time: str | None = None  # the record's updatedAt in Twenty's answer to this write
 
 
 def record_outcomes(warehouse: Warehouse, object_plural: str, wave: str, run_id: str,
@@ -169,6 +170,13 @@ def record_outcomes(warehouse: Warehouse, object_plural: str, wave: str, run_id:
                 f"action, before_state::json, payload_hash, message from {outcome_rows}",
                 {"wave": wave, "run": run_id, "object": object_plural},
             )
+        times = [o.server_time for o in outcomes if o.server_time]
+        if times:
+            conn.execute(
+                "insert into twenty_clock (object, run_id, wave, server_time) values ($object, $run, $wave, $time) "
+                "on conflict (object, run_id) do update set server_time = greatest(twenty_clock.server_time, "
+                "excluded.server_time)", {"object": object_plural, "run": run_id, "wave": wave, "time": max(times)},
+            ).fetchall()  # an upsert leaves a result open: finish it before the next statement registers a view
         if written:
             with rows_as_table(conn, ["source_key", "twenty_id", "payload_hash"], written) as id_rows:
                 conn.execute(
@@ -198,6 +206,33 @@ def audit_counts(warehouse: Warehouse, *, run_id: str | None = None,
     for obj, action, n in rows:
         counts.setdefault(obj, {})[action] = n
     return counts
+
+
+def migration_clock(warehouse: Warehouse, object_plural: str) -> str | None:
+    """The latest time, on Twenty's clock, that Twenty answered a write of the migration to this object: a
+    record whose updatedAt is later was changed by someone else since (or by a write whose answer was lost)."""
+    with warehouse.connect() as conn:
+        return conn.execute("select max(server_time) from twenty_clock where object = ?",
+                            [object_plural]).fetchone()[0]
+
+
+def previous_payloads(warehouse: Warehouse, object_plural: str, keys: Iterable[str]) -> dict[str, dict]:
+    """The payload last sent for each source key (the staged row whose hash the id map holds; staging tables
+    keep every wave's rows): what the migration itself wrote into Twenty."""
+    wanted = [[k] for k in dict.fromkeys(keys)]
+    table = staging_table(object_plural)
+    if not wanted:
+        return {}
+    with warehouse.connect() as conn:
+        if not table_exists(conn, table):
+            return {}
+        with rows_as_table(conn, ["source_key"], wanted) as keys_table:
+            rows = conn.execute(
+                f"select p.source_key, any_value(p.payload) from {keys_table} w "
+                f"join id_map m on m.object = ? and m.source_key = w.source_key "
+                f"join {table} p on p.source_key = m.source_key and p.payload_hash = m.payload_hash group by all",
+                [object_plural]).fetchall()
+    return {key: json.loads(payload) for key, payload in rows}
 
 
 def payload_changes(warehouse: Warehouse, object_plural: str, wave: str) -> tuple[int, list[tuple]]:

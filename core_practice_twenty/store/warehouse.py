@@ -130,8 +130,9 @@ atexit.register(close_connections)
 
 def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Asked of the catalog: a query on a missing table would make DuckDB look for a Python variable of that name."""
+    # fetchall, not fetchone: a result left open blocks registering a view on the connection next
     return conn.execute("select count(*) from duckdb_tables() where schema_name = 'main' and table_name = ?",
-                        [name]).fetchone()[0] > 0
+                        [name]).fetchall()[0][0] > 0
 
 
 class WaveFolderChanged(Exception):

@@ -18,10 +18,19 @@ from pathlib import Path
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, TargetObject
 from core_practice_twenty.store.lifecycle import read_baseline
-from core_practice_twenty.store.staging import id_lookup, read_id_map, read_staged, record_outcomes
+from core_practice_twenty.store.staging import (
+    IdMapEntry,
+    id_lookup,
+    migration_clock,
+    previous_payloads,
+    read_id_map,
+    read_staged,
+    record_outcomes,
+)
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
 from core_practice_twenty.twenty.loader import (
+    BeforeStates,
     LoadReport,
     Prepare,
     PrepareError,
@@ -68,6 +77,27 @@ def upload_concurrency() -> int:
     return int(raw)
 
 
+def delta_before_states(warehouse: Warehouse, client: TwentyClient, target: TargetObject,
+                        staged: list[StagedRecord], known: dict[str, IdMapEntry]) -> BeforeStates | None:
+    """Before-states of the records this wave changes that are already in Twenty, in one paged read.
+
+    Twenty's copy for every record Twenty changed after the migration last wrote this object (its
+    `updatedAt` later than the migration's clock, `store.staging.migration_clock`, soft-deleted ones too),
+    what the migration last sent for the rest. None when nothing changes, or when there is no clock yet
+    (a warehouse from before it was kept): the loader then reads by id, batch by batch. Attachments always
+    read by id: the file a record names is not in its payload."""
+    changed = [r.source_key for r in staged
+               if r.source_key in known and known[r.source_key].payload_hash != r.payload_hash]
+    if not changed or target is ATTACHMENTS:
+        return None
+    clock = migration_clock(warehouse, target.name_plural)
+    if clock is None:
+        return None
+    since = {r["id"]: r for r in client.find_many(target.name_plural, filter=f"updatedAt[gt]:{clock}",
+                                                   with_deleted=True)}
+    return BeforeStates(since, previous_payloads(warehouse, target.name_plural, changed))
+
+
 def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject, wave: str, run_id: str, *,
                 export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Send the wave's new and changed records of `target`; outcomes land in the audit log batch by batch."""
@@ -77,6 +107,7 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
     metadata = object_metadata(client, target.name_singular)
     pre_existing = read_pre_existing(client, target, metadata)
     prepare = file_preparer(client, export_dir) if target is ATTACHMENTS and export_dir is not None else None
+    before_states = delta_before_states(warehouse, client, target, staged, known)
     return load_records(
         client, target, staged, known,
         on_batch=lambda outcomes: record_outcomes(warehouse, target.name_plural, wave, run_id, outcomes),
@@ -85,6 +116,7 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
         pre_existing=pre_existing,
         prepare=prepare,
         prepare_concurrency=upload_concurrency() if prepare is not None else 1,
+        before_states=before_states,
     )
 
 

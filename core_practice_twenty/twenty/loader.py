@@ -14,8 +14,11 @@ Before-states (for rollback) without a read per batch: Twenty's upsert also matc
 unique fields (a person's email, a company's domain), so a record the practice created by hand is
 updated, not duplicated. Those records are read once, up front (`pre_existing`: everything of the
 object without a migration key), and a batch record matching one is an update whose before-state is
-that record. Records already in the id map whose payload changed (a delta wave) are read by id in one
-request per batch, only then. A record carrying our source key but absent from the id map was written
+that record. Records already in the id map whose payload changed (a delta wave) take theirs from
+`BeforeStates`: Twenty's own copy where Twenty changed the record since the migration last wrote the
+object (one paged read by `updatedAt`, on Twenty's clock), else what the migration itself last sent
+(the staged payload the id map's hash names). Only a record neither covers is read by id, one request
+per batch. A record carrying our source key but absent from the id map was written
 by an interrupted run: it is the migration's own record (`create`, recovered), so rollback destroys it.
 Objects without a migration key (task/note targets, attachments) get a stable id derived from the
 source key instead (`record_id`), which Twenty's upsert matches the same way.
@@ -198,12 +201,13 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
                  known: dict[str, IdMapEntry], *, on_batch: Callable[[list[WriteOutcome]], None],
                  log: Callable[[str], None] = lambda _msg: None, lookup: Lookup | None = None,
                  pre_existing: PreExisting | None = None, prepare: Prepare | None = None,
-                 prepare_concurrency: int = 1) -> LoadReport:
+                 prepare_concurrency: int = 1, before_states: BeforeStates | None = None) -> LoadReport:
     """Send what is new or changed; call `on_batch` with each batch's outcomes before the next one.
 
     `lookup` resolves references to other objects (default: none may be unresolved);
     `pre_existing` comes from `read_pre_existing`; `prepare` turns loader directives into fields,
-    `prepare_concurrency` records at a time (uploads).
+    `prepare_concurrency` records at a time (uploads); `before_states` spares the per-batch read of records
+    already in Twenty whose payload changed.
     """
     report = LoadReport(object=target.name_plural, staged=len(staged))
     started = time.monotonic()
@@ -238,7 +242,7 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
             batch = group[start:start + cap]
             start += len(batch)
             outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare,
-                                   prepare_concurrency)
+                                   prepare_concurrency, before_states)
             on_batch(outcomes)
             for outcome in outcomes:
                 report.count(outcome)
@@ -263,6 +267,29 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
 
 
 @dataclass
+class BeforeStates:
+    """What records already in Twenty held before this wave, known without a read per batch (load_wave.py)."""
+
+    changed_in_twenty: dict[str, dict] = field(default_factory=dict)
+    """Twenty id → the record as Twenty holds it, for records changed there since the migration's last write."""
+    previous: dict[str, dict] = field(default_factory=dict)
+    """Source key → the payload the migration last sent (with `$ref`s), for the rest."""
+
+    def before(self, source_key: str, twenty_id: str, body: Mapping, resolve: Lookup) -> dict | None:
+        """The record's state before this write, as far as the fields this write sends go; None if unknown."""
+        if twenty_id in self.changed_in_twenty:
+            return self.changed_in_twenty[twenty_id]
+        sent = self.previous.get(source_key)
+        if sent is None:
+            return None
+        written, missing = resolve_refs(twenty_fields(sent), resolve)
+        if missing:
+            return None
+        # a field this write sends that the last one did not was empty then: restoring puts it back to empty
+        return {"id": twenty_id, **{k: written.get(k) for k in body if k != "id"}}
+
+
+@dataclass
 class _Ready:
     record: StagedRecord
     body: dict
@@ -272,7 +299,7 @@ class _Ready:
 
 def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRecord], known: dict[str, IdMapEntry],
                 resolve: Lookup, pre_existing: PreExisting, prepare: Prepare | None,
-                prepare_concurrency: int = 1) -> list[WriteOutcome]:
+                prepare_concurrency: int = 1, before_states: BeforeStates | None = None) -> list[WriteOutcome]:
     outcomes: list[WriteOutcome] = []
     resolved: list[tuple[StagedRecord, dict]] = []
     for record in batch:
@@ -295,13 +322,21 @@ def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRe
             continue
         body.update(extra)
         ready.append(_Ready(record, body, pre_existing.match(body), record.source_key not in known))
-    changed_ids = [known[r.record.source_key].twenty_id for r in ready if r.record.source_key in known]
-    if changed_ids:  # a delta: the state before this update, for rollback
+    changed_ids = []
+    for item in ready:  # a delta: the state before this update, for rollback
+        entry = known.get(item.record.source_key)
+        if entry is None:
+            continue
+        if before_states is not None:
+            item.before = before_states.before(item.record.source_key, entry.twenty_id, item.body, resolve)
+        if item.before is None:
+            changed_ids.append(entry.twenty_id)
+    if changed_ids:  # not covered: read by id, one request for the batch
         before = {rec["id"]: rec for rec in client.find_many(target.name_plural,
                                                              filter=f"id[in]:{_quoted_list(changed_ids)}")}
         for item in ready:
             entry = known.get(item.record.source_key)
-            if entry is not None:
+            if entry is not None and item.before is None:
                 item.before = before.get(entry.twenty_id)
     if ready:
         outcomes += _upsert_isolating(client, target, ready)
@@ -344,13 +379,17 @@ def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_R
     outcomes = []
     for item, result in zip(batch, written, strict=True):
         record = item.record
+        at = result.get("updatedAt")
         if item.before is not None and item.before.get("id") == result["id"]:
-            outcomes.append(WriteOutcome(record.source_key, "update", result["id"], record.payload_hash, item.before))
+            outcomes.append(WriteOutcome(record.source_key, "update", result["id"], record.payload_hash, item.before,
+                                         server_time=at))
         elif item.recovered_hint and _created_earlier(result):
             outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash,
-                                         message="recovered: already in Twenty (an interrupted run, or a lost answer)"))
+                                         message="recovered: already in Twenty (an interrupted run, or a lost answer)",
+                                         server_time=at))
         else:
-            outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash))
+            outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash,
+                                         server_time=at))
     return outcomes
 
 

@@ -12,6 +12,7 @@ from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.store.staging import read_id_map, record_outcomes, write_staged
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
+from core_practice_twenty.twenty.load_wave import delta_before_states
 from core_practice_twenty.twenty.loader import LoadReport, load_records, read_pre_existing
 
 
@@ -48,8 +49,10 @@ def load_wave(client: TwentyClient, warehouse: Warehouse, wave: str,
         write_staged(warehouse, obj, wave, staged[obj])
         ids = {(o, k): e.twenty_id for o in TARGET_OBJECTS for k, e in read_id_map(warehouse, o).items()}
         target = TARGET_OBJECTS[obj]
+        known = read_id_map(warehouse, obj)
         reports[obj] = load_records(
-            client, target, staged[obj], read_id_map(warehouse, obj),
+            client, target, staged[obj], known,
+            before_states=delta_before_states(warehouse, client, target, staged[obj], known),
             on_batch=lambda outcomes, o=obj: record_outcomes(warehouse, o, wave, run_id or f"run-{wave}", outcomes),
             lookup=lambda o, k, ids=ids: ids.get((o, k)),
             pre_existing=read_pre_existing(client, target, metadata.get(obj)),

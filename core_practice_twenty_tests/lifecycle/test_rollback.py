@@ -146,3 +146,36 @@ def test_rollback_with_schema_removal_leaves_the_workspace_as_before_the_schema(
         sync_schema(client, SCHEMA_OBJECTS)
         again = load_wave(client, warehouse, "sample", sample_wave(), run_id="run-2")
         assert again["people"].created == 5 and client.count("people") == 6
+
+
+def test_a_delta_knows_what_twenty_held_without_reading_each_batch_and_rollback_restores_exactly_that(
+        twenty_sandbox, warehouse) -> None:
+    """Before-states of a delta: Twenty's own copy for a record someone edited in Twenty after the last wave
+    (one paged read by updatedAt), what the migration last sent for the rest (no read at all). Rolling the
+    delta back puts back exactly those states: the receptionist's edit survives, the migration's values return."""
+    with twenty_sandbox.client() as client:
+        sync_schema(client, SCHEMA_OBJECTS)
+        take_baseline(client, warehouse)
+        first = {"companies": [practice("PR1", "smile-one.example")],
+                 "people": [patient(f"PT{i}", "PR1", f"ann{i}@example.com") for i in range(1, 6)]}
+        load_wave(client, warehouse, "full", first)
+        ids = {r["cpPatientId"]: r["id"] for r in client.find_many("people")}
+        # after the wave, the front desk corrects PT1's first name in Twenty itself
+        client.update_one("people", ids["PT1"], {"name": {"firstName": "Anne", "lastName": "LeePT1"}})
+
+        delta = {"people": [patient(f"PT{i}", "PR1", f"ann{i}.new@example.com") for i in range(1, 6)]}
+        report = load_wave(client, warehouse, "delta-1", delta)["people"]
+        assert report.updated == 5
+        # the load sends its upsert batches and nothing else: no read of before-states per batch (the one
+        # paged read of what Twenty changed since the last wave happens once, before the load)
+        assert report.requests == report.batches == 1
+        with warehouse.connect() as conn:
+            befores = dict(conn.execute("select source_key, before_state::varchar from audit_log "
+                                        "where wave = 'delta-1' and action = 'update'").fetchall())
+        assert '"Anne"' in befores["PT1"] and '"ann2@example.com"' in befores["PT2"]
+
+        result = rollback(client, warehouse, ["delta-1"], run_id="rollback-delta")
+        assert result.restored == {"people": 5}
+        pt1, pt2 = client.find_one("people", ids["PT1"]), client.find_one("people", ids["PT2"])
+        assert pt1["name"]["firstName"] == "Anne" and pt1["emails"]["primaryEmail"] == "ann1@example.com"
+        assert pt2["name"]["firstName"] == "Ann" and pt2["emails"]["primaryEmail"] == "ann2@example.com"
