@@ -1,6 +1,6 @@
 """Benchmark: a whole wave's own work, with Twenty answering at once (no rate limit).
 
-    .venv/bin/python benchmarks/wave_local_work.py [--practices 8] [--patients 200] [--seed 7]
+    .venv/bin/python benchmarks/wave_local_work.py [--practices 8] [--patients 200] [--seed 7] [--rpm 0]
 
 Generates the test suite's sample export, confirms its map, and runs `cpt migrate` for the full wave
 through Dagster against a local Twenty (in this process, unthrottled) with a fresh warehouse and Dagster
@@ -25,6 +25,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--practices", type=int, default=8)
     parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--rpm", type=int, default=0,
+                        help="Twenty's rate limit and the client's pace (0: unthrottled, the pipeline's own work)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -45,12 +47,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         key = secrets.token_urlsafe(16)
-        server = SandboxServer(SandboxConfig(db_path=root / "twenty.sqlite", api_key=key, port=0,
-                                             rate_limit=RateLimitConfig.disabled()))
+        limit = (RateLimitConfig(short_limit=100, short_window_ms=1000, long_limit=args.rpm, long_window_ms=60_000)
+                 if args.rpm else RateLimitConfig.disabled())
+        server = SandboxServer(SandboxConfig(db_path=root / "twenty.sqlite", api_key=key, port=0, rate_limit=limit))
         server.start()
         try:
             os.environ.update(DAGSTER_HOME=str(root / "dagster_home"), CPT_WAREHOUSE=str(root / "wh.duckdb"),
-                              TWENTY_API_URL=server.url, TWENTY_API_KEY=key, TWENTY_REQUESTS_PER_MINUTE="0",
+                              TWENTY_API_URL=server.url, TWENTY_API_KEY=key, TWENTY_REQUESTS_PER_MINUTE=str(args.rpm),
                               CPT_FIELD_MAP=str(root / "mapping" / "field-map.yaml"), CPT_REPORTS=str(root / "r"),
                               CPT_SAMPLE_GATE="off")
             export = generate_export(root / "exports" / "snap", practices=args.practices, patients=args.patients,
@@ -71,6 +74,9 @@ def main() -> None:
             server.stop()
     print(f"\nwave: exit {code}, {seconds:.1f} s, {records} records in Twenty, {records / seconds:.0f} records/s, "
           f"{opened} DuckDB connections opened")
+    if args.rpm:
+        print(f"at {args.rpm} requests/min: {seconds / 3600:.2f} h for {args.patients:,} patients; a 250,000-patient "
+              f"group at this pace: {seconds / 3600 * 250_000 / args.patients:.1f} h")
 
 
 RECORD_OBJECTS = {"companies", "people", "opportunities", "treatmentPlans", "invoices", "insuranceClaims", "tasks",

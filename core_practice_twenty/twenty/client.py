@@ -294,8 +294,9 @@ class TwentyClient:
 
         `form` + `upload` (part name, file path, filename, MIME type) send a multipart body instead
         of JSON; the file is re-opened for each attempt, so a retry sends it whole again. `paced=False`
-        for calls Twenty does not charge to the API throttle (the /metadata upload mutations): they do
-        not wait for, or spend, the records' requests.
+        for calls Twenty does not charge to the API throttle (the /metadata upload mutations; the
+        /rest/metadata API is never paced either): they do not wait for, or spend, the records' requests
+        (`stats.unpaced_requests` counts them).
         """
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
@@ -313,7 +314,9 @@ class TwentyClient:
     def _send(self, method: str, path: str, params: dict | None, body: Any,
               form: dict[str, str] | None = None, upload: tuple[str, Path, str, str] | None = None,
               paced: bool = True) -> dict:
-        if paced:
+        if paced and not path.startswith("/rest/metadata"):
+            # the metadata API is not a record query runner: Twenty charges it no throttle token
+            # (common-base-query-runner.service.ts is the only place that does); a 429 would still be obeyed
             self.stats.add("waited_s", self.limiter.acquire())
             self.stats.add("requests")
         else:
