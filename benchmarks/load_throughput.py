@@ -30,13 +30,15 @@ the requests a `--group-patients` group's full load draws on the throttle and th
 requests/min (the self-hosted default): record batches at the server's cap, plus one request per document
 where the upload flow is charged to the throttle (the legacy `uploadFile`; the /metadata flows are not,
 twenty/facts.py). The group's staging counts are this run's `--patients` export mapped in full and scaled
-linearly (said so in the output); `benchmarks/generate_group.py` makes the real group.
+linearly (said so in the output), or a generated group's (`benchmarks/map_memory.py --patients 250000
+--counts-out group.json`, then `--group-counts group.json [--project-only]`).
 `--check` exits 1 when any first load is below 0.95.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
@@ -108,17 +110,22 @@ def staged_export(tmp: Path, patients: int) -> dict[str, list[StagedRecord]]:
     return staged_by_object(map_export(accepted, {}, MappingOptions(region="AU")))
 
 
-def group_projection(staged: dict[str, list[StagedRecord]], patients: int, group: int, cap: int,
-                     uploads_on_throttle: bool, plan_rpm: float = 100.0) -> tuple[int, int, float]:
-    """(records, requests on the throttle, hours at `plan_rpm`) of a `group`-patient full load, scaled."""
-    scale = group / patients
+def staging_counts(staged: dict[str, list[StagedRecord]]) -> tuple[dict[str, int], int]:
+    """Records per object, and documents whose file is uploaded."""
+    uploads = sum(1 for r in staged.get("attachments", []) if (r.payload.get("$file") or {}).get("upload"))
+    return {plural: len(rows) for plural, rows in staged.items()}, uploads
+
+
+def group_projection(counts: dict[str, int], uploads: int, scale: float, cap: int, uploads_on_throttle: bool,
+                     plan_rpm: float = 100.0) -> tuple[int, int, float]:
+    """(records, requests on the throttle, hours at `plan_rpm`) of a full load of `counts` × `scale`."""
     records = requests = 0
-    for plural, rows in staged.items():
-        count = round(len(rows) * scale)
-        records += count
-        requests += -(-count // cap)
-        if plural == "attachments" and uploads_on_throttle:
-            requests += round(sum(1 for r in rows if (r.payload.get("$file") or {}).get("upload")) * scale)
+    for count in counts.values():
+        scaled = round(count * scale)
+        records += scaled
+        requests += -(-scaled // cap)
+    if uploads_on_throttle:
+        requests += round(uploads * scale)
     return records, requests, requests / plan_rpm / 60
 
 
@@ -203,6 +210,10 @@ def main() -> int:
                                                                "default 100)")
     parser.add_argument("--baseline-records", type=int, default=30, help="people sent one per request")
     parser.add_argument("--group-patients", type=int, default=250_000, help="the group the projection is for")
+    parser.add_argument("--group-counts", type=Path,
+                        help="staging counts of a generated group (benchmarks/map_memory.py --counts-out)")
+    parser.add_argument("--project-only", action="store_true",
+                        help="only the group projection from --group-counts, per version (no loads)")
     parser.add_argument("--skip-delta", action="store_true", help="skip the delta re-load")
     parser.add_argument("--edited-share", type=float, default=0.01,
                         help="share of the loaded people edited in Twenty before the delta")
@@ -210,6 +221,26 @@ def main() -> int:
     args = parser.parse_args()
     if os.environ.pop("TWENTY_BATCH_CAP", None):
         print("TWENTY_BATCH_CAP is ignored here: the client learns the server's cap")
+
+    if args.group_counts:  # a generated group mapped in full (benchmarks/map_memory.py --counts-out)
+        group = json.loads(args.group_counts.read_text())
+        group_counts, group_uploads = group["counts"], group["uploads"]
+        group_scale = args.group_patients / group["patients"]
+        group_source = f"staging counts of a generated {group['patients']:,}-patient group"
+        if group_scale != 1:
+            group_source += f" scaled ×{group_scale:,.2f}"
+    if args.project_only:
+        if not args.group_counts:
+            parser.error("--project-only needs --group-counts")
+        print(f"a {args.group_patients:,}-patient group's full load ({group_source}):")
+        for played in [args.twenty_version] if args.twenty_version else list(VERSIONS):
+            row = VERSIONS[played]
+            legacy_upload = not row.direct_upload  # the only flow the client paces (see the module docstring)
+            records, requests, hours = group_projection(group_counts, group_uploads, group_scale, row.batch_cap,
+                                                        legacy_upload)
+            print(f"  Twenty {played}: cap {row.batch_cap}: {records:,} records, {requests:,} requests on the "
+                  f"throttle, {hours:.1f} h at 100 requests/min")
+        return 0
 
     key = secrets.token_urlsafe(16)
     firsts: dict[str, float] = {}
@@ -222,6 +253,10 @@ def main() -> int:
         companies, people = staged["companies"], staged["people"]
         print(f"export of {args.patients:,} patients → {sum(map(len, staged.values())):,} records staged "
               f"({len(people):,} people) in {time.perf_counter() - started:.1f}s")
+        if not args.group_counts:
+            group_counts, group_uploads = staging_counts(staged)
+            group_scale = args.group_patients / args.patients
+            group_source = f"staging counts of {args.patients:,} patients scaled ×{group_scale:,.0f}"
         for played in [args.twenty_version] if args.twenty_version else list(VERSIONS):
             forget_learned()
             process, url = start_sandbox(tmp / f"twenty-{played}.sqlite", key, args.rpm, played, args.rate_limiter)
@@ -254,7 +289,7 @@ def main() -> int:
                                          key)
                     print(f"one record per request reaches {base:.4f} of the batched ceiling (rpm × {cap}); "
                           f"batching is ×{first / base:.0f} faster")
-                records, requests, hours = group_projection(staged, args.patients, args.group_patients, cap,
+                records, requests, hours = group_projection(group_counts, group_uploads, group_scale, cap,
                                                             facts.upload_flow == FLOW_LEGACY)
                 projections.append(f"  Twenty {played}: cap {cap}, upload flow {facts.upload_flow}: {records:,} "
                                    f"records, {requests:,} requests on the throttle, {hours:.1f} h at 100 requests/min")
@@ -266,8 +301,7 @@ def main() -> int:
     sandbox_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\npeak memory: client process {peak_mb:,.0f} MB (generation, landing, mapping and load), "
           f"sandbox process {sandbox_mb:,.0f} MB")
-    print(f"\na {args.group_patients:,}-patient group's full load (staging counts of {args.patients:,} patients "
-          f"scaled ×{args.group_patients / args.patients:,.0f}):")
+    print(f"\na {args.group_patients:,}-patient group's full load ({group_source}):")
     print("\n".join(projections))
     print("first load ratio (records/min ÷ (requests/min × the server's cap)), goal ≥ "
           f"{GOAL}: " + ", ".join(f"{v} {r:.3f}" for v, r in firsts.items()))

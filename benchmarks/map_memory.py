@@ -1,6 +1,6 @@
 """Benchmark: memory and time of the mapping stage (accepted rows → staging tables) as patients grow.
 
-    .venv/bin/python benchmarks/map_memory.py [--patients 20000 50000]
+    .venv/bin/python benchmarks/map_memory.py [--patients 20000 50000] [--counts-out counts.json]
 
 Why: DESIGN.md asks every local stage to stream or partition. `mapping.wave.stage_wave` maps the core
 objects (practices, providers, patients) whole and the per-patient objects in chunks of
@@ -59,14 +59,20 @@ def measure(patients: int) -> dict:
         started = time.perf_counter()
         summary = stage_wave(warehouse, "full", field_map, reports_dir=root / "reports")
         seconds = time.perf_counter() - started
+        with warehouse.connect() as conn:  # documents whose file goes up (the rest are referenced only)
+            uploads = conn.execute("select count(*) from stg_twenty_attachments where wave = 'full' and "
+                                   "json_extract(payload, '$.\"$file\".upload')::boolean").fetchall()[0][0]
     return {"patients": patients, "before_mb": before, "peak_mb": _rss_mb(), "seconds": seconds,
-            "staged": sum(summary.staged.values())}
+            "staged": sum(summary.staged.values()), "counts": dict(summary.staged), "uploads": uploads}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, nargs="+", default=[20_000, 50_000])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--counts-out", type=Path, help="write the largest size's staging counts (per object, and "
+                                                         "documents uploaded) as JSON, for load_throughput.py "
+                                                         "--group-counts")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child)))
@@ -79,6 +85,10 @@ def main() -> None:
         results.append(result)
         print(f"{patients:,} patients: mapping {result['seconds']:.1f}s, {result['staged']:,} records staged, "
               f"peak RSS {result['before_mb']:,.0f} MB before mapping → {result['peak_mb']:,.0f} MB", flush=True)
+    if args.counts_out:
+        largest = results[-1]
+        args.counts_out.write_text(json.dumps({k: largest[k] for k in ("patients", "counts", "uploads")}, indent=1))
+        print(f"staging counts of {largest['patients']:,} patients written to {args.counts_out}")
     if len(results) < 2:
         return
     small, large = results[0], results[-1]
