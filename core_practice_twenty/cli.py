@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from core_practice_twenty.sandbox.versions import LIMITERS, NEWEST, VERSIONS
+from core_practice_twenty.settings import Settings, SettingsError
 
 DEMO_EXPORT = Path("data/exports/demo")
 SANDBOX_DB = Path("data/sandbox/twenty.sqlite")
@@ -71,7 +72,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from core_practice_twenty.sandbox import FaultConfig, RateLimitConfig, SandboxConfig, serve
     from core_practice_twenty.sandbox.config import load_members
 
-    api_key = args.api_key or os.environ.get("TWENTY_API_KEY")
+    api_key = args.api_key or Settings.from_env().twenty_api_key
     if not api_key:
         print("cpt sandbox: give --api-key KEY (or set TWENTY_API_KEY)", file=sys.stderr)
         return 2
@@ -206,8 +207,9 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     if _folder_refused("migrate", export_dir, check_headers=True):
         return 2
     try:
-        client = TwentyClient.from_env()
-        facts = check_twenty(client.base_url, os.environ.get("TWENTY_API_KEY", ""))
+        settings = Settings.from_env()
+        client = TwentyClient.from_settings(settings)
+        facts = check_twenty(client.base_url, settings.twenty_api_key)
     except (TwentyConfigError, PreflightError) as exc:
         print(f"cpt migrate: {exc}", file=sys.stderr)
         return 2
@@ -359,7 +361,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 
         try:
-            check_twenty(os.environ.get("TWENTY_API_URL", ""), os.environ.get("TWENTY_API_KEY", ""))
+            settings = Settings.from_env()
+            check_twenty(settings.twenty_api_url, settings.twenty_api_key)
         except PreflightError as exc:
             print(f"cpt rollback: {exc}", file=sys.stderr)
             return 2
@@ -661,7 +664,11 @@ def main(argv: list[str] | None = None) -> int:
     an unexpected error prints one line and the path of a log file holding the details."""
     args = build_parser().parse_args(argv)
     try:
+        Settings.from_env()  # a setting that cannot be used stops every command before it starts
         return args.func(args)
+    except SettingsError as exc:
+        print(f"cpt {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\ncpt {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -677,7 +684,10 @@ def _write_error_log(command: str, exc: BaseException) -> Path:
     import traceback
     from datetime import datetime
 
-    folder = Path(os.environ.get("CPT_LOGS", "data/logs"))
+    try:
+        folder = Settings.from_env().logs
+    except SettingsError:
+        folder = Settings().logs
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"cpt-{command}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")

@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.readers import detect_region
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.retry import RUN_RETRIES
@@ -36,9 +37,10 @@ telemetry:
 """
 
 
-def ensure_dagster_home(default: Path = Path(".dagster_home")) -> Path:
-    """Use DAGSTER_HOME, or ./.dagster_home, creating its dagster.yaml on first use."""
-    home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
+def ensure_dagster_home() -> Path:
+    """The Dagster home the settings name (DAGSTER_HOME), creating its dagster.yaml on first use; exported, since
+    Dagster reads the variable itself."""
+    home = Settings.from_env().dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():

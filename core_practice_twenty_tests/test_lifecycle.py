@@ -17,6 +17,7 @@ import pytest
 
 from core_practice_twenty.cli import main, migrate
 from core_practice_twenty.defs.lifecycle.sensors import delta_pickup
+from core_practice_twenty.defs.resources import SettingsResource
 from core_practice_twenty.lifecycle.acceptance import current_acceptance
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.reconciliation import source_accounting
@@ -159,17 +160,18 @@ def test_delta_sensor_window_and_a_delta_wave_sends_only_changes(pipeline_env, s
         os.utime(path, (stamp, stamp))  # a finished copy: nothing written in the last minute
     monkeypatch.setenv("CPT_DROP_DIR", str(drop))
 
+    settings = {"settings": SettingsResource()}  # read when the sensor runs, as in a code server
     with dg.DagsterInstance.get() as instance:
         monkeypatch.setenv("CPT_CUTOVER_START", (datetime.now(UTC) + timedelta(hours=2)).isoformat())
-        skipped = delta_pickup(dg.build_sensor_context(instance=instance))
+        skipped = delta_pickup(dg.build_sensor_context(instance=instance, resources=settings))
         assert isinstance(skipped, dg.SkipReason) and "opens" in skipped.skip_message.lower()
 
         monkeypatch.setenv("CPT_CUTOVER_START", (datetime.now(UTC) - timedelta(hours=1)).isoformat())
-        result = delta_pickup(dg.build_sensor_context(instance=instance))
+        result = delta_pickup(dg.build_sensor_context(instance=instance, resources=settings))
         assert isinstance(result, dg.SensorResult), result
         assert [r.partition_key for r in result.run_requests] == ["delta-2026-11-26"]
         assert len(result.cursor) < 200  # a high-water mark, not a list of everything seen
-        again = delta_pickup(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        again = delta_pickup(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources=settings))
         assert isinstance(again, dg.SkipReason)  # the same snapshot is not picked up twice
 
     assert migrate(drop / "2026-11-26", "delta-2026-11-26") == 0

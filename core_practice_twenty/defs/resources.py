@@ -1,4 +1,4 @@
-"""Resources: the DuckDB warehouse and the Twenty workspace, configured from the environment.
+"""Resources: the settings, the DuckDB warehouse and the Twenty workspace, configured from the environment.
 
 Values are read from the environment when a step runs, not when the definitions are imported: a code
 server or a test process imports the definitions once and may run many waves.
@@ -8,8 +8,21 @@ import os
 
 import dagster as dg
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
 from core_practice_twenty.twenty.client import TwentyClient
+
+
+class SettingsResource(dg.ConfigurableResource):
+    """Every setting a person may change (settings.py: one table, README's settings), read when a step runs.
+
+    `overrides` (variable → value) win over the environment: run config or a code location can set a value
+    for its runs only, checked like the environment's."""
+
+    overrides: dict[str, str] = {}
+
+    def get(self) -> Settings:
+        return Settings.from_env({**os.environ, **self.overrides})
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -24,8 +37,9 @@ class WarehouseResource(dg.ConfigurableResource):
 class TwentyResource(dg.ConfigurableResource):
     """A Twenty workspace: URL and API key from TWENTY_API_URL / TWENTY_API_KEY, pace by plan.
 
-    `requests_per_minute` defaults to TWENTY_REQUESTS_PER_MINUTE (100). The batch cap and the upload flow
-    are learned from the server (twenty/facts.py); `batch_cap` or TWENTY_BATCH_CAP only lowers the cap.
+    `requests_per_minute` and `batch_cap` default to the settings (TWENTY_REQUESTS_PER_MINUTE,
+    TWENTY_BATCH_CAP). The batch cap and the upload flow are learned from the server (twenty/facts.py); a
+    configured cap only lowers it.
     """
 
     api_url: str
@@ -34,11 +48,8 @@ class TwentyResource(dg.ConfigurableResource):
     batch_cap: int | None = None
 
     def client(self) -> TwentyClient:
-        rpm = self.requests_per_minute
-        if rpm is None:
-            rpm = float(os.environ.get("TWENTY_REQUESTS_PER_MINUTE", "100"))
-        cap = self.batch_cap or (int(os.environ["TWENTY_BATCH_CAP"]) if os.environ.get("TWENTY_BATCH_CAP") else None)
-        client = TwentyClient(self.api_url, self.api_key, requests_per_minute=rpm, batch_cap=cap)
+        client = TwentyClient(self.api_url, self.api_key, requests_per_minute=self.requests_per_minute,
+                              batch_cap=self.batch_cap, settings=Settings.from_env())
         try:
             client.learn()  # the server's batch cap and upload flow (asked once per process and workspace)
         except BaseException:
@@ -54,6 +65,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         executor=dg.in_process_executor,
         resources={
+            "settings": SettingsResource(),
             "warehouse": WarehouseResource(),
             "twenty": TwentyResource(api_url=dg.EnvVar("TWENTY_API_URL"), api_key=dg.EnvVar("TWENTY_API_KEY")),
         },

@@ -10,13 +10,13 @@ field map gate). `CPT_SAMPLE_GATE=off` lifts the gate (development and tests onl
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core_practice_twenty.lifecycle.diff import DiffSummary
 from core_practice_twenty.lifecycle.sample import SampleChoice
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.warehouse import Warehouse
 
 SAMPLE_WAVE = "sample"
@@ -103,7 +103,7 @@ def current_acceptance(warehouse: Warehouse) -> Acceptance | None:
 
 
 def gate_enabled() -> bool:
-    return os.environ.get("CPT_SAMPLE_GATE", "on").strip().lower() not in {"off", "0", "false", "no"}
+    return Settings.from_env().sample_gate
 
 
 def sample_gate(warehouse: Warehouse, wave: str) -> str | None:

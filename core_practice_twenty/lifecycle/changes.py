@@ -32,7 +32,6 @@ GUARDED_FIELDS: dict[str, tuple[str, ...]] = {
     "people": ("name.firstName", "name.lastName", "dateOfBirth", "emails.primaryEmail", "phones.primaryPhoneNumber"),
 }
 """Per Twenty object, the fields that say who a record is: a change to them is previewed and counted."""
-DEFAULT_MAX_CHANGE_RATE = 0.05
 DECISION = "changes_approved"
 
 

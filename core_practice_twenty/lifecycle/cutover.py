@@ -27,11 +27,11 @@ from pathlib import Path
 
 import duckdb
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.readers import ExportStructureError, find_export_file
 from core_practice_twenty.store.raw import raw_table
 
-DEFAULT_WINDOW_HOURS = 48.0
 MAX_WINDOW_HOURS = 7 * 24.0
 DEFAULT_SETTLE_SECONDS = 60.0
 
@@ -47,7 +47,7 @@ class CutoverWindow:
     """The cutover window: delta snapshots are picked up from `start` for `hours` (24–48 h is usual)."""
 
     start: datetime
-    hours: float = DEFAULT_WINDOW_HOURS
+    hours: float = Settings().cutover_hours
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
@@ -75,22 +75,14 @@ class CutoverWindow:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CutoverWindow | None:
-        """`CPT_CUTOVER_START` (ISO 8601 with zone) and `CPT_CUTOVER_HOURS` (default 48); None when unset."""
-        env = os.environ if env is None else env
-        start = (env.get("CPT_CUTOVER_START") or "").strip()
-        if not start:
+        """`CPT_CUTOVER_START` and `CPT_CUTOVER_HOURS` (settings.py); None when no start is set."""
+        return cls.from_settings(Settings.from_env(env))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CutoverWindow | None:
+        if settings.cutover_start is None:
             return None
-        try:
-            parsed = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(f"CPT_CUTOVER_START={start!r} is not an ISO 8601 date-time "
-                             f"(e.g. 2025-03-01T18:00:00+11:00)") from exc
-        hours = (env.get("CPT_CUTOVER_HOURS") or "").strip()
-        try:
-            length = float(hours) if hours else DEFAULT_WINDOW_HOURS
-        except ValueError as exc:
-            raise ValueError(f"CPT_CUTOVER_HOURS={hours!r} is not a number of hours") from exc
-        return cls(parsed, length)
+        return cls(settings.cutover_start, settings.cutover_hours)
 
 
 def window_state(window: CutoverWindow | None, now: datetime) -> WindowState:
@@ -222,7 +214,7 @@ def gone_from_source(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wa
     return gone
 
 
-DEFAULT_MAX_SHRINK = 0.2
+DEFAULT_MAX_SHRINK = Settings().max_shrink
 """CPT_MAX_SHRINK: share of the previous snapshot's rows a file may lose before the wave stops for a person."""
 
 

@@ -12,9 +12,9 @@ export value can reach the map, the gate's messages or a log.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ import yaml
 from core_practice_twenty.mapping.default_map import relation_problem, target_problem, transform_problem
 from core_practice_twenty.mapping.options import ExtraColumnTarget, MappingOptions
 from core_practice_twenty.mapping.target_model import SCHEMA_OBJECTS, TARGET_OBJECTS, TargetObject, TwentyField
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec, normalise_header
 from core_practice_twenty.source.readers import (
     FULL_NAME,
@@ -37,8 +38,6 @@ from core_practice_twenty.source.readers import (
 
 MAP_VERSION = 1
 STATUSES = ("proposed", "confirmed")
-DEFAULT_MAP_PATH = Path("data/mapping/field-map.yaml")
-DEFAULT_REPORTS_DIR = Path("data/reports")
 DECISION_THRESHOLD = 0.8
 """A choice below this confidence is marked needs_decision: a person looks at it before confirming."""
 FUND_NUMBER_COLUMNS = (("patients", "health_fund_member_no"), ("patients", "medicare_no"))
@@ -47,13 +46,13 @@ REGIONS = ("AU", "NZ", "US")
 
 
 def reports_dir() -> Path:
-    """Where the reports a person reads are written: `CPT_REPORTS` or data/reports under the working dir."""
-    return Path(os.environ.get("CPT_REPORTS", str(DEFAULT_REPORTS_DIR)))
+    """Where the reports a person reads are written (CPT_REPORTS, settings.py)."""
+    return Settings.from_env().reports
 
 
 def field_map_path() -> Path:
-    """The map the pipeline loads with: CPT_FIELD_MAP, else data/mapping/field-map.yaml."""
-    return Path(os.environ.get("CPT_FIELD_MAP", str(DEFAULT_MAP_PATH)))
+    """The map the pipeline loads with (CPT_FIELD_MAP, settings.py)."""
+    return Settings.from_env().field_map
 
 
 class FieldMapError(Exception):
@@ -610,6 +609,13 @@ def schema_summary(field_map: FieldMap) -> dict[str, Any]:
 
 
 def _reader_lookup(spec: ObjectSpec) -> dict[str, str]:
+    """Normalised header → the column the reader lands it in (the spec is fixed: built once per object)."""
+    return _reader_lookup_of(spec.name)
+
+
+@functools.cache
+def _reader_lookup_of(name: str) -> dict[str, str]:
+    spec = EXPORT_SPEC[name]
     lookup: dict[str, str] = {}
     for column in spec.columns:
         for spelling in (column.name, *column.aliases):
@@ -712,7 +718,7 @@ def _propose_cmd(export_dir: Path, map_path: Path | None) -> str:
 
 
 def _confirm_cmd(export_dir: Path, map_path: Path | None) -> str:
-    return f"`cpt map confirm --map {map_path or DEFAULT_MAP_PATH} --export {export_dir} --by NAME`"
+    return f"`cpt map confirm --map {map_path or field_map_path()} --export {export_dir} --by NAME`"
 
 
 def confirm(field_map: FieldMap, export_dir: Path, by: str, *, accept_all: bool = False,
@@ -773,7 +779,7 @@ def check_gate(map_path: Path, export_dir: Path) -> GateResult:
         undecided = len(field_map.undecided())
         pending = f"; {undecided} entr{'y' if undecided == 1 else 'ies'} still need a decision" if undecided else ""
         problems.append(f"{map_path}: status is {field_map.status!r}, not confirmed{pending}. Review "
-                        f"{DEFAULT_REPORTS_DIR / 'field-map-review.md'} and the map, then run "
+                        f"{reports_dir() / 'field-map-review.md'} and the map, then run "
                         f"{_confirm_cmd(export_dir, map_path)}")
         if changes:
             problems.append(f"the export's columns differ from the proposed map ({'; '.join(changes)}); run "

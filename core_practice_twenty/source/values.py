@@ -7,6 +7,7 @@ exist for the row rules, which run on millions of cells.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -55,8 +56,12 @@ ISO_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%
 TIME_SUFFIXES = ["", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p"]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_datetime(text: str | None, order: DateOrder) -> datetime | None:
-    """ISO, the region's slashed order (with or without a time), or an Excel serial; None if none fits."""
+    """ISO, the region's slashed order (with or without a time), or an Excel serial; None if none fits.
+
+    Cached: an export repeats its dates (a day's appointments, a patient's visits) and each miss tries up to a
+    dozen formats, each failing with an exception."""
     if text is None:
         return None
     value = text.strip()

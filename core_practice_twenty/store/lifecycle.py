@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core_practice_twenty.store.columnar import rows_as_table
 from core_practice_twenty.store.warehouse import Warehouse
 
 # -- baseline --------------------------------------------------------------------------------------
@@ -239,13 +240,13 @@ def record_undone(warehouse: Warehouse, run_id: str, undone: Sequence[PendingUnd
     """Append rollback writes to the audit log and drop their id-map rows, in one transaction."""
     if not undone:
         return
-    with warehouse.connect() as conn:
-        conn.execute("begin transaction")
-        conn.executemany(
+    rows = [[u.wave, u.object, u.source_key, u.twenty_id, u.action] for u in undone]
+    with warehouse.transaction() as conn, \
+            rows_as_table(conn, ["wave", "object", "source_key", "twenty_id", "action"], rows) as undone_rows:
+        conn.execute(
             "insert into audit_log (seq, wave, run_id, object, source_key, twenty_id, action, before_state, "
-            "payload_hash, message) values (nextval('audit_seq'), ?, ?, ?, ?, ?, ?, null, null, ?)",
-            [[u.wave, run_id, u.object, u.source_key, u.twenty_id, u.action, message] for u in undone],
+            "payload_hash, message) select nextval('audit_seq'), wave, $run, object, source_key, twenty_id, action, "
+            f"null, null, $message from {undone_rows}",
+            {"run": run_id, "message": message},
         )
-        conn.executemany("delete from id_map where object = ? and twenty_id = ?",
-                         [[u.object, u.twenty_id] for u in undone])
-        conn.execute("commit")
+        conn.execute(f"delete from id_map where (object, twenty_id) in (select object, twenty_id from {undone_rows})")

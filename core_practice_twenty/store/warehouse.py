@@ -19,16 +19,16 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.schema import apply_migrations
 
-DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 """DuckDB spills to disk beyond CPT_DUCKDB_MEMORY (default 1GB) instead of growing with the export."""
 
 
 
 def warehouse_path() -> Path:
-    """Where the warehouse lives: `CPT_WAREHOUSE` or data/warehouse.duckdb under the working dir."""
-    return Path(os.environ.get("CPT_WAREHOUSE", str(DEFAULT_WAREHOUSE)))
+    """Where the warehouse lives (CPT_WAREHOUSE, settings.py)."""
+    return Settings.from_env().warehouse
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class _SharedConnection:
                 self.file_lock.acquire(timeout=timeout_s)
                 try:
                     self.conn = duckdb.connect(str(self.path), config={
-                        "memory_limit": os.environ.get("CPT_DUCKDB_MEMORY", "1GB")})
+                        "memory_limit": Settings.from_env().duckdb_memory})
                     apply_migrations(self.conn)
                 except BaseException:
                     self._close()

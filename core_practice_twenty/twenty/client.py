@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import ssl
 import threading
@@ -20,8 +19,16 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.twenty import facts as server_facts
-from core_practice_twenty.twenty.facts import FLOW_BY_ID, FLOW_BY_UID, FLOW_DIRECT, FLOW_LEGACY, ServerFacts
+from core_practice_twenty.twenty.facts import (
+    FLOW_BY_ID,
+    FLOW_BY_UID,
+    FLOW_DIRECT,
+    FLOW_LEGACY,
+    UPLOAD_LIMIT_BY_FLOW,
+    ServerFacts,
+)
 from core_practice_twenty.twenty.ratelimit import RateLimiter, parse_retry_after, workspace_limiter
 from core_practice_twenty.twenty.retry import RetryPolicy, is_transient
 
@@ -31,10 +38,6 @@ DEFAULT_BATCH_CAP = 60
 UPLOAD_FLOW_CURRENT = FLOW_BY_ID  # the names older callers and tests use
 UPLOAD_FLOW_LEGACY = FLOW_LEGACY
 
-DEFAULT_MAX_UPLOAD_BYTES = {FLOW_DIRECT: 100 * 1024 * 1024, FLOW_BY_ID: 100 * 1024 * 1024,
-                            FLOW_BY_UID: 100 * 1024 * 1024, FLOW_LEGACY: 10 * 1024 * 1024}
-"""`settings.storage.maxFileSize` per generation (src/engine/constants/settings/index.ts: 100 MB newest,
-10 MB older); override with TWENTY_MAX_UPLOAD_MB or `max_upload_bytes` when the server differs."""
 
 _UPLOAD_LIMIT_MESSAGE = re.compile(r"exceeds the (\d+) byte size limit")  # graphql-upload's maxFileSize wording
 
@@ -140,16 +143,6 @@ def _upload_limit_from(exc: TwentyApiError) -> int | None:
     return None
 
 
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise TwentyConfigError(f"{name} must be a number, got {value!r}.") from exc
-
-
 def _is_not_found(exc: TwentyApiError) -> bool:
     """404, or the 400 "Record not found" some older servers answered for an unknown id (§4)."""
     return exc.status == 404 or (exc.status == 400 and any("Record not found" in m for m in exc.messages))
@@ -221,12 +214,13 @@ class TwentyClient:
     def __init__(self, base_url: str, api_key: str, *, requests_per_minute: float | None = None,
                  batch_cap: int | None = None, timeout_s: float = 30.0, max_attempts: int | None = None,
                  max_backoff_s: float | None = None, transport: httpx.BaseTransport | None = None,
-                 burst: float | None = None, max_upload_bytes: int | None = None) -> None:
-        """`requests_per_minute` is the workspace's plan (TWENTY_REQUESTS_PER_MINUTE, default 100;
-        0 = unpaced) and `burst` how many may go at once (default: one minute's worth, like Twenty's
-        bucket). `batch_cap` is the records per batch request (TWENTY_BATCH_CAP, default 60, the cap
-        every Twenty version accepts); it goes down by itself if the server says its cap is lower.
-        `max_upload_bytes` (TWENTY_MAX_UPLOAD_MB) defaults to the upload flow's usual server limit.
+                 burst: float | None = None, max_upload_bytes: int | None = None,
+                 settings: Settings | None = None) -> None:
+        """`requests_per_minute` is the workspace's plan (0 = unpaced) and `burst` how many may go at once
+        (default: one minute's worth, like Twenty's bucket). `batch_cap` is a ceiling on the records per batch
+        request over the cap learned from the server (`learn`). `max_upload_bytes` defaults to the upload flow's
+        usual server limit. An argument left None takes its value from `settings` (settings.py; read from the
+        environment when not given).
         """
         if not base_url:
             raise TwentyConfigError("Twenty's URL is empty: set TWENTY_API_URL (e.g. https://crm.example.com).")
@@ -234,19 +228,20 @@ class TwentyClient:
             raise TwentyConfigError(
                 "Twenty's API key is empty: set TWENTY_API_KEY (Settings → APIs & Webhooks in Twenty)."
             )
+        settings = settings or Settings.from_env()
         if requests_per_minute is None:
-            requests_per_minute = _env_number("TWENTY_REQUESTS_PER_MINUTE", 100.0)
-        if batch_cap is None and os.environ.get("TWENTY_BATCH_CAP", "").strip():
-            batch_cap = int(_env_number("TWENTY_BATCH_CAP", DEFAULT_BATCH_CAP))
+            requests_per_minute = settings.requests_per_minute
+        if batch_cap is None:
+            batch_cap = settings.batch_cap
+        if max_upload_bytes is None:
+            max_upload_bytes = settings.max_upload_bytes
         self.base_url = base_url.rstrip("/")
         self.cap_ceiling = max(1, batch_cap) if batch_cap is not None else None  # a person's cap wins over Twenty's
         self.batch_cap = self.cap_ceiling or DEFAULT_BATCH_CAP
-        self.retry = RetryPolicy.from_env(attempts=max_attempts, max_s=max_backoff_s)  # twenty/retry.py
+        self.retry = RetryPolicy.from_settings(settings, attempts=max_attempts, max_s=max_backoff_s)
         self.limiter: RateLimiter = workspace_limiter(self.base_url, api_key, requests_per_minute, burst)
         self._workspace_key = (self.base_url, hashlib.sha256(api_key.encode()).hexdigest())
         self.stats = RequestStats()
-        if max_upload_bytes is None and os.environ.get("TWENTY_MAX_UPLOAD_MB", "").strip():
-            max_upload_bytes = int(_env_number("TWENTY_MAX_UPLOAD_MB", 0) * 1024 * 1024)
         self.max_upload_bytes = max_upload_bytes
         self._upload_flow: str | None = None
         self._file_field_id: str | None = None
@@ -264,9 +259,9 @@ class TwentyClient:
         )
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> TwentyClient:
-        """Build from TWENTY_API_URL and TWENTY_API_KEY."""
-        return cls(os.environ.get("TWENTY_API_URL", ""), os.environ.get("TWENTY_API_KEY", ""), **kwargs)
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> TwentyClient:
+        """The workspace the settings name (TWENTY_API_URL, TWENTY_API_KEY), paced and capped as they say."""
+        return cls(settings.twenty_api_url, settings.twenty_api_key, settings=settings, **kwargs)
 
     def close(self) -> None:
         self._http.close()
@@ -572,7 +567,7 @@ class TwentyClient:
 
     def upload_limit(self) -> int:
         """Largest file (bytes) this client will send: configured, learned from a 413, or the flow's default."""
-        return self.max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES[self.upload_flow()]
+        return self.max_upload_bytes or UPLOAD_LIMIT_BY_FLOW[self.upload_flow()]
 
     def upload_file(self, path: Path, *, filename: str, mime_type: str,
                     field_metadata_id: str | None = None) -> dict:
@@ -589,7 +584,7 @@ class TwentyClient:
         if field_metadata_id and flow == FLOW_LEGACY:
             flow = FLOW_BY_ID
         size = path.stat().st_size
-        limit = self.max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES[flow]
+        limit = self.max_upload_bytes or UPLOAD_LIMIT_BY_FLOW[flow]
         if size > limit:
             raise FileTooLargeError(size, limit)
         if flow != FLOW_LEGACY and not field_metadata_id and self._file_field_id is None:

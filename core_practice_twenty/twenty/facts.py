@@ -32,6 +32,14 @@ FLOW_BY_UID = "by-uid"
 FLOW_LEGACY = "legacy"
 """`uploadFile` on /graphql, attachment `fullPath` (before Files v2)."""
 
+UPLOAD_LIMIT_BY_FLOW = {FLOW_DIRECT: 100 * 1024 * 1024, FLOW_BY_ID: 100 * 1024 * 1024,
+                        FLOW_BY_UID: 100 * 1024 * 1024, FLOW_LEGACY: 10 * 1024 * 1024}
+"""`settings.storage.maxFileSize` per generation (src/engine/constants/settings/index.ts: 100 MB with Files v2,
+10 MB before); TWENTY_MAX_UPLOAD_MB sets another when the server differs."""
+
+SMALLEST_UPLOAD_BYTES = min(UPLOAD_LIMIT_BY_FLOW.values())
+"""What every Twenty accepts: validation's limit when it is not told the limit of the Twenty a wave writes to."""
+
 PREFERENCE = (("createFileUpload", FLOW_DIRECT), ("uploadFilesFieldFile", FLOW_BY_ID),
               ("uploadFilesFieldFileByUniversalIdentifier", FLOW_BY_UID))
 """Best first: the direct flow streams the bytes to storage and survives the removal of the others."""

@@ -10,13 +10,13 @@ most the batch in flight, which the upsert then recovers).
 from __future__ import annotations
 
 import mimetypes
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, TargetObject
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.lifecycle import read_baseline
 from core_practice_twenty.store.staging import (
     IdMapEntry,
@@ -64,17 +64,9 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
     return prepare
 
 
-DEFAULT_UPLOAD_CONCURRENCY = 4
-
-
 def upload_concurrency() -> int:
-    """Files uploaded side by side within a batch (CPT_UPLOAD_CONCURRENCY, default 4; 1 = one at a time)."""
-    raw = os.environ.get("CPT_UPLOAD_CONCURRENCY", "").strip()
-    if not raw:
-        return DEFAULT_UPLOAD_CONCURRENCY
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"CPT_UPLOAD_CONCURRENCY must be a whole number of at least 1, got {raw!r}")
-    return int(raw)
+    """Files uploaded side by side within a batch (CPT_UPLOAD_CONCURRENCY, settings.py; 1 = one at a time)."""
+    return Settings.from_env().upload_concurrency
 
 
 def delta_before_states(warehouse: Warehouse, client: TwentyClient, target: TargetObject,

@@ -19,14 +19,14 @@ waiting proves nothing); `Retry-After` is honoured whatever it is.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import httpx
 from tenacity import RetryCallState, wait_exponential_jitter
 
+from core_practice_twenty.settings import Settings
+
 DEFAULT_ATTEMPTS = 8
-DEFAULT_BASE_S = 1.0
 DEFAULT_MAX_S = 60.0
 RUN_RETRIES = 2
 """Re-launches of a run whose process crashed (Dagster's `run_retries.max_retries`)."""
@@ -35,14 +35,13 @@ RUN_RETRIES = 2
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = DEFAULT_ATTEMPTS
-    base_s: float = DEFAULT_BASE_S
+    base_s: float = Settings().retry_base_s
     max_s: float = DEFAULT_MAX_S
 
     @classmethod
-    def from_env(cls, **overrides: float | int | None) -> RetryPolicy:
-        """`TWENTY_RETRY_BASE_S` (default 1 s); arguments given explicitly win."""
-        base = os.environ.get("TWENTY_RETRY_BASE_S", "").strip()
-        values = {"base_s": float(base)} if base else {}
+    def from_settings(cls, settings: Settings, **overrides: float | int | None) -> RetryPolicy:
+        """The first wait from the settings (TWENTY_RETRY_BASE_S); arguments given explicitly win."""
+        values: dict[str, float | int] = {"base_s": settings.retry_base_s}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.values import DATE_ORDER, DateOrder, Region
+from core_practice_twenty.twenty.facts import SMALLEST_UPLOAD_BYTES
 
-DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-"""Twenty's multipart upload limit on older servers (10 MB; newer: 100 MB). Configurable."""
+DEFAULT_MAX_UPLOAD_BYTES = SMALLEST_UPLOAD_BYTES
+"""Without the limit of the Twenty a wave writes to, documents are judged by what every Twenty accepts. A wave is
+told its Twenty's limit (TWENTY_MAX_UPLOAD_MB, else learned from the server: 100 MB with Files v2)."""
 
-DEFAULT_MAX_REJECT_RATE = 0.10
+DEFAULT_MAX_REJECT_RATE = Settings().max_reject_rate
 """Above this share of rejected rows in one object the export is judged broken and the load is blocked.
 
 Real exports reject well under 1 % of rows; a tenth means a wrong file, a wrong region or a broken export.
@@ -29,12 +31,14 @@ class ValidationContext:
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
 
     @classmethod
-    def for_export(cls, export_dir: Path, region: Region, export_date: date | None = None) -> ValidationContext:
+    def for_export(cls, export_dir: Path, region: Region, export_date: date | None = None, *,
+                   max_upload_bytes: int | None = None,
+                   max_reject_rate: float = DEFAULT_MAX_REJECT_RATE) -> ValidationContext:
         return cls(
             region=region,
             export_dir=export_dir,
             export_date=export_date or date.today(),
             date_order=DATE_ORDER[region],
-            max_upload_bytes=int(os.environ.get("CPT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)),
-            max_reject_rate=float(os.environ.get("CPT_MAX_REJECT_RATE", DEFAULT_MAX_REJECT_RATE)),
+            max_upload_bytes=max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES,
+            max_reject_rate=max_reject_rate,
         )

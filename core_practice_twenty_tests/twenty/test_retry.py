@@ -6,6 +6,7 @@ import httpx
 import pytest
 from tenacity import RetryCallState
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.twenty.client import TwentyApiError
 from core_practice_twenty.twenty.retry import DEFAULT_ATTEMPTS, RetryPolicy, is_transient
 
@@ -18,7 +19,7 @@ def _state(attempt: int) -> RetryCallState:
 
 def test_backoff_doubles_from_one_second_to_a_minute_and_rides_out_a_restart(monkeypatch) -> None:
     monkeypatch.delenv("TWENTY_RETRY_BASE_S", raising=False)
-    policy = RetryPolicy.from_env()
+    policy = RetryPolicy.from_settings(Settings.from_env())
     waits = [policy.wait_s(_state(n), None) for n in range(1, policy.attempts)]
     assert all(min(2 ** (n - 1), 60) <= w <= min(2 ** (n - 1) + 1, 60) for n, w in enumerate(waits, start=1)), waits
     assert 90 <= sum(waits) <= 200  # about two minutes of Twenty down before the step gives up
@@ -27,7 +28,7 @@ def test_backoff_doubles_from_one_second_to_a_minute_and_rides_out_a_restart(mon
 
 def test_retry_after_is_obeyed_even_when_backoff_is_off(monkeypatch) -> None:
     monkeypatch.setenv("TWENTY_RETRY_BASE_S", "0")
-    policy = RetryPolicy.from_env()
+    policy = RetryPolicy.from_settings(Settings.from_env())
     assert policy.wait_s(_state(3), None) == 0
     assert policy.wait_s(_state(1), 7.0) == 7.0
     assert policy.wait_s(_state(1), 3600.0) == policy.max_s  # a Retry-After beyond a minute is capped

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from core_practice_twenty.defs.partitions import waves
-from core_practice_twenty.defs.resources import WarehouseResource
+from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.mapping.field_map import map_allows_cp1252_lines, map_header_overrides
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.source.readers import ExportStructureError
@@ -13,9 +13,18 @@ from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.run import validate_rows
 
 
-def validation_context(warehouse: WarehouseResource, wave: str) -> ValidationContext:
+def validation_context(warehouse: WarehouseResource, settings: SettingsResource, wave: str, *,
+                       twenty: TwentyResource | None = None) -> ValidationContext:
+    """The wave's export and the settings' limits: a file with more than CPT_MAX_REJECT_RATE rejected rows blocks
+    the wave; given `twenty`, documents over what that Twenty accepts (TWENTY_MAX_UPLOAD_MB, else learned from it)
+    are flagged, referenced and not uploaded."""
     export = warehouse.warehouse().wave_export(wave)
-    return ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date)
+    upload_limit = None
+    if twenty is not None:
+        with twenty.client() as client:
+            upload_limit = client.upload_limit()
+    return ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date,
+                                        max_upload_bytes=upload_limit, max_reject_rate=settings.get().max_reject_rate)
 
 
 def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
@@ -65,9 +74,10 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         description=(f"Pandera row rules of {spec.name}, derived from the export spec. Failing rows go to "
                      f"validation_issues (reject or warn); blocks on duplicate keys or too many rejects."),
     )
-    def row_rules_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def row_rules_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                        settings: SettingsResource) -> dg.AssetCheckResult:
         wave = context.op_execution_context.partition_key
-        ctx = validation_context(warehouse, wave)
+        ctx = validation_context(warehouse, settings, wave)
         with warehouse.warehouse().connect() as conn:
             result = validate_rows(conn, spec, wave, ctx)  # writes the issues to validation_issues
         blocking = result.blocking_reasons(ctx.max_reject_rate)

@@ -3,13 +3,12 @@
 Wiring only: the logic lives in `core_practice_twenty.lifecycle`.
 """
 
-import os
 
 import dagster as dg
 
 from core_practice_twenty.defs.mapping.assets import field_map
 from core_practice_twenty.defs.partitions import waves
-from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
+from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import (
     SAMPLE_WAVE,
@@ -27,9 +26,6 @@ from core_practice_twenty.lifecycle.sample import choose_sample
 from core_practice_twenty.mapping.field_map import reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
-
-DIFF_SLICE = 20
-"""Records per object field-diffed after a full or delta wave (CPT_DIFF_SLICE); the sample is diffed whole."""
 
 
 @dg.asset(
@@ -68,13 +64,14 @@ def twenty_baseline(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     description="For the `sample` wave: 100–500 source records covering every object, status and edge case, "
                 "with all their related records. Other waves migrate every record.",
 )
-def sample_selection(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def sample_selection(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                     settings: SettingsResource) -> dg.MaterializeResult:
     wave = context.partition_key
     if wave != SAMPLE_WAVE:
         return dg.MaterializeResult(metadata={"sample": False, "note": "not the sample wave: every record"})
     store = warehouse.warehouse()
     with store.connect() as conn:
-        choice = choose_sample(conn, wave, seed=int(os.environ.get("CPT_SAMPLE_SEED", "0")))
+        choice = choose_sample(conn, wave, seed=settings.get().sample_seed)
     saved = save_sample(store, wave, choice)
     coverage = choice.coverage.as_metadata()
     context.log.info(f"sample: {choice.coverage.total} records ({saved} source rows with their lines and links); "
@@ -113,12 +110,13 @@ def sample_accepted(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
                 "The whole sample; a random slice per object of other waves. Reports under data/reports/.",
 )
 def wave_diff(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-              twenty: TwentyResource) -> dg.MaterializeResult:
+              twenty: TwentyResource, settings: SettingsResource) -> dg.MaterializeResult:
     wave = context.partition_key
     store = warehouse.warehouse()
-    slice_size = None if wave == SAMPLE_WAVE else int(os.environ.get("CPT_DIFF_SLICE", str(DIFF_SLICE)))
+    given = settings.get()
+    slice_size = None if wave == SAMPLE_WAVE else given.diff_slice  # the sample is diffed whole
     with twenty.client() as client:
-        diff = diff_wave(client, store, wave, sample_size=slice_size, seed=int(os.environ.get("CPT_SAMPLE_SEED", "0")))
+        diff = diff_wave(client, store, wave, sample_size=slice_size, seed=given.sample_seed)
     paths = write_reports(diff, reports_dir())
     summary = diff.summary()
     record_diff(store, wave, context.run.run_id, summary)

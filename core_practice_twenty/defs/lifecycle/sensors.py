@@ -1,41 +1,34 @@
 """Delta pickup: during the cutover window, each new export snapshot in the drop folder becomes a wave."""
 
-import os
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 
 from core_practice_twenty.defs.jobs import migrate_wave
 from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.resources import SettingsResource
 from core_practice_twenty.lifecycle.cutover import CutoverWindow, find_new_snapshots, window_state
 from core_practice_twenty.source.readers import detect_region
-from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
-
-DEFAULT_DROP_DIR = Path("data/exports/drop")
-
-
-def drop_dir() -> Path:
-    """The folder Core Practice exports are dropped into during cutover: CPT_DROP_DIR."""
-    return Path(os.environ.get("CPT_DROP_DIR", str(DEFAULT_DROP_DIR)))
+from core_practice_twenty.store.warehouse import Warehouse
 
 
 @dg.sensor(job=migrate_wave, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
            description="During the cutover window (CPT_CUTOVER_START, CPT_CUTOVER_HOURS), a new complete export "
                        "snapshot in CPT_DROP_DIR becomes wave delta-<folder>: only new and changed records are "
                        "sent. Outside the window it skips with the reason.")
-def delta_pickup(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    state = window_state(CutoverWindow.from_env(), datetime.now(UTC))
+def delta_pickup(context: dg.SensorEvaluationContext, settings: SettingsResource) -> dg.SensorResult | dg.SkipReason:
+    given = settings.get()
+    state = window_state(CutoverWindow.from_settings(given), datetime.now(UTC))
     if not state.open:
         return dg.SkipReason(state.reason)
-    folder = drop_dir()
+    folder = given.drop_dir
     if not folder.is_dir():
         return dg.SkipReason(f"drop folder {folder} does not exist (CPT_DROP_DIR)")
     scan = find_new_snapshots(folder, context.cursor)
     if not scan.new:
         waiting = "; ".join(f"{name}: {why}" for name, why in scan.waiting.items())
         return dg.SkipReason(f"no new complete snapshot in {folder}" + (f" (waiting: {waiting})" if waiting else ""))
-    store = Warehouse(warehouse_path())
+    store = Warehouse(given.warehouse)
     requests, new_waves = [], []
     for snapshot in scan.new:
         region, _reason = detect_region(snapshot.path)

@@ -1,23 +1,20 @@
 """Mapping: staged Twenty payloads, one staging table per Twenty object."""
 
 
-import os
 from collections.abc import Iterator
 
 import dagster as dg
 
 from core_practice_twenty.defs.partitions import waves
-from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
+from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import read_sample, sample_gate
 from core_practice_twenty.lifecycle.changes import GUARDED_FIELDS, change_gate, plan_changes, write_change_report
 from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.mapping.wave import stage_wave
-from core_practice_twenty.source.values import Region
 from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.twenty.metadata import target_field_names
-from core_practice_twenty.validation.context import ValidationContext
 
 
 @dg.asset(
@@ -90,9 +87,9 @@ def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     with twenty.client() as client:
         members = list(client.find_many("workspaceMembers"))
         field_names = target_field_names(client)
-    ctx = ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date)
+        upload_limit = client.upload_limit()  # TWENTY_MAX_UPLOAD_MB, else what this Twenty's upload flow takes
     result = stage_wave(store, wave, gate.field_map, members=members, target_field_names=field_names,
-                        reports_dir=reports_dir(), max_upload_bytes=ctx.max_upload_bytes,
+                        reports_dir=reports_dir(), max_upload_bytes=upload_limit,
                         only=read_sample(store, wave))
     if result.unbalanced:
         raise dg.Failure(description=f"mapping lost rows: {result.unbalanced}", allow_retries=False)
@@ -114,13 +111,6 @@ def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         )
 
 
-def max_change_rate() -> float:
-    """CPT_MAX_CHANGE_RATE: share of a wave's records already in Twenty that may change who they are."""
-    from core_practice_twenty.lifecycle.changes import DEFAULT_MAX_CHANGE_RATE
-
-    return float(os.environ.get("CPT_MAX_CHANGE_RATE") or DEFAULT_MAX_CHANGE_RATE)
-
-
 def _changes_check(plural: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(staging_table(plural)),
@@ -130,11 +120,12 @@ def _changes_check(plural: str) -> dg.AssetChecksDefinition:
                     "above CPT_MAX_CHANGE_RATE, or any that look garbled, the load waits for `cpt wave "
                     "approve-changes` (preview: changes-<wave>.md in the reports folder).",
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+               settings: SettingsResource) -> dg.AssetCheckResult:
         store = warehouse.warehouse()
         plan = plan_changes(store, context.op_execution_context.partition_key)
         _, report = write_change_report(plan, reports_dir())
-        reason = change_gate(store, plan, max_change_rate())
+        reason = change_gate(store, plan, settings.get().max_change_rate)
         if reason:
             context.log.error(reason)
         return dg.AssetCheckResult(passed=reason is None, description=reason,

@@ -4,9 +4,9 @@
 import dagster as dg
 
 from core_practice_twenty.defs.lifecycle.assets import twenty_baseline
-from core_practice_twenty.defs.mapping.assets import field_map, max_change_rate
+from core_practice_twenty.defs.mapping.assets import field_map
 from core_practice_twenty.defs.partitions import waves
-from core_practice_twenty.defs.resources import TwentyResource, WarehouseResource
+from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import sample_gate
 from core_practice_twenty.lifecycle.changes import change_gate, plan_changes
 from core_practice_twenty.mapping.field_map import check_gate, field_map_path, schema_fields
@@ -17,7 +17,8 @@ from core_practice_twenty.twenty.load_wave import load_object, reconcile_object
 from core_practice_twenty.twenty.metadata import sync_schema
 
 
-def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, *, sample: bool = True):
+def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource, *,
+          sample: bool = True):
     """Blocking checks gate only their own run: a step launched alone must stop here too."""
     store = warehouse.warehouse()
     gate = check_gate(field_map_path(), store.wave_export(context.partition_key).export_dir)
@@ -27,7 +28,7 @@ def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, *, sa
     if blocked:
         raise dg.Failure(description=f"sample gate: {blocked}", allow_retries=False)
     if sample:  # the schema step changes no record
-        changes = change_gate(store, plan_changes(store, context.partition_key), max_change_rate())
+        changes = change_gate(store, plan_changes(store, context.partition_key), settings.get().max_change_rate)
         if changes:
             raise dg.Failure(description=f"change guard: {changes}", allow_retries=False)
     return gate.field_map
@@ -43,8 +44,8 @@ def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, *, sa
                 "if missing (idempotent: a re-run changes nothing).",
 )
 def twenty_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                  twenty: TwentyResource) -> dg.MaterializeResult:
-    confirmed = _gate(context, warehouse, sample=False)  # the sample wave needs the schema too
+                  twenty: TwentyResource, settings: SettingsResource) -> dg.MaterializeResult:
+    confirmed = _gate(context, warehouse, settings, sample=False)  # the sample wave needs the schema too
     fields = schema_fields(confirmed)
     targets = [TARGET_OBJECTS[plural] for plural in fields]
     with twenty.client() as client:
@@ -81,8 +82,8 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
                     f"id map and audit log.",
     )
     def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-              twenty: TwentyResource) -> dg.MaterializeResult:
-        _gate(context, warehouse)
+              twenty: TwentyResource, settings: SettingsResource) -> dg.MaterializeResult:
+        _gate(context, warehouse, settings)
         store = warehouse.warehouse()
         wave = context.partition_key
         # Transient faults were retried inside the client (twenty/retry.py: the one retry policy); what

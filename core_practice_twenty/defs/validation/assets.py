@@ -1,14 +1,13 @@
 """Validation across the whole export: references, duplicates, shared emails, documents; and the counts."""
 
-import os
 
 import dagster as dg
 
 from core_practice_twenty.defs.landing.assets import landing_assets, validation_context
 from core_practice_twenty.defs.partitions import waves
-from core_practice_twenty.defs.resources import WarehouseResource
+from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import SAMPLE_WAVE
-from core_practice_twenty.lifecycle.cutover import DEFAULT_MAX_SHRINK, shrunk_files
+from core_practice_twenty.lifecycle.cutover import shrunk_files
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.issues import object_counts, replace_issues, rule_counts
 from core_practice_twenty.validation.cross_table import cross_table_issues
@@ -21,9 +20,10 @@ from core_practice_twenty.validation.cross_table import cross_table_issues
     deps=landing_assets,
     description="Cross-table rules over the landed export; every row ends accepted (maybe flagged) or rejected.",
 )
-def validated_export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def validated_export(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                     settings: SettingsResource, twenty: TwentyResource) -> dg.MaterializeResult:
     wave = context.partition_key
-    ctx = validation_context(warehouse, wave)
+    ctx = validation_context(warehouse, settings, wave, twenty=twenty)
     with warehouse.warehouse().connect() as conn:
         issues = cross_table_issues(conn, wave, ctx)
         replace_issues(conn, wave, "cross", issues, EXPORT_SPEC)
@@ -69,9 +69,10 @@ def rows_accounted(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
     blocking=True,
     description="Blocks when cross-table rejects (e.g. records of patients missing from the export) exceed the limit.",
 )
-def cross_table_rules(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def cross_table_rules(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                      settings: SettingsResource) -> dg.AssetCheckResult:
     wave = context.op_execution_context.partition_key
-    ctx = validation_context(warehouse, wave)
+    ctx = validation_context(warehouse, settings, wave)
     with warehouse.warehouse().connect() as conn:
         counts = {name: object_counts(conn, spec, wave) for name, spec in EXPORT_SPEC.items()}
         rules = {name: rule_counts(conn, wave, name, "cross") for name in EXPORT_SPEC}
@@ -93,13 +94,14 @@ def cross_table_rules(context: dg.AssetCheckExecutionContext, warehouse: Warehou
     description="A delta's file that lost more than CPT_MAX_SHRINK (20 %) of the previous snapshot's rows stops the "
                 "wave: a cut-short or wrong report, not deletions.",
 )
-def no_file_shrunk(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def no_file_shrunk(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                   settings: SettingsResource) -> dg.AssetCheckResult:
     wave = context.op_execution_context.partition_key
     store = warehouse.warehouse()
     previous = store.previous_wave(wave, skip=(SAMPLE_WAVE,))
     if previous is None or wave == SAMPLE_WAVE:
         return dg.AssetCheckResult(passed=True, description="no earlier snapshot to compare with")
-    max_share = float(os.environ.get("CPT_MAX_SHRINK") or DEFAULT_MAX_SHRINK)
+    max_share = settings.get().max_shrink
     with store.connect() as conn:
         shrunk = shrunk_files(conn, previous, wave, max_share)
     description = (f"compared with wave {previous!r}: " + "; ".join(s.describe() for s in shrunk)
