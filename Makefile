@@ -23,6 +23,7 @@ test: install
 	scripts/ensure-test-deps
 	$(BIN)/ruff check core_practice_twenty core_practice_twenty_tests benchmarks
 	$(BIN)/dg check defs
+	$(BIN)/lint-imports  # the layers and the pipeline apart from the stand-in Twenty (pyproject.toml)
 	# one worker per core; whole-wave (e2e) tests start first, each with its own Twenty, DuckDB and Dagster home;
 	# loadscope keeps a file's tests on one worker (test_faults.py builds its staged wave once).
 	# Temporary files (each test's DuckDB, Dagster home, sandbox database) in memory where the machine has a

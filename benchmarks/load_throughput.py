@@ -54,9 +54,10 @@ import httpx
 
 from core_practice_twenty.mapping.objects import map_export
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, SCHEMA_OBJECTS
 from core_practice_twenty.mapping.wave import read_accepted, staged_by_object
+from core_practice_twenty.model.staged import StagedRecord
+from core_practice_twenty.model.twenty import FLOW_LEGACY
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig
 from core_practice_twenty.sandbox.server import serve
 from core_practice_twenty.sandbox.versions import LIMITERS, VERSIONS
@@ -66,7 +67,6 @@ from core_practice_twenty.store.raw import land_object
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient, forget_learned
-from core_practice_twenty.twenty.facts import FLOW_LEGACY
 from core_practice_twenty.twenty.loader import BeforeStates, LoadReport, load_records
 from core_practice_twenty.twenty.metadata import sync_schema
 

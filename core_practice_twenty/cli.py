@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from core_practice_twenty.model.regions import DEFAULT_REGION, REGION_CODES
 from core_practice_twenty.sandbox.versions import LIMITERS, NEWEST, VERSIONS
 from core_practice_twenty.settings import Settings, SettingsError
 
@@ -305,7 +306,7 @@ def _demo_confirm_map(export: Path) -> int:
         return 0
     proposed = propose(export)
     save_map(proposed, path)
-    _csv, sheet = write_review(proposed, Path("data/reports"), map_path=path)
+    _csv, sheet = write_review(proposed, Settings.from_env().reports, map_path=path)
     save_map(confirm(proposed, export, "cpt demo", accept_all=True, map_path=path), path)
     print(f"field map: proposed {path} (review sheet {sheet}), confirmed as 'cpt demo'")
     return 0
@@ -467,7 +468,8 @@ def cmd_map_propose(args: argparse.Namespace) -> int:
     from core_practice_twenty.mapping.review import write_review
     from core_practice_twenty.source.readers import ExportStructureError
 
-    export, out = Path(args.export), Path(args.out)
+    settings = Settings.from_env()
+    export, out = Path(args.export), Path(args.out) if args.out else settings.field_map
     if _folder_refused("map propose", export):
         return 2
     try:
@@ -482,7 +484,8 @@ def cmd_map_propose(args: argparse.Namespace) -> int:
         except Exception:  # an unreadable old map is simply replaced
             replaced_confirmed = False
     save_map(field_map, out)
-    csv_path, md_path = write_review(field_map, Path(args.reports), map_path=out)
+    csv_path, md_path = write_review(field_map, Path(args.reports) if args.reports else settings.reports,
+                                     map_path=out)
     undecided = len(field_map.undecided())
     print(f"proposed field map: {out} ({len(field_map.entries())} entries, {undecided} need a decision)")
     print(f"review sheet: {md_path} and {csv_path}")
@@ -520,7 +523,7 @@ def cmd_map_confirm(args: argparse.Namespace) -> int:
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", choices=["AU", "NZ", "US"],
+    parser.add_argument("--region", choices=REGION_CODES,
                         help="how ambiguous dates, states and postcodes are read (default: from practices' country)")
     parser.add_argument("--export-date", type=date.fromisoformat,
                         help="day the export was taken, YYYY-MM-DD (default: today); later dates are flagged")
@@ -573,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="write a synthetic Core Practice export")
     p.add_argument("--out", required=True)
-    p.add_argument("--region", default="AU", choices=["AU", "NZ", "US"])
+    p.add_argument("--region", default=DEFAULT_REGION.value, choices=REGION_CODES)
     p.add_argument("--practices", type=int, default=8)
     p.add_argument("--patients", type=int, default=200)
     p.add_argument("--seed", type=int, default=20261124)
@@ -645,9 +648,9 @@ def build_parser() -> argparse.ArgumentParser:
     map_sub = p.add_subparsers(dest="map_command", required=True)
     m = map_sub.add_parser("propose", help="write a proposed field map and review sheet for an export")
     m.add_argument("--export", required=True, help="export snapshot folder")
-    m.add_argument("--out", default="data/mapping/field-map.yaml", help="map file to write")
-    m.add_argument("--reports", default="data/reports", help="folder of field-map-review.csv/.md")
-    m.add_argument("--region", choices=["AU", "NZ", "US"], help="default: from the practices' countries")
+    m.add_argument("--out", help="map file to write (default: CPT_FIELD_MAP, data/mapping/field-map.yaml)")
+    m.add_argument("--reports", help="folder of field-map-review.csv/.md (default: CPT_REPORTS, data/reports)")
+    m.add_argument("--region", choices=REGION_CODES, help="default: from the practices' countries")
     m.set_defaults(func=cmd_map_propose)
     m = map_sub.add_parser("confirm", help="confirm a reviewed map: records who, when and the fingerprint")
     m.add_argument("--map", required=True, help="map file (data/mapping/field-map.yaml)")

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from core_practice_twenty.cli import main
+from core_practice_twenty.model.twenty import UPLOAD_LIMIT_BY_FLOW
 from core_practice_twenty.sandbox.versions import NEWEST, OLDEST
 from core_practice_twenty.settings import Settings, SettingsError, settings_table
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.source.values import Region
 from core_practice_twenty.store.raw import land_object
-from core_practice_twenty.twenty.facts import UPLOAD_LIMIT_BY_FLOW
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
 

@@ -43,8 +43,8 @@ from typing import Any
 from core_practice_twenty.lifecycle.objects import lineage_sorted
 from core_practice_twenty.mapping.field_map import FieldMap, field_map_path, load_map
 from core_practice_twenty.mapping.objects.people import PROVIDER_KEY_PREFIX
-from core_practice_twenty.mapping.staging import StagedRecord, resolve_refs, twenty_fields
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.staged import StagedRecord, resolve_refs, twenty_fields
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.raw import raw_table
 from core_practice_twenty.store.staging import read_staged

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core_practice_twenty.mapping.target_model import STATUS_MAPS, TARGET_OBJECTS
-from core_practice_twenty.sandbox.values import COMPOSITE_TYPES
+from core_practice_twenty.model.twenty import COMPOSITE_SUBFIELDS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 
 TRANSFORMS: dict[str, str] = {
@@ -90,7 +90,7 @@ def target_problem(target: str, *, allow_new_field: bool = False) -> str | None:
         if allow_new_field and not sub and field_name.isidentifier() and field_name[:1].islower():
             return None
         return f"{target!r}: {obj_name} has no field {field_name!r} in the target model"
-    if sub and sub not in COMPOSITE_TYPES.get(known[field_name].type, {}):
+    if sub and sub not in COMPOSITE_SUBFIELDS.get(known[field_name].type, ()):
         return f"{target!r}: {known[field_name].type} field {field_name!r} has no sub-field {sub!r}"
     return None
 

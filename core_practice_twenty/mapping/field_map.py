@@ -25,6 +25,7 @@ import yaml
 from core_practice_twenty.mapping.default_map import relation_problem, target_problem, transform_problem
 from core_practice_twenty.mapping.options import ExtraColumnTarget, MappingOptions
 from core_practice_twenty.mapping.target_model import SCHEMA_OBJECTS, TARGET_OBJECTS, TargetObject, TwentyField
+from core_practice_twenty.model.regions import DEFAULT_REGION, REGION_CODES
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec, normalise_header
 from core_practice_twenty.source.readers import (
@@ -42,7 +43,6 @@ DECISION_THRESHOLD = 0.8
 """A choice below this confidence is marked needs_decision: a person looks at it before confirming."""
 FUND_NUMBER_COLUMNS = (("patients", "health_fund_member_no"), ("patients", "medicare_no"))
 CLINICAL_NOTE_BODY = ("clinical_notes", "body")
-REGIONS = ("AU", "NZ", "US")
 
 
 def reports_dir() -> Path:
@@ -118,7 +118,7 @@ class MapOptions:
     include_clinical_notes: bool = True
     include_fund_numbers: bool = False
     fallback_owner_email: str | None = None
-    region: str = "AU"
+    region: str = DEFAULT_REGION.value
     allow_cp1252_lines: bool = False
     """Lines of a UTF-8 export file that are not UTF-8 load as Windows-1252, flagged `cp1252_line`, instead
     of being rejected as `not_utf8` (source/encodings.py). Read at landing."""
@@ -463,8 +463,8 @@ def validate(field_map: FieldMap) -> list[str]:
     if field_map.status not in STATUSES:
         problems.append(f"status {field_map.status!r} must be one of {', '.join(STATUSES)}")
     opts = field_map.options
-    if opts.region not in REGIONS:
-        problems.append(f"options.region {opts.region!r} must be one of {', '.join(REGIONS)}")
+    if opts.region not in REGION_CODES:
+        problems.append(f"options.region {opts.region!r} must be one of {', '.join(REGION_CODES)}")
     for name in ("email_placeholder", "include_clinical_notes", "include_fund_numbers", "allow_cp1252_lines"):
         if not isinstance(getattr(opts, name), bool):
             problems.append(f"options.{name} must be true or false")

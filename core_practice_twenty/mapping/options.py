@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core_practice_twenty.model.regions import DEFAULT_REGION
+
 
 @dataclass(frozen=True)
 class ExtraColumnTarget:
@@ -32,7 +34,7 @@ class MappingOptions:
     """Health fund member numbers and Medicare numbers are sensitive: kept out unless a person opts in."""
     fallback_owner_email: str | None = None
     """Workspace member who owns a doctor's tasks when the doctor has no matching member."""
-    region: str = "AU"
+    region: str = DEFAULT_REGION.value
     export_date: str | None = None  # ISO date of the export, for "open" and "overdue" decisions
     extra: dict = field(default_factory=dict)
 

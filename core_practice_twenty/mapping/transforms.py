@@ -21,8 +21,8 @@ import phonenumbers
 import pycountry
 
 from core_practice_twenty.mapping.target_model import STATUS_MAPS
+from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS
-from core_practice_twenty.source.regions import REGIONS
 from core_practice_twenty.source.values import (
     DATE_ORDER,
     EMAIL,
@@ -465,7 +465,7 @@ def compose_address(*, street1: str | None, street2: str | None, city: str | Non
 
 def region_currency(region: Region | str) -> str:
     """The currency a region's exports are in when a row does not say (AUD, NZD, USD)."""
-    return REGIONS[as_region(region).value].currency
+    return REGION_FACTS[as_region(region)].currency
 
 
 def currency_code(cell: str | None, region: Region | str) -> str:
@@ -515,19 +515,6 @@ def iso_date(text: str | None, region: Region | str) -> str | None:
     return parsed.date().isoformat() if parsed else None
 
 
-AU_STATE_TIMEZONES = {"NSW": "Australia/Sydney", "ACT": "Australia/Sydney", "VIC": "Australia/Melbourne",
-                      "TAS": "Australia/Hobart", "QLD": "Australia/Brisbane", "SA": "Australia/Adelaide",
-                      "NT": "Australia/Darwin", "WA": "Australia/Perth"}
-US_ZONE_STATES = {
-    "America/New_York": "CT DE DC FL GA IN KY ME MD MA MI NH NJ NY NC OH PA RI SC VT VA WV",
-    "America/Chicago": "AL AR IL IA KS LA MN MS MO NE ND OK SD TN TX WI",
-    "America/Denver": "CO MT NM UT WY ID",
-    "America/Phoenix": "AZ",
-    "America/Los_Angeles": "CA NV OR WA",
-    "America/Anchorage": "AK",
-    "Pacific/Honolulu": "HI",
-}
-REGION_DEFAULT_TIMEZONE = {Region.AU: "Australia/Sydney", Region.NZ: "Pacific/Auckland", Region.US: "America/New_York"}
 
 
 def practice_timezone(region: Region | str, state: str | None = None) -> ZoneInfo:
@@ -540,13 +527,8 @@ def practice_timezone(region: Region | str, state: str | None = None) -> ZoneInf
     reg = as_region(region)
     check = check_state(state, reg) if state else StateCheck(None, "empty")
     code = check.value if check.status in ("valid", "repaired") else None
-    if reg is Region.AU and code in AU_STATE_TIMEZONES:
-        return ZoneInfo(AU_STATE_TIMEZONES[code])
-    if reg is Region.US and code:
-        for zone, states in US_ZONE_STATES.items():
-            if code in states.split():
-                return ZoneInfo(zone)
-    return ZoneInfo(REGION_DEFAULT_TIMEZONE[reg])
+    facts = REGION_FACTS[reg]
+    return ZoneInfo(facts.state_timezones.get(code or "", facts.timezone))
 
 
 def iso_datetime(text: str | None, region: Region | str, tz: tzinfo | None = None) -> str | None:
@@ -558,7 +540,7 @@ def iso_datetime(text: str | None, region: Region | str, tz: tzinfo | None = Non
     parsed = parse_datetime(clean(text), DATE_ORDER[reg])
     if parsed is None:
         return None
-    local = parsed.replace(tzinfo=tz or ZoneInfo(REGION_DEFAULT_TIMEZONE[reg]))
+    local = parsed.replace(tzinfo=tz or ZoneInfo(REGION_FACTS[reg].timezone))
     return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -25,8 +25,8 @@ from core_practice_twenty.mapping.objects import (
 )
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.review import write_review
-from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.issues import accepted_rows_sql
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table

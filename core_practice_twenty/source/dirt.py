@@ -11,12 +11,8 @@ mapping and for review).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Severity(StrEnum):
-    REJECT = "reject"
-    WARN = "warn"
+from core_practice_twenty.model.issues import Severity
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core_practice_twenty.model.regions import REGION_FACTS, Region
+
 
 @dataclass(frozen=True)
 class Locality:
@@ -37,8 +39,6 @@ class RegionProfile:
     """Everything about a region that changes what an export looks like."""
 
     code: str
-    country_name: str
-    currency: str
     states: dict[str, str]  # the spelling the export writes → ISO 3166-2 suffix
     localities: tuple[Locality, ...]
     foreign: tuple[tuple[str, Locality], ...]  # (country name, locality) for international_address dirt
@@ -59,6 +59,14 @@ class RegionProfile:
     email_domains: tuple[str, ...]
     website_tld: str
     specializations: tuple[str, ...]
+
+    @property
+    def country_name(self) -> str:
+        return REGION_FACTS[Region(self.code)].country
+
+    @property
+    def currency(self) -> str:
+        return REGION_FACTS[Region(self.code)].currency
 
 
 def _money(text: str) -> Decimal:
@@ -125,7 +133,7 @@ FDI_POSTERIOR = tuple(f"{q}{t}" for q in (1, 2, 3, 4) for t in (4, 5, 6, 7, 8))
 FDI_PRIMARY = tuple(f"{q}{t}" for q in (5, 6, 7, 8) for t in (1, 2, 3, 4, 5))
 
 AU = RegionProfile(
-    code="AU", country_name="Australia", currency="AUD", states=AU_STATES, localities=AU_LOCALITIES,
+    code="AU", states=AU_STATES, localities=AU_LOCALITIES,
     foreign=(("New Zealand", Locality("Christchurch Central", "", "8011")),
              ("New Zealand", Locality("Wellington Central", "", "6011")),
              ("New Zealand", Locality("Hamilton Central", "", "3204"))),
@@ -176,7 +184,7 @@ NZ_LOCALITIES = tuple(Locality(*row) for row in (
 ))
 
 NZ = RegionProfile(
-    code="NZ", country_name="New Zealand", currency="NZD", states=NZ_STATES, localities=NZ_LOCALITIES,
+    code="NZ", states=NZ_STATES, localities=NZ_LOCALITIES,
     foreign=(("Australia", Locality("Sydney", "", "2000")), ("Australia", Locality("Melbourne", "", "3000")),
              ("Australia", Locality("Brisbane City", "", "4000"))),
     bad_states=("XX", "Aukland", "Chch", "Wgtn", "Canterbery"),
@@ -247,7 +255,7 @@ UNIVERSAL_POSTERIOR = tuple(str(n) for n in (*range(1, 6), *range(12, 22), *rang
 UNIVERSAL_PRIMARY = tuple("ABCDEFGHIJKLMNOPQRST")
 
 US = RegionProfile(
-    code="US", country_name="United States", currency="USD", states=US_STATES, localities=US_LOCALITIES,
+    code="US", states=US_STATES, localities=US_LOCALITIES,
     foreign=(("Mexico", Locality("Guadalajara", "", "44100")), ("Germany", Locality("Berlin", "", "10115")),
              ("Mexico", Locality("Monterrey", "", "64000"))),
     bad_states=("XX", "Calif", "Mass", "N.Y", "Penn"),

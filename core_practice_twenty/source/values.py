@@ -10,29 +10,17 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 import pandas as pd
 import pycountry
 
+from core_practice_twenty.model.regions import REGION_FACTS, DateOrder, Region  # noqa: F401 - re-exported
 from core_practice_twenty.source.export_spec import FALSE_VALUES, TRUE_VALUES
 
+DATE_ORDER = {region: facts.date_order for region, facts in REGION_FACTS.items()}
+"""How a region writes an ambiguous date like 03/04/2025 (the region table, model/regions.py)."""
 
-class Region(StrEnum):
-    AU = "AU"
-    NZ = "NZ"
-    US = "US"
-
-
-class DateOrder(StrEnum):
-    DMY = "DMY"
-    MDY = "MDY"
-
-
-DATE_ORDER = {Region.AU: DateOrder.DMY, Region.NZ: DateOrder.DMY, Region.US: DateOrder.MDY}
-"""How a region writes an ambiguous date like 03/04/2025."""
-
-POSTCODE_DIGITS = {Region.AU: 4, Region.NZ: 4, Region.US: 5}
+POSTCODE_DIGITS = {region: facts.postcode_digits for region, facts in REGION_FACTS.items()}
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 MONEY = re.compile(r"^-?\(?\$?-?\d{1,3}(,?\d{3})*(\.\d+)?\)?$")

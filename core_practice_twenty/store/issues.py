@@ -13,9 +13,9 @@ from itertools import islice
 import duckdb
 import pandas as pd
 
+from core_practice_twenty.model.issues import Issue
 from core_practice_twenty.source.export_spec import ObjectSpec
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
-from core_practice_twenty.validation.schemas import Issue
 
 ISSUE_CHUNK = 50_000
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from core_practice_twenty.mapping.staging import StagedRecord
+from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.store.columnar import rows_as_table
 from core_practice_twenty.store.warehouse import Warehouse, table_exists
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from core_practice_twenty.model.regions import DEFAULT_REGION
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.schema import apply_migrations
 
@@ -212,7 +213,7 @@ class Warehouse:
                 f"(or `cpt wave add`) to register its export folder first."
             )
         export_date = row[3] or row[4].date()
-        return WaveExport(wave, Path(row[0]), row[1], row[2] or "AU", export_date)
+        return WaveExport(wave, Path(row[0]), row[1], row[2] or DEFAULT_REGION.value, export_date)
 
     def previous_wave(self, wave: str, *, skip: tuple[str, ...] = ("sample",)) -> str | None:
         """The wave registered last before `wave` (a delta's predecessor), ignoring `skip` (the sample)."""

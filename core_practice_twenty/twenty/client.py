@@ -19,16 +19,10 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from core_practice_twenty.model.twenty import FLOW_BY_ID, FLOW_BY_UID, FLOW_DIRECT, FLOW_LEGACY, UPLOAD_LIMIT_BY_FLOW
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.twenty import facts as server_facts
-from core_practice_twenty.twenty.facts import (
-    FLOW_BY_ID,
-    FLOW_BY_UID,
-    FLOW_DIRECT,
-    FLOW_LEGACY,
-    UPLOAD_LIMIT_BY_FLOW,
-    ServerFacts,
-)
+from core_practice_twenty.twenty.facts import ServerFacts
 from core_practice_twenty.twenty.ratelimit import RateLimiter, parse_retry_after, workspace_limiter
 from core_practice_twenty.twenty.retry import RetryPolicy, is_transient
 

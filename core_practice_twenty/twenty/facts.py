@@ -23,22 +23,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-FLOW_DIRECT = "direct"
-"""`createFileUpload` → PUT to its `uploadUrl` → `completeFileUpload` (2.38's schema on; the only one from 2.40)."""
-FLOW_BY_ID = "by-id"
-"""`uploadFilesFieldFile(file, fieldMetadataId)` multipart on /metadata (1.18–2.39)."""
-FLOW_BY_UID = "by-uid"
-"""`uploadFilesFieldFileByUniversalIdentifier` multipart on /metadata (deprecated from 2.43)."""
-FLOW_LEGACY = "legacy"
-"""`uploadFile` on /graphql, attachment `fullPath` (before Files v2)."""
-
-UPLOAD_LIMIT_BY_FLOW = {FLOW_DIRECT: 100 * 1024 * 1024, FLOW_BY_ID: 100 * 1024 * 1024,
-                        FLOW_BY_UID: 100 * 1024 * 1024, FLOW_LEGACY: 10 * 1024 * 1024}
-"""`settings.storage.maxFileSize` per generation (src/engine/constants/settings/index.ts: 100 MB with Files v2,
-10 MB before); TWENTY_MAX_UPLOAD_MB sets another when the server differs."""
-
-SMALLEST_UPLOAD_BYTES = min(UPLOAD_LIMIT_BY_FLOW.values())
-"""What every Twenty accepts: validation's limit when it is not told the limit of the Twenty a wave writes to."""
+from core_practice_twenty.model.twenty import FLOW_BY_ID, FLOW_BY_UID, FLOW_DIRECT, FLOW_LEGACY
 
 PREFERENCE = (("createFileUpload", FLOW_DIRECT), ("uploadFilesFieldFile", FLOW_BY_ID),
               ("uploadFilesFieldFileByUniversalIdentifier", FLOW_BY_UID))

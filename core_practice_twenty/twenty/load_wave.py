@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, TargetObject
+from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.lifecycle import read_baseline
 from core_practice_twenty.store.staging import (

@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from core_practice_twenty.mapping.staging import StagedRecord, resolve_refs, split_dependency, twenty_fields
 from core_practice_twenty.mapping.target_model import TargetObject
+from core_practice_twenty.model.staged import StagedRecord, resolve_refs, split_dependency, twenty_fields
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient
 

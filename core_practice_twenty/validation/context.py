@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from core_practice_twenty.model.twenty import SMALLEST_UPLOAD_BYTES
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.values import DATE_ORDER, DateOrder, Region
-from core_practice_twenty.twenty.facts import SMALLEST_UPLOAD_BYTES
 
 DEFAULT_MAX_UPLOAD_BYTES = SMALLEST_UPLOAD_BYTES
 """Without the limit of the Twenty a wave writes to, documents are judged by what every Twenty accepts. A wave is

@@ -16,11 +16,11 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import duckdb
 
-from core_practice_twenty.source.dirt import Severity
+from core_practice_twenty.model.issues import Issue, Severity
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.validation.context import ValidationContext
-from core_practice_twenty.validation.schemas import Issue, severity_of
+from core_practice_twenty.validation.schemas import severity_of
 
 DOCUMENT_CHUNK = 20_000
 DOCUMENT_BATCH = 500

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from core_practice_twenty.source.dirt import Severity
+from core_practice_twenty.model.issues import Severity
 from core_practice_twenty.source.export_spec import ObjectSpec
 from core_practice_twenty.source.values import country_alpha2
 from core_practice_twenty.store.issues import replace_issues

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pandera.pandas as pa
 
-from core_practice_twenty.source.dirt import Severity
+from core_practice_twenty.model.issues import Issue, Severity
 from core_practice_twenty.source.export_spec import (
     FALSE_VALUES,
     TRUE_VALUES,
@@ -56,19 +56,6 @@ CODES = r"^[A-Za-z0-9.\-]+(\s*[;,]\s*[A-Za-z0-9.\-]+)*$"
 COUNTRY_CODES = "country_codes"
 """Temp table (value, alpha2) the runner fills from a wave's distinct country cells with `values.country_alpha2`."""
 SOURCE_KEY = "source_key"
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One rule failing on one row."""
-
-    object: str
-    source_key: str | None
-    source_file: str | None
-    source_line: int | None
-    rule: str
-    column: str | None
-    severity: Severity
 
 
 @dataclass(frozen=True)

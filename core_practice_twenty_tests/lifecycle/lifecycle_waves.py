@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from core_practice_twenty.lifecycle.objects import lineage_sorted
-from core_practice_twenty.mapping.staging import StagedRecord, make_staged_record, ref
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.staged import StagedRecord, make_staged_record, ref
 from core_practice_twenty.store.staging import read_id_map, record_outcomes, write_staged
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient

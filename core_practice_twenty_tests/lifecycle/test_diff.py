@@ -22,9 +22,9 @@ from core_practice_twenty.lifecycle.diff import (
 from core_practice_twenty.mapping.default_map import DEFAULT_MAP
 from core_practice_twenty.mapping.field_map import ColumnEntry, FieldMap, ObjectMap, save_map
 from core_practice_twenty.mapping.proposer import propose
-from core_practice_twenty.mapping.staging import make_staged_record
 from core_practice_twenty.mapping.target_model import SCHEMA_OBJECTS
 from core_practice_twenty.mapping.wave import stage_wave
+from core_practice_twenty.model.staged import make_staged_record
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.store.raw import land_object

@@ -25,7 +25,7 @@ from core_practice_twenty.mapping.objects import (
     write_workflow_references,
 )
 from core_practice_twenty.mapping.options import ExtraColumnTarget, MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, payload_refs, ref, resolve_refs, twenty_fields
+from core_practice_twenty.model.staged import make_staged_record, payload_refs, ref, resolve_refs, twenty_fields
 from core_practice_twenty.source.dirt import DIRT_KINDS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.generator import MANIFEST_NAME, generate_export

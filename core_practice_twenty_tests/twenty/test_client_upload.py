@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core_practice_twenty.model.twenty import FLOW_BY_ID, FLOW_BY_UID, FLOW_DIRECT, FLOW_LEGACY
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 from core_practice_twenty.twenty.client import FileTooLargeError, TwentyClient
-from core_practice_twenty.twenty.facts import FLOW_BY_ID, FLOW_BY_UID, FLOW_DIRECT, FLOW_LEGACY
 
 KEY = "upload-test-key"
 FLOWS = {"1.16": FLOW_LEGACY, "2.38": FLOW_DIRECT, "2.47": FLOW_DIRECT}

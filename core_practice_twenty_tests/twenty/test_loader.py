@@ -2,8 +2,8 @@
 
 import time
 
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
+from core_practice_twenty.model.staged import make_staged_record, ref
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.loader import load_records, read_pre_existing, record_id, rounds
 from core_practice_twenty.twenty.metadata import object_metadata, sync_schema

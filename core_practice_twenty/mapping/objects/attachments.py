@@ -23,9 +23,9 @@ from core_practice_twenty.mapping.objects.common import (
     warnings_of,
 )
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, PEOPLE
 from core_practice_twenty.mapping.transforms import local_iso_datetime
+from core_practice_twenty.model.staged import make_staged_record, ref
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 from core_practice_twenty.validation.cross_table import unsafe_path

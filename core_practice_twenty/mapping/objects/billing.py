@@ -23,7 +23,6 @@ from core_practice_twenty.mapping.objects.common import (
     natural_key,
 )
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import INSURANCE_CLAIMS, INVOICES, PEOPLE
 from core_practice_twenty.mapping.transforms import (
     boolean,
@@ -38,6 +37,7 @@ from core_practice_twenty.mapping.transforms import (
     parse_amount,
     status_value,
 )
+from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "invoices"
 LINES = "invoice_lines"

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import StagedRecord
 from core_practice_twenty.mapping.transforms import clean, practice_timezone
+from core_practice_twenty.model.staged import StagedRecord
 
 Row = Mapping[str, Any]
 Warnings = Mapping[tuple[str, str], set[str] | frozenset[str]]

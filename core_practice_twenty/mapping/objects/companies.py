@@ -12,9 +12,9 @@ from core_practice_twenty.mapping.companies import (
 )
 from core_practice_twenty.mapping.objects.common import Cells, MappingResult, Row, Warnings, apply_extra_columns
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.mapping.transforms import check_email, compose_address, emails_field, phones_field
+from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "practices"
 

@@ -23,9 +23,9 @@ from core_practice_twenty.mapping.objects.common import (
 )
 from core_practice_twenty.mapping.objects.tasks import target_key
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import NOTE_TARGETS, NOTES, PEOPLE
 from core_practice_twenty.mapping.transforms import iso_date, iso_datetime, plain_text_markdown
+from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "clinical_notes"
 

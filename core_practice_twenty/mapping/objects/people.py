@@ -23,7 +23,6 @@ from core_practice_twenty.mapping.objects.common import (
     warnings_of,
 )
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
 from core_practice_twenty.mapping.transforms import (
     Sharer,
@@ -41,6 +40,7 @@ from core_practice_twenty.mapping.transforms import (
     review_fields,
     status_value,
 )
+from core_practice_twenty.model.staged import make_staged_record, ref
 from core_practice_twenty.source.values import country_alpha2
 
 PATIENTS = "patients"

@@ -18,9 +18,9 @@ from core_practice_twenty.mapping.objects.common import (
 )
 from core_practice_twenty.mapping.objects.people import DoctorMatch
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.mapping.transforms import canonical, codes_text, iso_datetime, status_value
+from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "appointments"
 

@@ -19,9 +19,9 @@ from core_practice_twenty.mapping.objects.common import (
     first_missing,
 )
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.staging import make_staged_record, ref
 from core_practice_twenty.mapping.target_model import COMPANIES, OPPORTUNITIES, PEOPLE, TREATMENT_PLANS
 from core_practice_twenty.mapping.transforms import codes_text, iso_date, money, status_value
+from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "treatment_plans"
 STAGE_MAP = "treatment_plans.status→opportunity.stage"
