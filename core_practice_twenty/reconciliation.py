@@ -9,7 +9,7 @@ from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.issues import object_counts
 from core_practice_twenty.store.raw import raw_table
 from core_practice_twenty.store.staging import audit_counts, held_back_counts, loaded_source_rows, staging_table
-from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.store.warehouse import Warehouse, existing_tables
 from core_practice_twenty.twenty.client import TwentyClient
 from core_practice_twenty.twenty.load_wave import ObjectReconciliation, reconcile_object
 
@@ -32,7 +32,7 @@ def reconcile(warehouse: Warehouse, wave: str, run_id: str, client: TwentyClient
     """Per Twenty object the wave staged: this run's outcomes, and whether everything is accounted for."""
     counts = audit_counts(warehouse, run_id=run_id)
     with warehouse.connect() as conn:
-        tables = {name for (name,) in conn.execute("select table_name from information_schema.tables").fetchall()}
+        tables = existing_tables(conn)
     results = []
     for target in TARGET_OBJECTS.values():
         if staging_table(target.name_plural) not in tables:

@@ -69,7 +69,7 @@ def sample_export(tmp_path: Path) -> Path:
 def pipeline_env(tmp_path: Path, twenty_sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> RunningSandbox:
     """Environment of a real pipeline run: Dagster home, warehouse and Twenty all under tmp_path.
 
-    Dagster executes each step in a child process, which inherits this environment.
+    Runs execute in this process (in-process executor); `cpt` commands a test starts inherit this environment.
     """
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     monkeypatch.setenv("CPT_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))

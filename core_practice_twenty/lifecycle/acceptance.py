@@ -17,6 +17,14 @@ from datetime import UTC, datetime
 from core_practice_twenty.lifecycle.diff import DiffSummary
 from core_practice_twenty.lifecycle.sample import SampleChoice
 from core_practice_twenty.settings import Settings
+from core_practice_twenty.store.sample import (
+    insert_acceptance,
+    insert_wave_diff,
+    latest_acceptance,
+    latest_wave_diff,
+    replace_sample_keys,
+    sample_keys,
+)
 from core_practice_twenty.store.warehouse import Warehouse
 
 SAMPLE_WAVE = "sample"
@@ -25,35 +33,24 @@ SAMPLE_WAVE = "sample"
 
 def save_sample(warehouse: Warehouse, wave: str, choice: SampleChoice) -> int:
     """Replace the wave's sample keys (source object → source keys)."""
-    rows = [[wave, obj, key] for obj, keys in choice.keys.items() for key in keys]
-    with warehouse.connect() as conn:
-        conn.execute("begin transaction")
-        conn.execute("delete from sample_keys where wave = ?", [wave])
-        if rows:
-            conn.executemany("insert into sample_keys values (?, ?, ?)", rows)
-        conn.execute("commit")
-    return len(rows)
+    return replace_sample_keys(warehouse, wave, ((obj, key) for obj, keys in choice.keys.items() for key in keys))
 
 
 def read_sample(warehouse: Warehouse, wave: str) -> dict[str, set[str]] | None:
     """The sample's keys per source object, or None when the wave is not a sample."""
     if wave != SAMPLE_WAVE:
         return None
-    with warehouse.connect() as conn:
-        rows = conn.execute("select source_object, source_key from sample_keys where wave = ?", [wave]).fetchall()
     keys: dict[str, set[str]] = {}
-    for obj, key in rows:
+    for obj, key in sample_keys(warehouse, wave):
         keys.setdefault(obj, set()).add(key)
     return keys
 
 
 def record_diff(warehouse: Warehouse, wave: str, run_id: str, summary: DiffSummary) -> None:
     """Keep the verdict of a wave's diff: acceptance of the sample refers to one diff run."""
-    records = sum(o.records for o in summary.objects.values())
-    fields = sum(o.fields for o in summary.objects.values())
-    with warehouse.connect() as conn:
-        conn.execute("insert into wave_diffs (wave, run_id, records, fields, unexpected, passed) "
-                     "values (?, ?, ?, ?, ?, ?)", [wave, run_id, records, fields, summary.unexpected, summary.passed])
+    insert_wave_diff(warehouse, wave, run_id, records=sum(o.records for o in summary.objects.values()),
+                     fields=sum(o.fields for o in summary.objects.values()), unexpected=summary.unexpected,
+                     passed=summary.passed)
 
 
 @dataclass(frozen=True)
@@ -68,10 +65,7 @@ class AcceptRefused(Exception):
 
 
 def latest_diff(warehouse: Warehouse, wave: str) -> Mapping[str, object] | None:
-    with warehouse.connect() as conn:
-        row = conn.execute("select run_id, records, unexpected, passed from wave_diffs where wave = ? "
-                           "order by diffed_at desc limit 1", [wave]).fetchone()
-    return None if row is None else dict(zip(("run_id", "records", "unexpected", "passed"), row, strict=True))
+    return latest_wave_diff(warehouse, wave)
 
 
 def accept_sample(warehouse: Warehouse, by: str | None = None) -> Acceptance:
@@ -85,18 +79,14 @@ def accept_sample(warehouse: Warehouse, by: str | None = None) -> Acceptance:
                             f"{diff['records']} record(s): read data/reports/diff-sample.md, fix the map or the "
                             f"export, run the sample wave again, then accept")
     accepted = Acceptance(by or getpass.getuser(), datetime.now(UTC).replace(tzinfo=None), str(diff["run_id"]))
-    with warehouse.connect() as conn:
-        conn.execute("insert into sample_acceptance values (?, ?, ?)",
-                     [accepted.accepted_by, accepted.accepted_at, accepted.diff_run_id])
+    insert_acceptance(warehouse, accepted.accepted_by, accepted.accepted_at, accepted.diff_run_id)
     return accepted
 
 
 def current_acceptance(warehouse: Warehouse) -> Acceptance | None:
     """The latest acceptance, if it still refers to the sample's latest diff (a re-run sample needs a new one)."""
     diff = latest_diff(warehouse, SAMPLE_WAVE)
-    with warehouse.connect() as conn:
-        row = conn.execute("select accepted_by, accepted_at, diff_run_id from sample_acceptance "
-                           "order by accepted_at desc limit 1").fetchone()
+    row = latest_acceptance(warehouse)
     if row is None or diff is None or row[2] != diff["run_id"]:
         return None
     return Acceptance(*row)

@@ -31,6 +31,7 @@ from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.readers import ExportStructureError, find_export_file
 from core_practice_twenty.store.raw import raw_table
+from core_practice_twenty.store.warehouse import existing_tables
 
 MAX_WINDOW_HOURS = 7 * 24.0
 DEFAULT_SETTLE_SECONDS = 60.0
@@ -194,7 +195,7 @@ def gone_from_source(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wa
     table, or absent from the new wave entirely (a file not exported this time), are left out: an
     empty file is not evidence that every record was deleted.
     """
-    tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+    tables = existing_tables(conn)
     gone: dict[str, list[str]] = {}
     for name, spec in EXPORT_SPEC.items():
         table = raw_table(spec)

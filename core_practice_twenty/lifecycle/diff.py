@@ -47,8 +47,8 @@ from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import StagedRecord, resolve_refs, twenty_fields
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.raw import raw_table
-from core_practice_twenty.store.staging import read_staged
-from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.store.staging import read_staged, staging_table
+from core_practice_twenty.store.warehouse import Warehouse, existing_tables, table_exists
 from core_practice_twenty.twenty.client import TwentyClient
 
 RECORD_FIELD = "(record)"
@@ -357,9 +357,7 @@ def read_source_rows(warehouse: Warehouse, wave: str, source_object: str, lines:
     selected = ", ".join(['source_line', *(f'cast("{c}" as varchar)' for c in wanted),
                           *(["cast(extra as varchar)"] if extras else [])])
     with warehouse.connect() as conn:
-        present = conn.execute("select count(*) from information_schema.tables where table_name = ?",
-                               [raw_table(spec)]).fetchone()[0]
-        if not present:
+        if not table_exists(conn, raw_table(spec)):
             return {}
         fetched = conn.execute(
             f"select {selected} from {raw_table(spec)} where wave = ? and source_line in (select unnest(?))",
@@ -494,13 +492,13 @@ def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects:
     columns = source_columns(field_map if field_map is not None else _confirmed_map())
     names = lineage_sorted(objects if objects is not None else TARGET_OBJECTS)
     with warehouse.connect() as conn:
-        tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+        tables = existing_tables(conn)
         id_rows = conn.execute("select object, source_key, twenty_id from id_map").fetchall()
     ids = {(obj, key): tid for obj, key, tid in id_rows}
     metadata = {o["namePlural"]: o for o in client.list_objects()}
     rows: list[FieldDiff] = []
     for plural in names:
-        if f"stg_twenty_{plural}" not in tables:
+        if staging_table(plural) not in tables:
             continue
         staged = read_staged(warehouse, plural, wave)
         if sample_size is not None and len(staged) > sample_size:

@@ -34,6 +34,7 @@ import duckdb
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.raw import raw_table
+from core_practice_twenty.store.warehouse import existing_tables
 
 DEFAULT_MIN_RECORDS = 100
 DEFAULT_MAX_RECORDS = 500
@@ -130,7 +131,7 @@ class _Wave:
     def __init__(self, conn: duckdb.DuckDBPyConnection, wave: str) -> None:
         self.conn = conn
         self.wave = wave
-        tables = {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+        tables = existing_tables(conn)
         self.objects = [name for name, spec in EXPORT_SPEC.items() if raw_table(spec) in tables]
         self.edges = [e for e in reference_edges() if e.child in self.objects and e.parent in self.objects]
         self._neighbours: dict[tuple[Edge, bool], dict[str, set[str]]] = {}
@@ -245,7 +246,7 @@ def _requirements(wave: _Wave) -> tuple[list[tuple[Requirement, list[tuple[str, 
                     continue
                 rows = wave.keys_where(obj, f"list_contains(?, \"{column.name}\")", [spellings[value]])
                 present.append((requirement, [(obj, k) for k in rows]))
-    tables = {r[0] for r in wave.conn.execute("select table_name from information_schema.tables").fetchall()}
+    tables = existing_tables(wave.conn)
     if "validation_issues" in tables:
         rules = wave.conn.execute(
             "select distinct object, rule from validation_issues where wave = ? order by all", [wave.wave]).fetchall()

@@ -38,3 +38,13 @@ def rows_as_table(conn: duckdb.DuckDBPyConnection, columns: Sequence[str],
         yield f"(select * from {name} order by ordinal)"
     finally:
         conn.unregister(name)
+
+
+def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Append `rows` (in `columns` order) to `table` in one statement; DuckDB casts each text cell to its column."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    with rows_as_table(conn, columns, rows) as source:
+        conn.execute(f"insert into {table} ({names}) select {names} from {source}")

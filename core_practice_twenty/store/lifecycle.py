@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core_practice_twenty.store.columnar import rows_as_table
+from core_practice_twenty.store.columnar import insert_rows, rows_as_table
 from core_practice_twenty.store.warehouse import Warehouse
 
 # -- baseline --------------------------------------------------------------------------------------
@@ -41,20 +41,13 @@ def has_baseline(warehouse: Warehouse) -> bool:
 def save_baseline(warehouse: Warehouse, objects: Iterable[ObjectBaseline]) -> None:
     """Replace the stored baseline with `objects`, in one transaction."""
     objects = list(objects)
-    with warehouse.connect() as conn:
-        conn.execute("begin transaction")
+    with warehouse.transaction() as conn:
         conn.execute("delete from baseline_objects")
         conn.execute("delete from baseline_records")
-        if objects:
-            conn.executemany(
-                "insert into baseline_objects (object, total_count, soft_deleted, fingerprint, present) "
-                "values (?, ?, ?, ?, ?)",
-                [[o.object, o.total_count, o.soft_deleted, o.fingerprint, o.present] for o in objects],
-            )
-        rows = [[o.object, rid, digest] for o in objects for rid, digest in o.record_hashes.items()]
-        if rows:
-            conn.executemany("insert into baseline_records values (?, ?, ?)", rows)
-        conn.execute("commit")
+        insert_rows(conn, "baseline_objects", ["object", "total_count", "soft_deleted", "fingerprint", "present"],
+                    [[o.object, o.total_count, o.soft_deleted, o.fingerprint, o.present] for o in objects])
+        insert_rows(conn, "baseline_records", ["object", "twenty_id", "content_hash"],
+                    [[o.object, rid, digest] for o in objects for rid, digest in o.record_hashes.items()])
 
 
 def read_baseline(warehouse: Warehouse) -> dict[str, ObjectBaseline]:

@@ -30,7 +30,7 @@ from core_practice_twenty.source.readers import (
     find_export_file,
     open_export_file,
 )
-from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.store.warehouse import Warehouse, in_transaction
 
 LINEAGE_COLUMNS = ("wave", "snapshot_id", "source_file", "source_line", "row_hash")
 CHUNK_ROWS = 50_000
@@ -103,19 +103,18 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
         lines = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
-        conn.execute("begin transaction")
-        conn.execute(f"delete from {table} where wave = ?", [wave])
-        stats.path = "duckdb" if lines else "python"
-        if lines:
-            _insert_parsed(conn, export_file, wave, snapshot_id, lines)
-        else:
-            for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
-                conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
-                conn.execute(f"insert into {table} by name select * replace (row_hash::uhugeint as row_hash) "
-                             f"from landing_chunk")
-                conn.unregister("landing_chunk")
-        counts, ambiguous = _profile(conn, spec, wave)
-        conn.execute("commit")
+        with in_transaction(conn):
+            conn.execute(f"delete from {table} where wave = ?", [wave])
+            stats.path = "duckdb" if lines else "python"
+            if lines:
+                _insert_parsed(conn, export_file, wave, snapshot_id, lines)
+            else:
+                for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
+                    conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
+                    conn.execute(f"insert into {table} by name select * replace (row_hash::uhugeint as row_hash) "
+                                 f"from landing_chunk")
+                    conn.unregister("landing_chunk")
+            counts, ambiguous = _profile(conn, spec, wave)
     stats.rows_read = counts[0]
     stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
     stats.ambiguous_dates = {c: n for c, n in ambiguous.items() if n}

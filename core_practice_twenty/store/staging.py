@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from core_practice_twenty.model.staged import StagedRecord
-from core_practice_twenty.store.columnar import rows_as_table
+from core_practice_twenty.store.columnar import insert_rows, rows_as_table
 from core_practice_twenty.store.warehouse import Warehouse, table_exists
 
 
@@ -76,12 +76,10 @@ def write_held_back(warehouse: Warehouse, wave: str, stage: str,
                     rows: Iterable[tuple[str, str, int | None, str]]) -> int:
     """Replace a wave's held-back rows of one stage: (object, source key, source line, reason)."""
     rows = [[wave, stage, obj, str(key), line, reason] for obj, key, line, reason in rows]
-    with warehouse.connect() as conn:
-        conn.execute("begin transaction")
+    with warehouse.transaction() as conn:
         conn.execute("delete from held_back where wave = ? and stage = ?", [wave, stage])
-        if rows:
-            conn.executemany("insert into held_back values (?, ?, ?, ?, ?, ?)", rows)
-        conn.execute("commit")
+        insert_rows(conn, "held_back", ["wave", "stage", "source_object", "source_key", "source_line", "reason"],
+                    rows)
     return len(rows)
 
 
@@ -282,3 +280,22 @@ def loaded_source_rows(warehouse: Warehouse, wave: str, raw_key: Mapping[str, tu
                 f'on l.source_line = r.source_line and l.k = r."{key}" where r.wave = $wave', {"wave": wave},
             ).fetchone()[0]
     return counts
+
+
+def wave_outcome_counts(warehouse: Warehouse, object_plural: str, wave: str) -> tuple[int, dict[str, int], int]:
+    """(records staged, the last outcome of each staged record by action, records in the id map) for one object
+    and wave: what reconciliation compares with Twenty's count."""
+    table = staging_table(object_plural)
+    with warehouse.connect() as conn:
+        staged = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
+        rows = conn.execute(
+            f"""
+            with last as (
+                select a.source_key, arg_max(a.action, a.seq) as action from audit_log a
+                join {table} s on s.source_key = a.source_key and s.wave = a.wave
+                where a.object = ? and a.wave = ? and a.action in ('create', 'update', 'skip', 'reject', 'hold')
+                group by a.source_key
+            ) select action, count(*) from last group by action
+            """, [object_plural, wave]).fetchall()
+        mapped = conn.execute("select count(*) from id_map where object = ?", [object_plural]).fetchone()[0]
+    return staged, dict(rows), mapped

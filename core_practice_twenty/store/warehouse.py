@@ -129,6 +129,25 @@ def close_connections() -> None:
 atexit.register(close_connections)
 
 
+@contextmanager
+def in_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on an open connection: committed on exit, rolled back on error (all or none). For work that
+    must run part outside it first (landing parses a file before it replaces the wave's rows)."""
+    conn.execute("begin transaction")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
+def existing_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables the file holds (raw and staging tables appear as waves land and map)."""
+    return {name for (name,) in conn.execute(
+        "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Asked of the catalog: a query on a missing table would make DuckDB look for a Python variable of that name."""
     # fetchall, not fetchone: a result left open blocks registering a view on the connection next
@@ -168,14 +187,8 @@ class Warehouse:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """`connect`, inside one transaction: committed on exit, rolled back on error (all or none)."""
-        with self.connect() as conn:
-            conn.execute("begin transaction")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("rollback")
-                raise
-            conn.execute("commit")
+        with self.connect() as conn, in_transaction(conn):
+            yield conn
 
     def register_wave(self, wave: str, export_dir: Path, snapshot_id: str, *, region: str,
                       export_date: date, replace: bool = False) -> None:

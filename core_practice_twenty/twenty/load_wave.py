@@ -26,6 +26,7 @@ from core_practice_twenty.store.staging import (
     read_id_map,
     read_staged,
     record_outcomes,
+    wave_outcome_counts,
 )
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
@@ -142,19 +143,7 @@ def reconcile_object(warehouse: Warehouse, client: TwentyClient, target: TargetO
     by their total minus what the workspace held in the baseline taken before the first wave.
     """
     plural = target.name_plural
-    with warehouse.connect() as conn:
-        staged = conn.execute(f"select count(*) from stg_twenty_{plural} where wave = ?", [wave]).fetchone()[0]
-        rows = conn.execute(
-            f"""
-            with last as (
-                select a.source_key, arg_max(a.action, a.seq) as action from audit_log a
-                join stg_twenty_{plural} s on s.source_key = a.source_key and s.wave = a.wave
-                where a.object = ? and a.wave = ? and a.action in ('create', 'update', 'skip', 'reject', 'hold')
-                group by a.source_key
-            ) select action, count(*) from last group by action
-            """, [plural, wave]).fetchall()
-        mapped = conn.execute("select count(*) from id_map where object = ?", [plural]).fetchone()[0]
-    outcomes = dict(rows)
+    staged, outcomes, mapped = wave_outcome_counts(warehouse, plural, wave)
     keys = migration_key_fields(target)
     if keys:  # people carry two keys (patients, providers): count each record once
         in_twenty = sum(client.count(plural, filter=",".join([*(f"{k}[is]:NULL" for k in keys[:i]),
