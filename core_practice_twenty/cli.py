@@ -275,15 +275,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_issues(args: argparse.Namespace) -> int:
     """Validation issues of a wave: rule, outcome, count and the first source lines (never values)."""
+    from core_practice_twenty.store.issues import issue_summary
     from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
 
-    with Warehouse(warehouse_path()).connect() as conn:
-        rows = conn.execute(
-            "select object, rule, severity, count(*), string_agg(distinct source_file, ', '), "
-            "list(source_line order by source_line)[1:8] from validation_issues where wave = ? "
-            "and (? is null or object = ?) group by all order by object, severity, rule",
-            [args.wave, args.object, args.object],
-        ).fetchall()
+    rows = issue_summary(Warehouse(warehouse_path()), args.wave, args.object)
     if not rows:
         print(f"no validation issues recorded for wave {args.wave!r}")
         return 0

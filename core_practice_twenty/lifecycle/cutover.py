@@ -238,7 +238,7 @@ def shrunk_files(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wave: 
     A delta is a later copy of the whole export: a practice loses a few records between snapshots, not a
     fifth of a file. A file that shrank that much was cut short, filtered, or exported from the wrong report.
     """
-    tables = {r[0] for r in conn.execute("select table_name from duckdb_tables()").fetchall()}
+    tables = existing_tables(conn)
     found = []
     for name, spec in EXPORT_SPEC.items():
         table = raw_table(spec)

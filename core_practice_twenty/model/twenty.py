@@ -21,6 +21,11 @@ COMPOSITE_SUBFIELDS: dict[str, tuple[str, ...]] = {
 }
 """Sub-fields a payload may write under a composite field (twenty-shared's composite type definitions)."""
 
+UNIQUE_LOOKUP_SUBFIELD: dict[str, str] = {"EMAILS": "primaryEmail", "LINKS": "primaryLinkUrl"}
+"""The sub-field by which a unique composite field identifies a record when the loader looks for one it did not
+create (isIncludedInUniqueConstraint; PHONES is unique over more than one sub-field from 2.38, so it is not
+looked up by one)."""
+
 FLOW_DIRECT = "direct"
 """`createFileUpload` → PUT to its `uploadUrl` → `completeFileUpload` (2.38's schema on; the only one from 2.40)."""
 FLOW_BY_ID = "by-id"

@@ -16,6 +16,7 @@ import pandas as pd
 from core_practice_twenty.model.issues import Issue
 from core_practice_twenty.source.export_spec import ObjectSpec
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.warehouse import Warehouse
 
 ISSUE_CHUNK = 50_000
 
@@ -109,3 +110,14 @@ def accepted_rows_sql(spec: ObjectSpec, where: str = "") -> str:
             f"and source_line not in (select source_line from validation_issues where wave = ? "
             f"and object = '{spec.name}' and severity = 'reject') {extra}"
             f"order by source_line")
+
+
+def issue_summary(warehouse: Warehouse, wave: str, object_name: str | None = None) -> list[tuple]:
+    """Per object, rule and severity: (object, rule, severity, rows, files, first 8 source lines); never values."""
+    with warehouse.connect() as conn:
+        return conn.execute(
+            "select object, rule, severity, count(*), string_agg(distinct source_file, ', '), "
+            "list(source_line order by source_line)[1:8] from validation_issues where wave = ? "
+            "and (? is null or object = ?) group by all order by object, severity, rule",
+            [wave, object_name, object_name],
+        ).fetchall()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from core_practice_twenty.mapping.target_model import TargetObject
 from core_practice_twenty.model.staged import StagedRecord, resolve_refs, split_dependency, twenty_fields
+from core_practice_twenty.model.twenty import UNIQUE_LOOKUP_SUBFIELD
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
 from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient
 
@@ -103,9 +104,6 @@ def _quoted_list(values: Iterable[str]) -> str:
 
 # -- unique values: how Twenty's upsert matches records we did not create --------------------------
 
-UNIQUE_SUBFIELDS = {"EMAILS": "primaryEmail", "LINKS": "primaryLinkUrl"}
-
-
 def unique_fields(object_metadata: Mapping | None, target: TargetObject) -> list[tuple[str, str | None]]:
     """(field, composite sub-field) pairs Twenty's upsert matches on, besides our own migration keys."""
     keys = migration_key_fields(target)
@@ -113,7 +111,7 @@ def unique_fields(object_metadata: Mapping | None, target: TargetObject) -> list
     for f in (object_metadata or {}).get("fields", []):
         if not f.get("isUnique") or f["name"] in keys or f["name"] == "id":
             continue
-        found.append((f["name"], UNIQUE_SUBFIELDS.get(f.get("type", ""))))
+        found.append((f["name"], UNIQUE_LOOKUP_SUBFIELD.get(f.get("type", ""))))
     return found
 
 
