@@ -1,0 +1,77 @@
+"""What makes a map invalid: unknown targets, transforms that do not fit, undecided entries."""
+
+from __future__ import annotations
+
+from core_practice_twenty.mapping.default_map import relation_problem, target_problem, transform_problem
+from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS, STATUSES, FieldMap
+from core_practice_twenty.model.regions import REGION_CODES
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+
+
+def validate(field_map: FieldMap) -> list[str]:
+    """Everything that makes a map unusable, one line each naming the entry (empty: usable)."""
+    problems: list[str] = []
+    if field_map.status not in STATUSES:
+        problems.append(f"status {field_map.status!r} must be one of {', '.join(STATUSES)}")
+    opts = field_map.options
+    if opts.region not in REGION_CODES:
+        problems.append(f"options.region {opts.region!r} must be one of {', '.join(REGION_CODES)}")
+    for name in ("email_placeholder", "include_clinical_notes", "include_fund_numbers", "allow_cp1252_lines"):
+        if not isinstance(getattr(opts, name), bool):
+            problems.append(f"options.{name} must be true or false")
+    if opts.fallback_owner_email is not None and "@" not in str(opts.fallback_owner_email):
+        problems.append("options.fallback_owner_email must be an email address (or null)")
+    for name in field_map.objects:
+        if name not in EXPORT_SPEC:
+            problems.append(f"objects.{name}: not a Core Practice object ({', '.join(EXPORT_SPEC)})")
+    claimed: dict[tuple[str, str], str] = {}
+    headers_seen: set[tuple[str, str]] = set()
+    for name, entry in field_map.entries():
+        spec = EXPORT_SPEC.get(name)
+        where = f"{name} {entry.label}"
+        if entry.header is not None:
+            if (name, entry.header) in headers_seen:
+                problems.append(f"{where}: header listed twice")
+            headers_seen.add((name, entry.header))
+        if spec is not None:
+            for column in entry.column:
+                if column not in spec.column_names:
+                    problems.append(f"{where}: {column!r} is not a column of {name}")
+                elif entry.header is not None:
+                    if (name, column) in claimed:
+                        problems.append(f"{where}: {name}.{column} is already the column {claimed[(name, column)]};"
+                                        " one column per canonical name (exclude or re-point one)")
+                    claimed[(name, column)] = repr(entry.header)
+        if not 0.0 <= entry.confidence <= 1.0:
+            problems.append(f"{where}: confidence must be between 0 and 1")
+        if problem := transform_problem(entry.transform):
+            problems.append(f"{where}: {problem}")
+            continue
+        if entry.excluded:
+            if entry.targets:
+                problems.append(f"{where}: an excluded column has no targets (set targets: [])")
+            if not entry.reason.strip():
+                problems.append(f"{where}: say why the column is excluded (reason)")
+            continue
+        if not entry.targets and entry.transform != "json_summary":
+            problems.append(f"{where}: no target (name a Twenty field, or set transform: excluded)")
+        for target in entry.targets:
+            if problem := target_problem(target, allow_new_field=not entry.column):
+                hint = "" if not entry.column else " (a canonical column can only go to a field of the target model)"
+                problems.append(f"{where}: {problem}{hint}")
+        if problem := relation_problem(entry.transform, entry.targets):
+            problems.append(f"{where}: {problem}")
+    mapped_fund = [f"{o}.{c}" for o, c in FUND_NUMBER_COLUMNS if column_included(field_map, o, c)]
+    if mapped_fund and not opts.include_fund_numbers:
+        problems.append(f"{', '.join(mapped_fund)} mapped but options.include_fund_numbers is false: "
+                        "fund/Medicare numbers are sensitive; opt in with include_fund_numbers: true or exclude them")
+    if opts.include_fund_numbers and not mapped_fund:
+        problems.append("options.include_fund_numbers is true but no fund/Medicare number column is mapped to a field")
+    return problems
+
+
+def column_included(field_map: FieldMap, source_object: str, column: str) -> bool:
+    obj = field_map.objects.get(source_object)
+    return bool(obj) and any(column in e.column and e.header is not None and not e.excluded for e in obj.columns)
+
+
