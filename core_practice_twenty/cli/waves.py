@@ -1,0 +1,221 @@
+"""The commands of a migration: `cpt wave`, `cpt migrate`, `cpt issues`, `cpt sample accept`, `cpt rollback`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from core_practice_twenty.cli.exports import folder_refused
+from core_practice_twenty.settings import Settings
+
+
+def cmd_wave_add(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from core_practice_twenty.launcher import ensure_dagster_home, register_wave
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
+
+    if folder_refused("wave add", Path(args.export)):
+        return 2
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        try:
+            region = register_wave(instance, Warehouse(warehouse_path()), args.wave, Path(args.export),
+                                   region=args.region, export_date=args.export_date, replace=args.replace)
+        except WaveFolderChanged as exc:
+            print(f"cpt wave add: {exc}", file=sys.stderr)
+            return 2
+    print(f"wave {args.wave!r} → {Path(args.export).resolve()} (region {region}); materialize it from the UI "
+          f"or `cpt migrate`")
+    return 0
+
+
+def cmd_wave_approve_changes(args: argparse.Namespace) -> int:
+    """Approve the changes a wave would make to records already in Twenty, after reading their preview."""
+    from core_practice_twenty.lifecycle.changes import approve_changes, plan_changes, write_change_report
+    from core_practice_twenty.mapping.field_map import reports_dir
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    warehouse = Warehouse(warehouse_path())
+    plan = plan_changes(warehouse, args.wave)
+    if not plan.changes:
+        print(f"cpt wave approve-changes: wave {args.wave!r} changes no name, birth date, email or phone of a "
+              f"record already in Twenty (map the wave first: `cpt migrate`); nothing to approve", file=sys.stderr)
+        return 3
+    _, report = write_change_report(plan, reports_dir())
+    plan = approve_changes(warehouse, args.wave, args.by)
+    changed = ", ".join(f"{n} {obj}" for obj, n in plan.changed.items())
+    print(f"approved by {args.by}: wave {args.wave!r} may change {changed} already in Twenty "
+          f"({plan.garbled} looked garbled); exactly the changes listed in {report}. Run the wave again.")
+    return 0
+
+
+def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_date: date | None = None,
+            replace: bool = False) -> int:
+    """Check the export folder and Twenty, register the wave, run it through Dagster, print the
+    reconciliation; 0 only if all is well, 2 when something must be fixed before anything runs."""
+    import dagster as dg
+
+    from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
+    from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
+    from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+    from core_practice_twenty.reconciliation import (
+        export_counts,
+        format_export_counts,
+        format_summary,
+        reconcile,
+        source_accounting,
+    )
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
+    from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
+    from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
+
+    if folder_refused("migrate", export_dir, check_headers=True):
+        return 2
+    try:
+        settings = Settings.from_env()
+        client = TwentyClient.from_settings(settings)
+        facts = check_twenty(client.base_url, settings.twenty_api_key)
+    except (TwentyConfigError, PreflightError) as exc:
+        print(f"cpt migrate: {exc}", file=sys.stderr)
+        return 2
+    print(f"{client.base_url}: {facts.header()}", flush=True)
+    gate = check_gate(field_map_path(), export_dir)
+    if not gate.ok:  # the same gate the run's blocking check applies: say so now, not after landing
+        print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "
+              f"confirms the map for this export.", file=sys.stderr)
+        return 3
+    ensure_dagster_home()
+    warehouse = Warehouse(warehouse_path())
+    with dg.DagsterInstance.get() as instance:
+        try:
+            region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date,
+                                        replace=replace)
+        except WaveFolderChanged as exc:
+            print(f"cpt migrate: {exc}", file=sys.stderr)
+            return 2
+        print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
+              f"(Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
+        result = run_wave(instance, wave)
+    # Only what this run did: after a blocked or failed run the warehouse still holds an earlier run's tables.
+    parts = []
+    if "validated_export" in result.materialized:
+        parts.append(format_export_counts(export_counts(warehouse, wave)))
+    loaded = {name.removeprefix("twenty_") for name in result.materialized} & set(TARGET_OBJECTS)
+    rows = []
+    if loaded:
+        with client:
+            rows = [r for r in reconcile(warehouse, wave, result.run_id, client) if r.twenty_object in loaded]
+            facts = client.learn()
+            facts.limiter = client.limiter.kind_seen  # what this run's 429s showed, if any
+        accounting = source_accounting(warehouse, wave) if "stg_twenty_people" in result.materialized else None
+        parts.append(format_summary(wave, result.run_id, rows, accounting, server=facts.header()))
+    else:
+        parts.append(f"Run {result.run_id} sent nothing to Twenty (it stopped before the load).")
+    text = "\n\n".join(parts)
+    print(text)
+    report = reports_dir() / f"reconciliation-{wave}.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(f"# Reconciliation, wave {wave}\n\n```\n{text}\n```\n", encoding="utf-8")
+    print(f"\n(also in {report}; field-level diff: {reports_dir() / f'diff-{wave}.md'})")
+    if not result.success:
+        print(f"\ncpt migrate: wave {wave!r} stopped: {result.reason()}.", file=sys.stderr)
+        if result.blocked_by:
+            print("Nothing downstream of a failed blocking check was loaded. Fix the export rows named "
+                  "above (file and line) and run the same command again.", file=sys.stderr)
+        else:
+            print("See the run in the Dagster UI (`make ui`) for the full log; the wave can be run again "
+                  "safely: only what is missing or changed is sent.", file=sys.stderr)
+        return 3 if result.blocked_by else 1
+    if not all(r.balanced for r in rows):
+        print("\ncpt migrate: the counts do not reconcile (see MISMATCH above).", file=sys.stderr)
+        return 4
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    return migrate(Path(args.export), args.wave, region=args.region, export_date=args.export_date,
+                   replace=args.replace)
+
+
+def cmd_issues(args: argparse.Namespace) -> int:
+    """Validation issues of a wave: rule, outcome, count and the first source lines (never values)."""
+    from core_practice_twenty.store.issues import issue_summary
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    rows = issue_summary(Warehouse(warehouse_path()), args.wave, args.object)
+    if not rows:
+        print(f"no validation issues recorded for wave {args.wave!r}")
+        return 0
+    print(f"{'object':<18} {'rule':<42} {'outcome':<7} {'rows':>6}  file: first lines")
+    for obj, rule, severity, count, files, lines in rows:
+        shown = ", ".join(str(n) for n in lines) + (" …" if count > len(lines) else "")
+        print(f"{obj:<18} {rule:<42} {severity:<7} {count:>6}  {files}: {shown}")
+    return 0
+
+
+def cmd_sample_accept(args: argparse.Namespace) -> int:
+    """Record that a person read the sample's diff and accepts it: the other waves may then load."""
+    from core_practice_twenty.lifecycle.acceptance import AcceptRefused, accept_sample
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    try:
+        accepted = accept_sample(Warehouse(warehouse_path()), args.by)
+    except AcceptRefused as exc:
+        print(f"cpt sample accept: {exc}", file=sys.stderr)
+        return 3
+    print(f"sample accepted by {accepted.accepted_by} at {accepted.accepted_at:%Y-%m-%d %H:%M} UTC "
+          f"(diff run {accepted.diff_run_id}); the full wave may load now")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Preview, confirm, then undo waves through the Dagster job and print the proof against the baseline."""
+    import dagster as dg
+
+    from core_practice_twenty.launcher import ensure_dagster_home, run_rollback
+    from core_practice_twenty.lifecycle.rollback import plan_rollback
+    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+
+    if not args.all and not args.wave:
+        print("cpt rollback: name the waves (--wave W, repeatable) or pass --all", file=sys.stderr)
+        return 2
+    if not args.preview:  # a preview reads only the audit log; undoing needs Twenty
+        from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
+
+        try:
+            settings = Settings.from_env()
+            check_twenty(settings.twenty_api_url, settings.twenty_api_key)
+        except PreflightError as exc:
+            print(f"cpt rollback: {exc}", file=sys.stderr)
+            return 2
+    waves = [] if args.all else args.wave
+    plan = plan_rollback(Warehouse(warehouse_path()), waves or None)
+    print(plan.preview())
+    if plan.conflicts:
+        return 3
+    if plan.empty and not args.remove_schema:
+        return 0
+    if args.preview:
+        return 0
+    if not args.yes:
+        answer = input("Undo these writes in Twenty? Type 'rollback' to go on: ")
+        if answer.strip() != "rollback":
+            print("nothing done")
+            return 1
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        result = run_rollback(instance, waves, remove_schema=args.remove_schema)
+    summary = result.summary
+    print(f"rollback run {result.run_id}: destroyed {summary.get('destroyed', {})}, "
+          f"restored {summary.get('restored', {})}, schema removed {len(summary.get('schema_removed') or [])}")
+    if not result.success:
+        print(f"cpt rollback: {result.failure or 'failed'}; run the same command again to resume", file=sys.stderr)
+        return 1
+    print("Twenty is back to the baseline taken before the first wave." if summary.get("back_to_baseline")
+          else "Twenty differs from the baseline: see the run's metadata (proof per object).")
+    return 0 if summary.get("back_to_baseline") else 4
+
