@@ -1,456 +1,61 @@
-"""Synthetic Core Practice exports: deterministic for a seed, shaped like the real reports, dirty on purpose.
-
-Why it exists: no practice can hand its patients to a test suite, yet every rule of the pipeline must be
-proven on data that looks like a real export (13 report files with a title row, BOM and CRLF, the
-region's date order, real suburbs and postcodes, households sharing an email, recalls and restorative
-work, ADA item numbers or CDT codes) and on every kind of dirt a real export carries. The generator
-injects each kind in `dirt.DIRT_KINDS` at a realistic rate and writes a manifest that lists every
-fault it injected, row by row: the ground truth the validation tests check against (each listed fault
-is found, nothing else is). With `dirt="none"` the export is spotless, so any finding on it is a bug.
-
-It streams: practices and providers are kept in memory (a group has tens), every patient's household,
-visits, invoices, payments, claims, notes and documents are written as they are made, with the 13
-files open at once, so a 250,000-patient group costs the same memory as a 200-patient practice.
-Every value is invented (names from common-name lists, fictional phone ranges, reserved email domains).
-"""
+"""The simulated dental group: practices, providers, households, visits, invoices, notes and documents."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import os
 import random
 import re
 import shutil
-import struct
-import unicodedata
-import zipfile
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from core_practice_twenty.source.dirt import DIRT_KINDS
-from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, ObjectSpec
+from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC
+from core_practice_twenty.source.generator.documents import make_large_png, make_pdf, make_png
+from core_practice_twenty.source.generator.injection import DirtInjector
+from core_practice_twenty.source.generator.vocabulary import (
+    ACTIVE,
+    ARCHIVED,
+    BRANDS,
+    CANCEL_REASONS,
+    DECEASED,
+    DOC_KINDS,
+    FIRST_FEMALE,
+    FIRST_MALE,
+    FORMATS,
+    INACTIVE,
+    LAST_NAMES,
+    MANIFEST_NAME,
+    NICKNAMES,
+    NOTE_ADVICE,
+    NOTE_FINDINGS,
+    REFERRALS,
+    REGION_FIRST,
+    REGION_LAST,
+    STREETS,
+    SUFFIXES,
+    TRAVERSAL_PATHS,
+    US_STREETS,
+    add_months,
+    ascii_only,
+    round_cents,
+    slug_of,
+    years_before,
+)
+from core_practice_twenty.source.generator.writers import FileWriter, ReportTable
 from core_practice_twenty.source.regions import (
     REGIONS,
     Locality,
     Procedure,
-    RegionProfile,
     e164,
     landline_national,
     local_format,
     mobile_national,
 )
-
-LARGE_FILE_BYTES = 10 * 1024 * 1024 + 1
-"""Size of the `large_file` document: one byte over Twenty's older 10 MB upload limit."""
-
-DEFAULT_EXPORT_DATE = date(2026, 11, 24)
-"""The day the export was taken; fixed so that the same arguments always give the same bytes."""
-
-MANIFEST_NAME = "_generator_manifest.jsonl"
-DIRT_LEVELS = ("none", "realistic", "heavy")
-FORMATS = ("csv", "xlsx")
-HEAVY_FACTOR = 4.0
-
-REALISTIC_RATES: dict[str, float] = {
-    # Field research §2.8 gives evidence for the kinds, but a number only for duplicates (vendor claim of
-    # 10-20 % in helpdesk data; dental receptions look patients up by DOB, so 2 % is used). The other rates
-    # are assumptions sized so that a 200-patient practice shows each kind and a group shows it thousands
-    # of times. The unit ("per …") is the opportunity at which the generator rolls.
-    "duplicate_patient": 0.02,            # per adult patient: re-registered under a second id
-    "shared_family_email": 0.40,          # per household of 2+: everyone uses the head's address (§2.8, §0.4)
-    "missing_email": 0.08,                # per patient
-    "na_email": 0.02,                     # per patient: `n/a` typed into the field (demo loader, CP5)
-    "malformed_email": 0.01,              # per patient
-    "local_phone_format": 0.15,           # per patient with a mobile
-    "invalid_state": 0.005,               # per domestic patient
-    "postcode_lost_zero": 0.25,           # per patient whose postcode starts with 0 (Excel round trip, X2)
-    "international_address": 0.005,       # per single-person household
-    "orphan_patient": 0.003,              # per single-person household: never linked to a location
-    "dangling_appointment_patient": 0.002,  # per patient: a row of a patient missing from the export
-    "dangling_note_patient": 0.002,
-    "dangling_invoice_patient": 0.002,
-    "archived_patient": 0.45,             # per inactive patient (the tail is 1-2x the active base, §2.7)
-    "soft_deleted_patient": 0.015,        # per patient (IsDeleted, CP5)
-    "future_date": 0.003,                 # per patient: created_at after the export
-    "impossible_date": 0.003,             # per patient: 31/02, 1850 or an unborn birth date
-    "document_missing": 0.01,             # per document
-    "document_checksum_mismatch": 0.005,  # per document
-    "path_traversal": 0.002,              # per document
-    "large_file": 0.0,                    # never rolled: exactly one (realistic) or two (heavy)
-}
-
-BANNERS = {
-    "practices": "Core Practice - Practice Locations Report",
-    "providers": "Core Practice - Practitioner List Report",
-    "patients": "Core Practice - Patient List Report",
-    "patient_practices": "Core Practice - Patient Locations Report",
-    "appointments": "Core Practice - Appointment Book Report",
-    "treatment_plans": "Core Practice - Treatment Plan Report",
-    "invoices": "Core Practice - Invoice Created Report",
-    "invoice_lines": "Core Practice - Invoice Items Report",
-    "payments": "Core Practice - Payment Received Report",
-    "insurance_claims": "Core Practice - Health Fund Claims Report",
-    "clinical_notes": "Core Practice - Clinical Notes Report",
-    "documents": "Core Practice - Patient Documents Report",
-    "workflows": "Core Practice - Automated Messages Report",
-}
-YES_NO = ("Yes", "No")
-TRUE_FALSE = ("TRUE", "FALSE")
-BOOL_STYLE = {"appointments": TRUE_FALSE, "payments": TRUE_FALSE, "workflows": TRUE_FALSE}
-
-FIRST_FEMALE = ("Olivia", "Charlotte", "Amelia", "Isla", "Mia", "Ava", "Grace", "Chloe", "Sophie", "Emily",
-                "Ruby", "Zoe", "Hannah", "Lucy", "Priya", "Mei", "Aisha", "Fatima", "Sarah", "Jessica",
-                "Rebecca", "Karen", "Michelle", "Linh", "Elena", "Zoë", "Chloé", "Maria", "Anh", "Harper")
-FIRST_MALE = ("Oliver", "Noah", "Jack", "William", "Leo", "Lucas", "Thomas", "James", "Henry", "Ethan",
-              "Liam", "Samuel", "Daniel", "Matthew", "Arjun", "Wei", "Omar", "Ahmed", "David", "Michael",
-              "Andrew", "Peter", "Minh", "José", "Luca", "Mateo", "Benjamin", "Harrison", "Ryan", "Joshua")
-LAST_NAMES = ("Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", "Johnson", "Martin", "White",
-              "Anderson", "Walker", "Thompson", "Harris", "Lee", "Ryan", "Robinson", "Kelly", "King", "Tran",
-              "Davis", "Wright", "Mitchell", "Campbell", "Clarke", "O'Brien", "Murphy", "Singh", "Patel",
-              "Chen", "Wang", "Li", "Kim", "Nguyễn", "Rossi", "Papadopoulos", "Müller", "Smith-Jones",
-              "MacDonald", "García", "Hernández", "Cohen", "Novak", "Kowalski", "Ahmed", "Khan", "Edwards",
-              "Hughes", "Scott", "Young")
-REGION_FIRST = {"NZ": (("Aroha", "Mere", "Anahera", "Kiri"), ("Tama", "Wiremu", "Nikau", "Rawiri")),
-                "US": (("Madison", "Ashley", "Gabriela"), ("Tyler", "Brandon", "Carlos"))}
-REGION_LAST = {"NZ": ("Ngata", "Parata", "Tipene", "Walker", "Te Whata"),
-               "US": ("Miller", "Rodriguez", "Lopez", "Gonzalez", "Jackson")}
-NICKNAMES = {"William": "Will", "Thomas": "Tom", "James": "Jim", "Matthew": "Matt", "Samuel": "Sam",
-             "Benjamin": "Ben", "Rebecca": "Bec", "Jessica": "Jess", "Elena": "Ellie", "Michael": "Mike"}
-STREETS = ("George St", "King St", "High St", "Main Rd", "Church St", "Station St", "Victoria Rd", "Queen St",
-           "Park Ave", "Beach Rd", "Hill St", "Elizabeth St", "Railway Pde", "Ocean Dr", "Bridge Rd", "Mill Lane")
-US_STREETS = ("Main St", "Oak Ave", "Maple St", "Elm St", "Washington Ave", "Park Ave", "2nd St", "Lake Dr")
-BRANDS = ("Smile", "Bright", "Harbour", "Gentle", "Family", "Pure", "Coastal", "City", "Parkside", "Riverside")
-SUFFIXES = ("Dental", "Dental Care", "Dentistry", "Dental Studio")
-REFERRALS = ("Google", "Friend/Family", "Walk-in", "Health Fund", "Existing Patient", "Facebook", "Letterbox")
-CANCEL_REASONS = ("Patient unwell", "Work commitments", "Rescheduled by patient", "Transport", "Family emergency")
-NOTE_FINDINGS = ("No caries detected.", "Mild generalised gingivitis.", "Calculus lower anteriors.",
-                 "Early caries noted, monitor.", "Good oral hygiene.", "Bleeding on probing UR quadrant.",
-                 "Wear facets on canines, discussed bruxism.")
-NOTE_ADVICE = ("OHI given, floss daily.", "Advised electric toothbrush.", "Reduce sugary drinks.",
-               "Fluoride toothpaste reinforced.", "Discussed smoking cessation.")
-DOC_KINDS = (
-    # (category, mime, file stem, weight)
-    ("X-ray", "image/png", "bitewings", 5),
-    ("X-ray", "image/png", "periapical", 2),
-    ("X-ray", "image/png", "opg", 1),
-    ("Consent Form", "application/pdf", "consent", 2),
-    ("Medical History", "application/pdf", "medical-history", 2),
-    ("Referral", "application/pdf", "referral-letter", 1),
-)
-TRAVERSAL_PATHS = ("../../../etc/passwd", "../secrets/practice.db", "..\\..\\Windows\\win.ini", "/etc/shadow",
-                   "C:\\Users\\Public\\scan.pdf", "xrays/../../../outside.png")
-
-ACTIVE, INACTIVE, ARCHIVED, DECEASED = "Active", "Inactive", "Archived", "Deceased"
-CENT = Decimal("0.01")
-
-
-def _ascii(text: str) -> str:
-    """Email-safe lower-case ASCII of a name (`Nguyễn` → `nguyen`, `O'Brien` → `obrien`)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", _ascii(text))
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(day.day, 28))
-
-
-def _years_before(day: date, years: int) -> date:
-    return date(day.year - years, day.month, min(day.day, 28))
-
-
-# -- documents: small real files built with the standard library --------------------------------
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-_SHADES = {base: bytes((base + (i & 0x3F)) & 0xFF for i in range(256)) for base in range(256)}
-"""Byte maps that turn noise into a band of grey around `base` (one `bytes.translate` per PNG row)."""
-
-
-def make_png(rng: random.Random, width: int = 48, height: int = 32, comment: str = "", level: int = 9) -> bytes:
-    """A valid 8-bit greyscale PNG: a soft gradient with noise, like a tiny radiograph."""
-    noise = rng.randbytes(width * height)
-    rows = bytearray()
-    for y in range(height):
-        rows.append(0)  # filter: none
-        base = 40 + (y * 150) // max(1, height - 1)
-        rows += noise[y * width:(y + 1) * width].translate(_SHADES[base])
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    text = _png_chunk(b"tEXt", b"Comment\x00" + comment.encode("latin-1", "replace")) if comment else b""
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + text
-            + _png_chunk(b"IDAT", zlib.compress(bytes(rows), level)) + _png_chunk(b"IEND", b""))
-
-
-def make_large_png(rng: random.Random, minimum: int = LARGE_FILE_BYTES, comment: str = "") -> bytes:
-    """A valid PNG of at least `minimum` bytes (stored, incompressible noise): a CBCT-sized export."""
-    width = 4096
-    height = minimum // (width + 1) + 1
-    while True:
-        raw = b"".join(b"\x00" + rng.randbytes(width) for _ in range(height))
-        header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-        text = _png_chunk(b"tEXt", b"Comment\x00" + comment.encode("latin-1", "replace")) if comment else b""
-        data = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + text
-                + _png_chunk(b"IDAT", zlib.compress(raw, 0)) + _png_chunk(b"IEND", b""))
-        if len(data) >= minimum:
-            return data
-        height += 16
-
-
-def _pdf_text(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1").replace("\\", "\\\\").replace("(", "\\(") \
-        .replace(")", "\\)")
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    """A minimal valid one-page PDF (catalog, pages, page, font, content stream, xref, trailer)."""
-    content_lines = ["BT", "/F1 12 Tf", "72 760 Td", "14 TL"]
-    for line in lines:
-        content_lines.append(f"({_pdf_text(line)}) '")
-    content_lines.append("ET")
-    stream = "\n".join(content_lines).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
-# -- writers -------------------------------------------------------------------------------------
-
-
-class _Table:
-    """One export file being written: the title row, the spec's header, then typed rows as they come.
-
-    Values are typed (date, datetime, Decimal, int, bool, str, None) and rendered per format: CSV gets the
-    region's text forms, XLSX gets date and number cells, as Excel-saved reports do. A `str` is written
-    as is, which is how injected dirt (`31/02/1985`, `n/a`) reaches the file untouched.
-    """
-
-    def __init__(self, spec: ObjectSpec, folder: Path, fmt: str, region: RegionProfile) -> None:
-        self.spec = spec
-        self.names = spec.column_names
-        self.fmt = fmt
-        self.region = region
-        self.rows = 0
-        self.true, self.false = BOOL_STYLE.get(spec.name, YES_NO)
-        self._dates: dict[date, str] = {}
-        self._times: dict[tuple[int, int], str] = {}
-        date_format, time_format = region.date_format, region.datetime_format[len(region.date_format) + 1:]
-        assert region.datetime_format == f"{date_format} {time_format}"
-        self._time_format = time_format
-        self._render = {str: _same, datetime: self._datetime, date: self._date, Decimal: _decimal,
-                        bool: lambda v: self.true if v else self.false, int: str, type(None): lambda v: ""}
-        self.path = folder / f"{spec.name}.{fmt}"
-        banner = BANNERS.get(spec.name, f"Core Practice - {spec.name.replace('_', ' ').title()} Report")
-        if fmt == "csv":
-            self._handle = self.path.open("w", encoding="utf-8-sig", newline="", buffering=1 << 20)
-            self._csv = csv.writer(self._handle, lineterminator="\r\n")
-            self._csv.writerow([banner])
-            self._csv.writerow(self.names)
-        else:
-            import openpyxl
-
-            self._book = openpyxl.Workbook(write_only=True)
-            self._sheet = self._book.create_sheet(title=spec.name[:31])
-            self._sheet.append([banner])
-            self._sheet.append(list(self.names))
-
-    def _date(self, value: date) -> str:
-        text = self._dates.get(value)
-        if text is None:  # a few thousand distinct days: format each once
-            text = self._dates[value] = value.strftime(self.region.date_format)
-        return text
-
-    def _datetime(self, value: datetime) -> str:
-        clock = (value.hour, value.minute)
-        text = self._times.get(clock)
-        if text is None:
-            text = self._times[clock] = value.strftime(self._time_format)
-        return f"{self._date(value.date())} {text}"
-
-    def _cell(self, value: Any) -> Any:
-        if isinstance(value, bool):
-            return self.true if value else self.false
-        if isinstance(value, Decimal):
-            return float(value)
-        return value
-
-    def write(self, row: dict[str, Any]) -> None:
-        self.rows += 1
-        if self.fmt == "csv":
-            render = self._render
-            self._csv.writerow([render[type(value)](value) for value in map(row.get, self.names)])
-        else:
-            cell = self._cell
-            self._sheet.append([cell(row.get(name)) for name in self.names])
-
-    def close(self, stamp: datetime) -> None:
-        if self.fmt == "csv":
-            self._handle.close()
-            return
-        self._book.properties.creator = "Core Practice"
-        self._book.properties.created = stamp
-        self._book.save(self.path)
-        _normalise_xlsx(self.path, stamp)
-
-
-def _same(value: str) -> str:
-    return value
-
-
-def _decimal(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def _normalise_xlsx(path: Path, stamp: datetime) -> None:
-    """Make an openpyxl file byte-identical across runs: fixed zip entry times and document timestamps."""
-    when = (stamp.year, stamp.month, stamp.day, 0, 0, 0)
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=when)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            if info.filename == "docProps/core.xml":
-                xml = zin.read(info).decode("utf-8")
-                xml = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rf"\g<1>{iso}\g<2>", xml)
-                zout.writestr(entry, xml.encode("utf-8"))
-                continue
-            with zin.open(info) as src, zout.open(entry, "w", force_zip64=True) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-    os.replace(tmp, path)
-
-
-class _FileWriter:
-    """Writes document files on two background threads while the generator keeps producing rows.
-
-    Creating a file costs a few hundred microseconds of kernel time on most filesystems; a group export
-    has a hundred thousand documents, so the writes overlap with row generation instead of adding to it.
-    The queue is bounded, so memory stays flat; the first error is raised at `close`.
-    """
-
-    def __init__(self, workers: int = 2, depth: int = 256) -> None:
-        import queue
-        import threading
-
-        self._queue: queue.Queue[tuple[Path, bytes] | None] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(workers)]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            path, content = item
-            try:
-                path.write_bytes(content)
-            except BaseException as error:  # noqa: BLE001 - handed to the caller in close()
-                self._error = self._error or error
-
-    def write(self, path: Path, content: bytes) -> None:
-        if self._error:
-            raise self._error
-        self._queue.put((path, content))
-
-    def close(self) -> None:
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join()
-        if self._error:
-            raise self._error
-
-
-# -- dirt ----------------------------------------------------------------------------------------
-
-
-class _Dirt:
-    """Decides where each kind of dirt goes and writes the manifest line for every fault injected.
-
-    Decisions use their own random stream, so turning dirt on does not reshuffle the clean data. A kind
-    that has not occurred after a few of its opportunities is forced once, so that every kind shows up in
-    a 200-patient export whatever the seed (the validation tests rely on it).
-    """
-
-    def __init__(self, level: str, seed: int, part: Path) -> None:
-        self.level = level
-        self.factor = {"none": 0.0, "realistic": 1.0, "heavy": HEAVY_FACTOR}[level]
-        self.rng = random.Random(f"dirt:{seed}")
-        self.seen: Counter[str] = Counter()
-        self.chances: Counter[str] = Counter()
-        kinds = sorted(DIRT_KINDS)
-        self.force_after = {kind: 3 + index for index, kind in enumerate(kinds)}
-        self.large_files = {"none": 0, "realistic": 1, "heavy": 2}[level]
-        self._handle = part.open("w", encoding="utf-8", newline="\n") if level != "none" else None
-
-    @property
-    def on(self) -> bool:
-        return self.level != "none"
-
-    def roll(self, kind: str) -> bool:
-        """One opportunity for `kind`; True means the caller must inject it (and record it)."""
-        if not self.on:
-            return False
-        chance = self.chances[kind]
-        self.chances[kind] += 1
-        if self.rng.random() < min(0.9, REALISTIC_RATES[kind] * self.factor):
-            return True
-        return self.seen[kind] == 0 and chance >= self.force_after[kind]
-
-    def want_large_file(self) -> bool:
-        if self.seen["large_file"] >= self.large_files:
-            return False
-        self.chances["large_file"] += 1
-        return self.chances["large_file"] >= 2 + 40 * self.seen["large_file"]
-
-    def record(self, kind: str, source_key: str) -> None:
-        assert self._handle is not None
-        spec = DIRT_KINDS[kind]
-        self.seen[kind] += 1
-        line = {"kind": "dirt", "dirt": kind, "object": spec.object, "source_key": source_key, "column": spec.column}
-        self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        if self._handle:
-            self._handle.close()
-
-
-# -- the group -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -509,7 +114,7 @@ class _Visit:
         return self.status in ("Scheduled", "Confirmed")
 
 
-class _Generator:
+class GroupSimulation:
     def __init__(self, out_dir: Path, *, region: str, practices: int, patients: int, seed: int, fmt: str,
                  dirt: str, export_date: date) -> None:
         self.out = out_dir
@@ -523,13 +128,13 @@ class _Generator:
         self.rng = random.Random(seed)
         self.docs_dir = out_dir / DOCUMENTS_DIR
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.dirt = _Dirt(dirt, seed, out_dir / (MANIFEST_NAME + ".part"))
+        self.dirt = DirtInjector(dirt, seed, out_dir / (MANIFEST_NAME + ".part"))
         self.ids: Counter[str] = Counter()
         self.identities: set[tuple[str, str, date]] = set()
         self.first_names = (FIRST_FEMALE + REGION_FIRST.get(region, ((), ()))[0],
                             FIRST_MALE + REGION_FIRST.get(region, ((), ()))[1])
         self.last_names = LAST_NAMES + REGION_LAST.get(region, ())
-        self.tables: dict[str, _Table] = {}
+        self.tables: dict[str, ReportTable] = {}
         self.practices: list[_Practice] = []
         self.localities_by_state: dict[str, list[Locality]] = {}
         for place in self.region.localities:
@@ -537,7 +142,7 @@ class _Generator:
         self.zero_localities = [p for p in self.region.localities if p.postcode.startswith("0")]
         self.dangling = 0
         self.doc_folders: set[Path] = set()
-        self.files = _FileWriter()
+        self.files = FileWriter()
         self.codes_by_kind: dict[str, list[str]] = {}
         for code, procedure in self.region.procedures.items():
             self.codes_by_kind.setdefault(procedure.kind, []).append(code)
@@ -575,7 +180,7 @@ class _Generator:
         for name in EXPORT_SPEC:
             for fmt in FORMATS:
                 (self.out / f"{name}.{fmt}").unlink(missing_ok=True)
-        self.tables = {name: _Table(spec, self.out, self.fmt, self.region) for name, spec in EXPORT_SPEC.items()}
+        self.tables = {name: ReportTable(spec, self.out, self.fmt, self.region) for name, spec in EXPORT_SPEC.items()}
         try:
             self.write_practices()
             self.write_workflows()
@@ -630,7 +235,7 @@ class _Generator:
                 "postcode": place.postcode,
                 "country": rng.choice((region.code, region.country_name)),
                 "phone": e164(region, landline_national(region, rng, place.state)),
-                "email": f"reception.{_slug(place.suburb)}{index}@{domain}",
+                "email": f"reception.{slug_of(place.suburb)}{index}@{domain}",
                 "website": f"https://www.{domain}",
                 "created_at": created,
                 "updated_at": self.stamp_after(datetime.combine(self.last_day - timedelta(days=400), time(9)), 390),
@@ -659,10 +264,10 @@ class _Generator:
             provider = _Provider(self.next_id("PV", 5), first, last, kind)
             practice.providers.setdefault(kind, []).append(provider)
             doctor = kind in ("Dentist", "Specialist")
-            domain = f"{_slug(practice.name)}.{region.website_tld}"
-            email = f"{_ascii(first)}.{_ascii(last)}@{domain}"
+            domain = f"{slug_of(practice.name)}.{region.website_tld}"
+            email = f"{ascii_only(first)}.{ascii_only(last)}@{domain}"
             if email in emails:
-                email = f"{_ascii(first)}.{_ascii(last)}{provider.provider_id[2:]}@{domain}"
+                email = f"{ascii_only(first)}.{ascii_only(last)}{provider.provider_id[2:]}@{domain}"
             emails.add(email)
             created = self.at(date(rng.randint(2010, 2022), rng.randint(1, 12), rng.randint(1, 28)))
             self.tables["providers"].write({
@@ -821,7 +426,7 @@ class _Generator:
         # email
         domain = rng.choice(region.email_domains)
         number = int(patient_id[2:])
-        local = f"{_ascii(person.first)}.{_ascii(person.last)}"
+        local = f"{ascii_only(person.first)}.{ascii_only(person.last)}"
         email: str = f"{local}{number}@{domain}"
         if shared_email is not None:
             email = shared_email
@@ -885,7 +490,7 @@ class _Generator:
         if deleted:
             keys.append("soft_deleted_patient")
 
-        recall = _add_months(last_visit, interval) if status == ACTIVE and last_visit else None
+        recall = add_months(last_visit, interval) if status == ACTIVE and last_visit else None
         preferred = practice.pick(rng, "Dentist").provider_id if not orphan and rng.random() < 0.7 else ""
         sex: str = person.sex
         if dirt.on and dirt.rng.random() < 0.03:
@@ -971,7 +576,7 @@ class _Generator:
         self.tables["patients"].write({
             "patient_id": patient_id, "patient_no": str(10000 + number), "first_name": person.first,
             "last_name": person.last, "date_of_birth": person.dob, "sex": person.sex,
-            "email": f"{_ascii(person.first)}{number}@{rng.choice(region.email_domains)}",
+            "email": f"{ascii_only(person.first)}{number}@{rng.choice(region.email_domains)}",
             "mobile_phone": e164(region, mobile_national(region, rng, place.state)),
             "first_address": household["street"], "patient_city": place.suburb, "patient_state": place.state,
             "patient_postal_code": place.postcode, "patient_country": region.code,
@@ -1033,7 +638,7 @@ class _Generator:
         patients the next recall already booked. Returns the visits and the recall interval in months."""
         rng = self.rng
         interval = rng.choices((6, 12, 24), weights=(55, 25, 20))[0]
-        earliest = max(person.dob + timedelta(days=730), _years_before(self.export_date, 7))
+        earliest = max(person.dob + timedelta(days=730), years_before(self.export_date, 7))
         if status == ACTIVE:
             end = self.last_day
             begin = self.between(earliest, self.last_day - timedelta(days=30))
@@ -1075,7 +680,7 @@ class _Generator:
         return "Confirmed" if day <= self.export_date + timedelta(days=7) else "Scheduled"
 
     def fee(self, practice: _Practice, procedure: Procedure) -> Decimal:
-        return _money((procedure.fee * practice.fee_factor).quantize(Decimal("1")))
+        return round_cents((procedure.fee * practice.fee_factor).quantize(Decimal("1")))
 
     def write_links(self, patient_id: str, practice: _Practice, second: _Practice | None,
                     visits: list[_Visit]) -> None:
@@ -1244,7 +849,7 @@ class _Generator:
             payments.append((day, total, "Medicare", False))  # bulk-billed under the Child Dental Benefits Schedule
             claim = {"payer": "Medicare CDBS", "paid": total, "status": "Paid", "date": day}
         elif fund and rng.random() < 0.9:
-            benefit = _money(total * Decimal(rng.choice(("0.45", "0.5", "0.55", "0.6", "0.65", "0.7"))))
+            benefit = round_cents(total * Decimal(rng.choice(("0.45", "0.5", "0.55", "0.6", "0.65", "0.7"))))
             gap = total - benefit
             if region.code == "AU":
                 denied = rng.random() < 0.04
@@ -1386,27 +991,3 @@ class _Generator:
         if kind:
             dirt.record(kind, document_id)
 
-
-def generate_export(out_dir: Path, *, region: str = "AU", practices: int = 8, patients: int = 200,
-                    seed: int = 20261124, format: str = "csv", dirt: str = "realistic",  # noqa: A002
-                    export_date: date | None = None) -> Path:
-    """Write a synthetic Core Practice export snapshot (13 files, documents/, manifest) and return `out_dir`.
-
-    Same arguments, same bytes. `dirt="none"` gives an export on which validation must find nothing;
-    `realistic` injects every kind of `DIRT_KINDS` (each at least once from about 200 patients); `heavy`
-    injects each about four times as often. `_generator_manifest.jsonl` lists every fault injected.
-    """
-    if region not in REGIONS:
-        raise ValueError(f"region {region!r} is not one of {sorted(REGIONS)}")
-    if format not in FORMATS:
-        raise ValueError(f"format {format!r} is not one of {FORMATS}")
-    if dirt not in DIRT_LEVELS:
-        raise ValueError(f"dirt {dirt!r} is not one of {DIRT_LEVELS}")
-    if practices < 1 or patients < 0:
-        raise ValueError("need at least one practice and a non-negative number of patients")
-    missing = sorted(set(DIRT_KINDS) - set(REALISTIC_RATES))
-    if missing and dirt != "none":
-        raise ValueError(f"the generator cannot inject dirt kind(s) {missing} yet; add them to generator.py")
-    _Generator(Path(out_dir), region=region, practices=practices, patients=patients, seed=seed, fmt=format,
-               dirt=dirt, export_date=export_date or DEFAULT_EXPORT_DATE).run()
-    return Path(out_dir)
