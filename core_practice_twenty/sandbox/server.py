@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,6 +49,24 @@ log = logging.getLogger(__name__)
 Response = tuple[int, dict[str, Any]]
 UPLOAD_SLACK_BYTES = 1024 * 1024  # multipart framing around the file itself
 JSON_BODY_MAX_BYTES = 64 * 1024 * 1024
+
+
+RecordHandler = Callable[[Any, str | None, dict[str, str], Any], Response]
+MetadataHandler = Callable[[str | None, dict[str, str], Any], Response]
+
+
+def _record_route_shape(method: str, rest: list[str]) -> str | None:
+    """Which record route a /rest path names: batch, collection, restore_many, one, restore_one (None: no route).
+    `/rest/people/restore` is a restore only when PATCHed; otherwise "restore" is read as a record id."""
+    if rest[:1] == ["batch"]:
+        return "batch" if len(rest) == 2 else None
+    if len(rest) == 1:
+        return "collection"
+    if len(rest) == 2:
+        return "restore_many" if rest[1] == "restore" and method == "PATCH" else "one"
+    if len(rest) == 3 and rest[2] == "restore":
+        return "restore_one"
+    return None
 
 
 @dataclass
@@ -184,77 +203,77 @@ class SandboxApp:
         parse_depth(params.get("depth"))
         self._throttle()
         payload = self._parse_body(body) if method in ("POST", "PATCH") else None
-        upsert = params.get("upsert") == "true"
-        if rest[:1] == ["batch"] and len(rest) == 2:
-            if method != "POST":
-                raise not_found(f"Cannot {method} {url.path}")
-            obj = metadata.resolve_object(self.db, rest[1])
-            depth = parse_depth(params.get("depth"))
-            records = self.engine.create_many(obj, payload, upsert=upsert, depth=depth)
-            return 201, {"data": {f"create{_cap(obj.plural)}": records}}
-        if not rest or len(rest) > 3:
+        shape = _record_route_shape(method, rest)
+        handler = self.record_routes.get((method, shape)) if shape else None
+        if handler is None:
             raise not_found(f"Cannot {method} {url.path}")
-        obj = metadata.resolve_object(self.db, rest[0])
-        if len(rest) == 1:
-            return self._collection(method, obj, params, payload, url.path)
-        if rest[1] == "restore" and len(rest) == 2 and method == "PATCH":
-            return 200, self.engine.restore_many(obj, params)
-        record_id = rest[1]
-        if len(rest) == 3:
-            if rest[2] == "restore" and method == "PATCH":
-                return 200, self.engine.restore_one(obj, record_id)
-            raise not_found(f"Cannot {method} {url.path}")
-        if method == "GET":
-            return 200, self.engine.find_one(obj, record_id, params)
-        if method == "PATCH":
-            return 200, self.engine.update_one(obj, record_id, payload, params)
-        if method == "DELETE":
-            return 200, self.engine.delete_one(obj, record_id, soft=params.get("soft_delete") == "true")
-        raise not_found(f"Cannot {method} {url.path}")
+        obj = metadata.resolve_object(self.db, rest[1] if shape == "batch" else rest[0])
+        record_id = rest[1] if shape in ("one", "restore_one") else None
+        return handler(obj, record_id, params, payload)
 
-    def _collection(self, method: str, obj: Any, params: dict[str, str], payload: Any, path: str) -> Response:
-        if method == "GET":
-            return 200, self.engine.find_many(obj, params)
-        if method == "POST":
-            self.engine.check_writable(obj)
-            if not isinstance(payload, dict):
-                raise bad_request("Body must be an object")
-            depth = parse_depth(params.get("depth"))
-            records = self.engine.create_many(obj, [payload], upsert=params.get("upsert") == "true", depth=depth)
-            return 201, {"data": {f"create{_cap(obj.singular)}": records[0]}}
-        if method == "PATCH":
-            return 200, self.engine.update_many(obj, params, payload)
-        if method == "DELETE":
-            return 200, self.engine.delete_many(obj, params, soft=params.get("soft_delete") == "true")
-        raise not_found(f"Cannot {method} {path}")
+    # The routes of /rest/<object>…, by (method, shape of the path): Twenty's REST controllers
+    # (rest-api-core.controller.ts, rest-api-batch.controller.ts) as one table.
+    @property
+    def record_routes(self) -> dict[tuple[str, str], RecordHandler]:
+        engine = self.engine
+        return {
+            ("POST", "batch"): self._create_batch,
+            ("GET", "collection"): lambda obj, _id, params, _payload: (200, engine.find_many(obj, params)),
+            ("POST", "collection"): self._create_one,
+            ("PATCH", "collection"): lambda obj, _id, params, payload: (200, engine.update_many(obj, params, payload)),
+            ("DELETE", "collection"): lambda obj, _id, params, _payload: (
+                200, engine.delete_many(obj, params, soft=params.get("soft_delete") == "true")),
+            ("PATCH", "restore_many"): lambda obj, _id, params, _payload: (200, engine.restore_many(obj, params)),
+            ("GET", "one"): lambda obj, rid, params, _payload: (200, engine.find_one(obj, rid, params)),
+            ("PATCH", "one"): lambda obj, rid, params, payload: (200, engine.update_one(obj, rid, payload, params)),
+            ("DELETE", "one"): lambda obj, rid, params, _payload: (
+                200, engine.delete_one(obj, rid, soft=params.get("soft_delete") == "true")),
+            ("PATCH", "restore_one"): lambda obj, rid, _params, _payload: (200, engine.restore_one(obj, rid)),
+        }
+
+    def _create_batch(self, obj: Any, _id: str | None, params: dict[str, str], payload: Any) -> Response:
+        records = self.engine.create_many(obj, payload, upsert=params.get("upsert") == "true",
+                                          depth=parse_depth(params.get("depth")))
+        return 201, {"data": {f"create{_cap(obj.plural)}": records}}
+
+    def _create_one(self, obj: Any, _id: str | None, params: dict[str, str], payload: Any) -> Response:
+        self.engine.check_writable(obj)
+        if not isinstance(payload, dict):
+            raise bad_request("Body must be an object")
+        records = self.engine.create_many(obj, [payload], upsert=params.get("upsert") == "true",
+                                          depth=parse_depth(params.get("depth")))
+        return 201, {"data": {f"create{_cap(obj.singular)}": records[0]}}
 
     def _metadata(self, method: str, rest: list[str], params: dict[str, str], payload: Any) -> Response:
         if not rest or rest[0] not in ("objects", "fields") or len(rest) > 2:
             raise not_found(f"Cannot {method} /rest/metadata/{'/'.join(rest)}")
         kind = rest[0]
         item_id = rest[1] if len(rest) == 2 else None
-        db = self.db
-        with db.lock:
-            if item_id is None:
-                if method == "GET":
-                    return 200, (metadata.list_objects if kind == "objects" else metadata.list_fields)(db, params)
-                if method == "POST":
-                    if kind == "objects":
-                        return 201, metadata.create_object(db, payload)
-                    return 201, metadata.create_field(db, payload)
-            else:
-                metadata.check_metadata_id(item_id)
-                if method == "GET":
-                    return 200, (metadata.get_object if kind == "objects" else metadata.get_field)(db, item_id)
-                if method == "PATCH":
-                    if kind == "objects":
-                        return 200, metadata.update_object(db, item_id, payload)
-                    return 200, metadata.update_field(db, item_id, payload, self.engine.rebuild_unique)
-                if method == "DELETE":
-                    if kind == "objects":
-                        return 200, metadata.delete_object(db, item_id)
-                    return 200, metadata.delete_field(db, item_id)
-        raise not_found(f"Cannot {method} /rest/metadata/{'/'.join(rest)}")
+        handler = self.metadata_routes.get((method, kind, item_id is not None))
+        if handler is None:
+            raise not_found(f"Cannot {method} /rest/metadata/{'/'.join(rest)}")
+        if item_id is not None:
+            metadata.check_metadata_id(item_id)
+        with self.db.lock:
+            return handler(item_id, params, payload)
+
+    # /rest/metadata/objects|fields[/id], by (method, kind, with an id): the metadata REST controllers.
+    @property
+    def metadata_routes(self) -> dict[tuple[str, str, bool], MetadataHandler]:
+        db, rebuild = self.db, self.engine.rebuild_unique
+        return {
+            ("GET", "objects", False): lambda _id, params, _p: (200, metadata.list_objects(db, params)),
+            ("GET", "fields", False): lambda _id, params, _p: (200, metadata.list_fields(db, params)),
+            ("POST", "objects", False): lambda _id, _params, payload: (201, metadata.create_object(db, payload)),
+            ("POST", "fields", False): lambda _id, _params, payload: (201, metadata.create_field(db, payload)),
+            ("GET", "objects", True): lambda item, _params, _p: (200, metadata.get_object(db, item)),
+            ("GET", "fields", True): lambda item, _params, _p: (200, metadata.get_field(db, item)),
+            ("PATCH", "objects", True): lambda item, _params, payload: (200, metadata.update_object(db, item, payload)),
+            ("PATCH", "fields", True): lambda item, _params, payload: (
+                200, metadata.update_field(db, item, payload, rebuild)),
+            ("DELETE", "objects", True): lambda item, _params, _p: (200, metadata.delete_object(db, item)),
+            ("DELETE", "fields", True): lambda item, _params, _p: (200, metadata.delete_field(db, item)),
+        }
 
     @staticmethod
     def _parse_body(body: bytes) -> Any:
@@ -296,25 +315,36 @@ class SandboxApp:
     def _control(self, method: str, path: str, body: bytes) -> Reply:
         """``/_sandbox/faults``, ``/_sandbox/rate-limit``, ``/_sandbox/reset``, ``/_sandbox/info``."""
         name = path.removeprefix("/_sandbox/")
-        payload = self._parse_body(body) if method == "POST" else None
+        handler = self.control_routes.get((method, name))
+        if handler is None:
+            raise not_found(f"Cannot {method} {path}")
         try:
-            if name == "faults" and method == "GET":
-                return Reply.json(200, self.faults.snapshot())
-            if name == "faults" and method == "POST":
-                self.faults.configure(FaultConfig.from_dict(payload or {}))
-                return Reply.json(200, self.faults.snapshot())
-            if name == "rate-limit" and method in ("GET", "POST"):
-                if method == "POST":
-                    self.limiter.configure(RateLimitConfig.from_dict(payload or {}))
-                return Reply.json(200, self._rate_limit_snapshot())
-            if name == "reset" and method == "POST":
-                self.reset()
-                return Reply.json(200, {"status": "reset"})
-            if name == "info" and method == "GET":
-                return Reply.json(200, self.info())
+            return Reply.json(200, handler(self._parse_body(body) if method == "POST" else None))
         except (ValueError, TypeError) as exc:
             raise bad_request(str(exc)) from None
-        raise not_found(f"Cannot {method} {path}")
+
+    @property
+    def control_routes(self) -> dict[tuple[str, str], Callable[[Any], Any]]:
+        def faults(payload: Any) -> Any:
+            self.faults.configure(FaultConfig.from_dict(payload or {}))
+            return self.faults.snapshot()
+
+        def rate_limit(payload: Any) -> Any:
+            self.limiter.configure(RateLimitConfig.from_dict(payload or {}))
+            return self._rate_limit_snapshot()
+
+        def reset(_payload: Any) -> Any:
+            self.reset()
+            return {"status": "reset"}
+
+        return {
+            ("GET", "faults"): lambda _payload: self.faults.snapshot(),
+            ("POST", "faults"): faults,
+            ("GET", "rate-limit"): lambda _payload: self._rate_limit_snapshot(),
+            ("POST", "rate-limit"): rate_limit,
+            ("POST", "reset"): reset,
+            ("GET", "info"): lambda _payload: self.info(),
+        }
 
     def _rate_limit_snapshot(self) -> dict[str, Any]:
         config = self.limiter.config
