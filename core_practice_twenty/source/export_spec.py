@@ -8,7 +8,7 @@ else in the code base may restate a column list. Canonical names follow
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -244,14 +244,18 @@ PATIENTS = ObjectSpec(
         col("is_deleted", T.BOOLEAN, "Is Deleted", "Deleted"),
         ref("preferred_provider_id", "providers.provider_id", "Preferred Provider ID", "Preferred Provider",
             "Usual Dentist", required=False),
-        col("health_fund_name", T.TEXT, "Health Fund Name", "Health Fund", "Insurer", "Insurance Company"),
+        col("health_fund_name", T.TEXT, "Health Fund Name", "Health Fund", "Private Health Fund", "Fund Name",
+            "Insurer", "Insurance Company"),
         col("health_fund_member_no", T.TEXT, "Health Fund Member No", "Member Number", "Fund Number",
             "Policy Number", sensitive=True),
         col("medicare_no", T.TEXT, "Medicare No", "Medicare Number", "Medicare", sensitive=True),
-        col("recall_due_date", T.DATE, "Recall Due Date", "Recall Due", "Next Recall"),
-        col("sms_opt_in", T.BOOLEAN, "SMS Opt In", "SMS Consent", "SMS"),
-        col("email_opt_in", T.BOOLEAN, "Email Opt In", "Email Consent"),
-        col("referral_source", T.TEXT, "Referral Source", "Referred By", "Source"),
+        col("recall_due_date", T.DATE, "Recall Due Date", "Recall Due", "Next Recall", "Next Recall Date",
+            "Recall Date"),
+        col("sms_opt_in", T.BOOLEAN, "SMS Opt In", "SMS Consent", "SMS OK", "OK to SMS", "SMS Allowed",
+            "SMS Reminders", "SMS"),
+        col("email_opt_in", T.BOOLEAN, "Email Opt In", "Email Consent", "Email OK", "E-mail OK", "OK to Email",
+            "Email Allowed", "Email Reminders"),
+        col("referral_source", T.TEXT, "Referral Source", "Referred By", "Referral", "Referrer", "Source"),
         col("first_visit_date", T.DATE, "First Visit Date", "First Visit", "Date First Seen"),
         col("last_visit_date", T.DATE, "Last Visit Date", "Last Visit", "Date Last Seen"),
         *timestamps(),
@@ -286,7 +290,8 @@ APPOINTMENTS = ObjectSpec(
             required=True, nullable=False),
         col("end_at", T.DATETIME, "End At", "End", "End Time"),
         col("appointment_type", T.TEXT, "Appointment Type", "Type", "Appt Type", "Reason"),
-        col("procedure_codes", T.CODES, "Procedure Codes", "Item Numbers", "Items", "CDT Codes", "Codes"),
+        col("procedure_codes", T.CODES, "Procedure Codes", "Item Numbers", "Item Codes", "Item Nos", "Items",
+            "CDT Codes", "Codes"),
         col("status", T.TEXT, "Status", "Appointment Status", "Appt Status", required=True,
             values=APPOINTMENT_STATUSES,
             value_aliases={"booked": "Scheduled", "attended": "Completed", "arrived": "Completed",
@@ -463,10 +468,29 @@ WORKFLOWS = ObjectSpec(
     ),
 )
 
+def _shared_spellings(specs: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, ...]:
+    """A header means the same canonical column in every file that has that column: the spellings of columns
+    that are one concept in several files (same name, type and value set: `procedure_codes` of appointments
+    and treatment plans, `patient_id` everywhere) are pooled, each file's own spellings first. Columns that
+    share a name but not a value set (`status`) keep their own: "Claim Status" says which file it belongs to."""
+    pooled: dict[tuple, list[str]] = {}
+    for spec in specs:
+        for column in spec.columns:
+            spellings = pooled.setdefault((column.name, column.type, column.values, column.references), [])
+            spellings.extend(a for a in column.aliases if a not in spellings)
+    return tuple(
+        replace(spec, columns=tuple(
+            replace(column, aliases=tuple(dict.fromkeys(
+                (*column.aliases, *pooled[(column.name, column.type, column.values, column.references)]))))
+            for column in spec.columns))
+        for spec in specs)
+
+
 EXPORT_SPEC: dict[str, ObjectSpec] = {
     spec.name: spec
-    for spec in (PRACTICES, PROVIDERS, PATIENTS, PATIENT_PRACTICES, APPOINTMENTS, TREATMENT_PLANS, INVOICES,
-                 INVOICE_LINES, PAYMENTS, INSURANCE_CLAIMS, CLINICAL_NOTES, DOCUMENTS, WORKFLOWS)
+    for spec in _shared_spellings((PRACTICES, PROVIDERS, PATIENTS, PATIENT_PRACTICES, APPOINTMENTS, TREATMENT_PLANS,
+                                   INVOICES, INVOICE_LINES, PAYMENTS, INSURANCE_CLAIMS, CLINICAL_NOTES, DOCUMENTS,
+                                   WORKFLOWS))
 }
 """Every object of an export snapshot, by name, in the export's own order."""
 

@@ -191,3 +191,35 @@ def test_review_sheet_puts_decisions_first_and_holds_no_values(export: Path, tmp
     sensitive = {r[c] for r in records for c in ("Contact", "mobile_phone", "date_of_birth", "last_name",
                                                  "first_address", "Loyalty Tier") if r[c] and len(r[c]) >= 4}
     assert sensitive and not [v for v in sensitive if v in written]
+
+
+def test_headers_a_practice_writes_land_in_the_same_column_in_every_file(export: Path) -> None:
+    """"SMS OK" / "Email OK" are the consent flags; "Item Codes" is the procedure codes in appointments and in
+    treatment plans alike (with --accept-all the plans' codes once went to a new custom field instead)."""
+    edit_file(export / "patients.csv", rename={"sms_opt_in": "SMS OK", "email_opt_in": "Email OK",
+                                               "recall_due_date": "Next Recall Date", "referral_source": "Referrer"})
+    edit_file(export / "appointments.csv", rename={"procedure_codes": "Item Codes"})
+    edit_file(export / "treatment_plans.csv", rename={"procedure_codes": "Item Codes"})
+    field_map = propose(export)
+    for obj, header, column in (("patients", "SMS OK", "sms_opt_in"), ("patients", "Email OK", "email_opt_in"),
+                                ("patients", "Next Recall Date", "recall_due_date"),
+                                ("patients", "Referrer", "referral_source"),
+                                ("appointments", "Item Codes", "procedure_codes"),
+                                ("treatment_plans", "Item Codes", "procedure_codes")):
+        found = entry(field_map, obj, header)
+        assert found.column == (column,) and not found.needs_decision, (obj, header, found)
+    assert not field_map.undecided()
+    plan_codes = entry(field_map, "treatment_plans", "Item Codes")
+    assert all(not t.split(".")[-1].startswith("cp") for t in plan_codes.targets)  # the standard field
+
+
+def test_one_concept_has_the_same_spellings_in_every_file() -> None:
+    by_concept: dict[tuple, set[tuple[str, ...]]] = {}
+    for spec in EXPORT_SPEC.values():
+        for column in spec.columns:
+            by_concept.setdefault((column.name, column.type, column.values, column.references), set()).add(
+                tuple(sorted(column.aliases)))
+    assert all(len(spellings) == 1 for spellings in by_concept.values())
+    codes = {name: next(c for c in spec.columns if c.name == "procedure_codes").aliases
+             for name, spec in EXPORT_SPEC.items() if "procedure_codes" in spec.column_names}
+    assert set(codes) == {"appointments", "treatment_plans"} and all("Item Codes" in a for a in codes.values())
