@@ -19,15 +19,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def folder_refused(command: str, export_dir: Path, *, check_headers: bool = False) -> bool:
+def folder_refused(command: str, export_dir: Path, *, check_headers: bool = False,
+                   overrides: dict[str, dict[str, str]] | None = None) -> bool:
     """Print what is wrong with the export folder (the one folder check); True if there is anything.
 
-    `check_headers` opens each file's header as landing will, with the field map's header overrides.
+    `check_headers` opens each file's header as landing will, with the header overrides of `overrides` (a map
+    being confirmed), else of the field map at CPT_FIELD_MAP.
     """
     from core_practice_twenty.source.folder import export_folder_problems
 
-    overrides = None
-    if check_headers:
+    if check_headers and overrides is None:
         from core_practice_twenty.mapping.field_map import map_header_overrides
         from core_practice_twenty.source.export_spec import EXPORT_SPEC
 

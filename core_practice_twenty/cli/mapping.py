@@ -47,17 +47,30 @@ def cmd_map_propose(args: argparse.Namespace) -> int:
 
 def cmd_map_confirm(args: argparse.Namespace) -> int:
     """Record who confirmed the map and when, locked to the map and the export's columns."""
-    from core_practice_twenty.mapping.field_map import ConfirmRefused, FieldMapError, confirm, load_map, save_map
+    from core_practice_twenty.mapping.field_map import (
+        ConfirmRefused,
+        FieldMapError,
+        confirm,
+        header_overrides,
+        load_map,
+        save_map,
+    )
 
     map_path, export = Path(args.map), Path(args.export)
     if folder_refused("map confirm", export):
         return 2
     try:
         field_map = load_map(map_path)
-        confirmed = confirm(field_map, export, args.by, accept_all=args.accept_all, map_path=map_path)
     except FieldMapError as exc:
         print(f"cpt map confirm: {exc}", file=sys.stderr)
         return 2
+    # a map is never confirmed for an export that landing would refuse: open every header as landing will
+    if folder_refused("map confirm", export, check_headers=True, overrides=header_overrides(field_map)):
+        print("cpt map confirm: not confirmed: landing would refuse this export as it is. Fix the files named "
+              "above (or the map's headers), then confirm again.", file=sys.stderr)
+        return 2
+    try:
+        confirmed = confirm(field_map, export, args.by, accept_all=args.accept_all, map_path=map_path)
     except ConfirmRefused as exc:
         print(f"cpt map confirm: not confirmed, {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:

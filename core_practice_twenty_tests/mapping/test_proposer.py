@@ -223,3 +223,21 @@ def test_one_concept_has_the_same_spellings_in_every_file() -> None:
     codes = {name: next(c for c in spec.columns if c.name == "procedure_codes").aliases
              for name, spec in EXPORT_SPEC.items() if "procedure_codes" in spec.column_names}
     assert set(codes) == {"appointments", "treatment_plans"} and all("Item Codes" in a for a in codes.values())
+
+
+def test_a_map_is_never_confirmed_for_an_export_landing_would_refuse(export: Path, tmp_path: Path, capsys) -> None:
+    """Appointments without their required status column: the proposal notes it, --accept-all would once have
+    confirmed it, and the wave then failed at landing. Confirm now opens every header as landing does."""
+    from core_practice_twenty.cli import main
+    from core_practice_twenty.mapping.field_map import load_map
+
+    edit_file(export / "appointments.csv", drop=("status",))
+    map_path = tmp_path / "field-map.yaml"
+    save_map(propose(export), map_path)
+    code = main(["map", "confirm", "--map", str(map_path), "--export", str(export), "--by", "Dr Test",
+                 "--accept-all"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "appointments.csv" in err and "required column(s) missing: status" in err and "not confirmed" in err
+    saved = load_map(map_path)  # nothing was recorded as confirmed
+    assert saved.status == "proposed" and saved.confirmation.confirmed_by is None
