@@ -468,6 +468,7 @@ WORKFLOWS = ObjectSpec(
     ),
 )
 
+
 def _shared_spellings(specs: tuple[ObjectSpec, ...]) -> tuple[ObjectSpec, ...]:
     """A header means the same canonical column in every file that has that column: the spellings of columns
     that are one concept in several files (same name, type and value set: `procedure_codes` of appointments

@@ -53,6 +53,6 @@ def export_folder_problems(export_dir: Path, *, header_overrides: Mapping[str, M
         hint = (f" It has sub-folders ({', '.join(subfolders[:5])}): is the export one level down?"
                 if subfolders and len(missing) == len(EXPORT_SPEC) else "")
         problems.insert(0, f"{export_dir}: {len(missing)} of {len(EXPORT_SPEC)} export files missing: "
-                           f"{', '.join(missing)} (.csv or .xlsx).{hint} Export those reports from Core Practice "
-                           f"into this folder and run again.")
+                           f"{', '.join(missing)} (.csv, .xlsx or .json).{hint} Export those reports from Core "
+                           f"Practice into this folder and run again.")
     return problems

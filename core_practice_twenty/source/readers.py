@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -18,7 +20,7 @@ import openpyxl
 from core_practice_twenty.source.encodings import EncodingEvidence, UndecodableError, examine, text_lines
 from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec, normalise_header
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 HASH_SEPARATOR = "\x1f"
 FULL_NAME = "__full_name"
 OVERFLOW_KEY = "_overflow"
@@ -73,6 +75,11 @@ class ExportFile:
     @property
     def is_xlsx(self) -> bool:
         return self.path.suffix.lower() == ".xlsx"
+
+    @property
+    def is_csv(self) -> bool:
+        """Comma-separated text (the only kind DuckDB's CSV reader may parse for landing)."""
+        return self.path.suffix.lower() == ".csv"
 
     def rows(self) -> Iterator[SourceRow]:
         """Yield data rows; blank lines are skipped, every other line becomes a row."""
@@ -182,6 +189,9 @@ def _physical_rows(path: Path, encoding: str,
         finally:
             workbook.close()
         return
+    if path.suffix.lower() == ".json":
+        yield from _json_rows(path, encoding)
+        return
     # strict: text after a closing quote (`"Kings Cross"PT3`, a line break lost) is an error naming the line,
     # not silently glued onto the cell as the lenient reader does
     reader = csv.reader(text_lines(path, encoding, on_foreign_line), strict=True)
@@ -204,6 +214,68 @@ def _physical_rows(path: Path, encoding: str,
         start_line = last_line + 1
         last_line = reader.line_num
         yield start_line, cells
+
+
+def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """A JSON export (Core Practice writes its workflow definitions as JSON): an array of objects, or an object
+    holding one. Yields a header row (every key, first seen first) as line 0, then each record with the line its
+    object starts on (its position in the list when records share lines, as in minified JSON); a nested value
+    (a workflow's steps) is one cell of compact JSON."""
+    text = path.read_text(encoding=encoding)
+    decoder = json.JSONDecoder()
+    start = len(text) - len(text.lstrip())
+    try:
+        if text[start:start + 1] == "{":
+            whole = json.loads(text)
+            key = next((k for k, v in whole.items() if isinstance(v, list)), None) if isinstance(whole, dict) else None
+            if key is None:
+                raise ValueError("an object without a list of records")
+            start = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text).end() - 1
+        if text[start:start + 1] != "[":
+            raise ValueError("neither a list of records nor an object holding one")
+        records: list[tuple[int, dict]] = []
+        index = start + 1
+        while True:
+            index = _skip_json_space(text, index)
+            if text[index:index + 1] == "]":
+                break
+            record, end = decoder.raw_decode(text, index)
+            if not isinstance(record, dict):
+                raise ValueError(f"record {len(records) + 1} is not an object")
+            records.append((text.count("\n", 0, index) + 1, record))
+            index = _skip_json_space(text, end)
+            if text[index:index + 1] == ",":
+                index += 1
+    except (ValueError, AttributeError, IndexError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f", line {line}" if line else ""
+        raise ExportStructureError(
+            f"{path.name}{where}: not a readable JSON export ({getattr(exc, 'msg', exc)}). Re-export it from Core "
+            f"Practice (a cut-off download ends early) and run again."
+        ) from exc
+    headers = list(dict.fromkeys(key for _, record in records for key in record))
+    lines = [line for line, _ in records]
+    if any(later <= earlier for earlier, later in zip(lines, lines[1:], strict=False)):
+        records = [(position, record) for position, (_, record) in enumerate(records, start=1)]  # one line: order
+    yield 0, headers
+    for line, record in records:
+        yield line, [_json_cell(record.get(header)) for header in headers]
+
+
+def _skip_json_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+def _json_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
 
 
 def detect_encoding(path: Path) -> str:

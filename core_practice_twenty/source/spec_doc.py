@@ -18,6 +18,9 @@ def render() -> str:
         "`python -m core_practice_twenty.source.spec_doc > docs/export-spec.md`. Do not edit by hand.",
         "",
         "Headers are matched after folding case, spaces and punctuation (`First Name` = `first_name`).",
+        "Each report is a CSV file, an XLSX workbook (its first sheet) or JSON (an array of objects, or an object",
+        "holding one; a nested value, such as a workflow's steps, is kept as JSON text; a record's line is the line",
+        "its object starts on). Core Practice writes its workflow definitions as JSON.",
         "A report title or banner above the header is skipped. Columns not listed are kept as extras",
         "for the field-map proposer. A missing file or a missing required header stops landing with an error",
         "naming the file; an empty required cell rejects the row. Cells meaning null: "

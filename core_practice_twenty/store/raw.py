@@ -197,8 +197,9 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
     when the file is not strictly rectangular UTF-8 CSV or its physical line count disagrees (blank lines,
     bare carriage returns...): then only the Python reader knows the lines.
     """
-    if export_file.is_xlsx or export_file.encoding == "cp1252" or (export_file.evidence and export_file.evidence.mixed):
-        return None  # only the Python reader decodes line by line and marks the lines that are not UTF-8
+    mixed = export_file.evidence is not None and export_file.evidence.mixed
+    if not export_file.is_csv or export_file.encoding == "cp1252" or mixed:
+        return None  # workbooks and JSON, and the lines that are not UTF-8: only the Python reader knows them
     width = export_file.width
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     source = (
