@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from core_practice_twenty.defs.mapping.map_file import field_map_file
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.mapping.field_map import map_allows_cp1252_lines, map_header_overrides
@@ -33,6 +34,7 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         group_name="landing",
         kinds={"duckdb"},
         partitions_def=waves,
+        deps=[field_map_file],  # header spellings the map chose, and its allow_cp1252_lines
         description=f"{spec.description} Rows as exported, with wave, snapshot, file, line and row hash.",
     )
     def landing_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

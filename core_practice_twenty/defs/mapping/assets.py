@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core_practice_twenty.defs.mapping.map_file import field_map_file
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
@@ -21,7 +22,7 @@ from core_practice_twenty.twenty.metadata import target_field_names
     group_name="mapping",
     kinds={"yaml"},
     partitions_def=waves,
-    deps=[validated_export],
+    deps=[validated_export, field_map_file],
     description="The field map a person confirmed (CPT_FIELD_MAP, default data/mapping/field-map.yaml).",
 )
 def field_map(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
