@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -202,3 +203,82 @@ def run_rollback(instance: dg.DagsterInstance, waves: list[str], *, remove_schem
                     summary = data["summary"].value
         failures = [_failure_reason(e) for e in result.get_step_failure_events()]
         return RollbackRunResult(result.run_id, result.success, summary, "; ".join(failures))
+
+
+def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_date: date | None = None,
+            replace: bool = False) -> int:
+    """Check Twenty and the map, register the wave, run it through Dagster, print the reconciliation (and keep it
+    in the reports folder). Exit code: 0 only if all is well; 2 when something must be fixed before anything
+    runs; 3 blocked by a check; 1 a failed step; 4 counts that do not reconcile. The caller checks the folder."""
+    from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
+    from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+    from core_practice_twenty.reconciliation import (
+        export_counts,
+        format_export_counts,
+        format_summary,
+        reconcile,
+        source_accounting,
+    )
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
+    from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
+    from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
+
+    try:
+        settings = Settings.from_env()
+        client = TwentyClient.from_settings(settings)
+        facts = check_twenty(client.base_url, settings.twenty_api_key)
+    except (TwentyConfigError, PreflightError) as exc:
+        print(f"cpt migrate: {exc}", file=sys.stderr)
+        return 2
+    print(f"{client.base_url}: {facts.header()}", flush=True)
+    gate = check_gate(field_map_path(), export_dir)
+    if not gate.ok:  # the same gate the run's blocking check applies: say so now, not after landing
+        print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "
+              f"confirms the map for this export.", file=sys.stderr)
+        return 3
+    ensure_dagster_home()
+    warehouse = Warehouse(warehouse_path())
+    with dg.DagsterInstance.get() as instance:
+        try:
+            region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date,
+                                        replace=replace)
+        except WaveFolderChanged as exc:
+            print(f"cpt migrate: {exc}", file=sys.stderr)
+            return 2
+        print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
+              f"(Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
+        result = run_wave(instance, wave)
+    # Only what this run did: after a blocked or failed run the warehouse still holds an earlier run's tables.
+    parts = []
+    if "validated_export" in result.materialized:
+        parts.append(format_export_counts(export_counts(warehouse, wave)))
+    loaded = {name.removeprefix("twenty_") for name in result.materialized} & set(TARGET_OBJECTS)
+    rows = []
+    if loaded:
+        with client:
+            rows = [r for r in reconcile(warehouse, wave, result.run_id, client) if r.twenty_object in loaded]
+            facts = client.learn()
+            facts.limiter = client.limiter.kind_seen  # what this run's 429s showed, if any
+        accounting = source_accounting(warehouse, wave) if "stg_twenty_people" in result.materialized else None
+        parts.append(format_summary(wave, result.run_id, rows, accounting, server=facts.header()))
+    else:
+        parts.append(f"Run {result.run_id} sent nothing to Twenty (it stopped before the load).")
+    text = "\n\n".join(parts)
+    print(text)
+    report = reports_dir() / f"reconciliation-{wave}.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(f"# Reconciliation, wave {wave}\n\n```\n{text}\n```\n", encoding="utf-8")
+    print(f"\n(also in {report}; field-level diff: {reports_dir() / f'diff-{wave}.md'})")
+    if not result.success:
+        print(f"\ncpt migrate: wave {wave!r} stopped: {result.reason()}.", file=sys.stderr)
+        if result.blocked_by:
+            print("Nothing downstream of a failed blocking check was loaded. Fix the export rows named "
+                  "above (file and line) and run the same command again.", file=sys.stderr)
+        else:
+            print("See the run in the Dagster UI (`make ui`) for the full log; the wave can be run again "
+                  "safely: only what is missing or changed is sent.", file=sys.stderr)
+        return 3 if result.blocked_by else 1
+    if not all(r.balanced for r in rows):
+        print("\ncpt migrate: the counts do not reconcile (see MISMATCH above).", file=sys.stderr)
+        return 4
+    return 0
