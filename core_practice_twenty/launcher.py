@@ -236,7 +236,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "
               f"confirms the map for this export.", file=sys.stderr)
         return 3
-    ensure_dagster_home()
+    home = ensure_dagster_home()
     warehouse = Warehouse(warehouse_path())
     with dg.DagsterInstance.get() as instance:
         try:
@@ -246,7 +246,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
             print(f"cpt migrate: {exc}", file=sys.stderr)
             return 2
         print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
-              f"(Dagster home {os.environ['DAGSTER_HOME']})", flush=True)
+              f"(Dagster home {home})", flush=True)
         result = run_wave(instance, wave)
     # Only what this run did: after a blocked or failed run the warehouse still holds an earlier run's tables.
     parts = []

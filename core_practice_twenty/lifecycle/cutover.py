@@ -30,8 +30,7 @@ import duckdb
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.readers import ExportStructureError, find_export_file
-from core_practice_twenty.store.raw import raw_table
-from core_practice_twenty.store.warehouse import existing_tables
+from core_practice_twenty.store.raw_reads import keys_gone, landed_objects, rows_between, wave_rows
 
 MAX_WINDOW_HOURS = 7 * 24.0
 DEFAULT_SETTLE_SECONDS = 60.0
@@ -195,23 +194,13 @@ def gone_from_source(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wa
     table, or absent from the new wave entirely (a file not exported this time), are left out: an
     empty file is not evidence that every record was deleted.
     """
-    tables = existing_tables(conn)
     gone: dict[str, list[str]] = {}
-    for name, spec in EXPORT_SPEC.items():
-        table = raw_table(spec)
-        if table not in tables:
+    for name in landed_objects(conn):
+        if not wave_rows(conn, name, new_wave):
             continue
-        key = " || '|' || ".join(f'"{k}"' for k in spec.key)
-        present = conn.execute(f"select count(*) from {table} where wave = ?", [new_wave]).fetchone()[0]
-        if not present:
-            continue
-        rows = conn.execute(
-            f"select distinct {key} as k from {table} where wave = ? and k is not null "
-            f"except select {key} from {table} where wave = ? order by 1",
-            [previous_wave, new_wave],
-        ).fetchall()
-        if rows:
-            gone[name] = [r[0] for r in rows]
+        keys = keys_gone(conn, name, previous_wave, new_wave)
+        if keys:
+            gone[name] = keys
     return gone
 
 
@@ -238,16 +227,9 @@ def shrunk_files(conn: duckdb.DuckDBPyConnection, previous_wave: str, new_wave: 
     A delta is a later copy of the whole export: a practice loses a few records between snapshots, not a
     fifth of a file. A file that shrank that much was cut short, filtered, or exported from the wrong report.
     """
-    tables = existing_tables(conn)
     found = []
-    for name, spec in EXPORT_SPEC.items():
-        table = raw_table(spec)
-        if table not in tables:
-            continue
-        before, now, file = conn.execute(
-            f"select count(*) filter (where wave = $prev), count(*) filter (where wave = $new), "
-            f"coalesce(any_value(source_file) filter (where wave = $new), any_value(source_file)) "
-            f"from {table} where wave in ($prev, $new)", {"prev": previous_wave, "new": new_wave}).fetchone()
+    for name in landed_objects(conn):
+        before, now, file = rows_between(conn, name, previous_wave, new_wave)
         if before and now < before * (1 - max_share):
-            found.append(ShrunkFile(name, file or spec.name, before, now))
+            found.append(ShrunkFile(name, file or name, before, now))
     return found

@@ -25,16 +25,21 @@ then random patients fill up to `min_records`. Works in DuckDB on the raw tables
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
-from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
-from core_practice_twenty.store.raw import raw_table
-from core_practice_twenty.store.warehouse import existing_tables
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.raw_reads import (
+    distinct_cells,
+    keys_of,
+    landed_objects,
+    neighbours,
+    rules_found,
+    wave_rows,
+)
 
 DEFAULT_MIN_RECORDS = 100
 DEFAULT_MAX_RECORDS = 500
@@ -45,16 +50,6 @@ beyond it (a group's export) only the keys a closure reaches are asked for."""
 """Candidates tried per requirement (the one adding the fewest records wins); none fitting → reported."""
 
 PATIENTS = "patients"
-
-
-def _qualified(spec: ObjectSpec, alias: str) -> str:
-    """`source_key_sql` with each key column taken from table `alias`."""
-    return " || '|' || ".join(f'{alias}."{k}"' for k in spec.key)
-
-
-def source_key_sql(spec: ObjectSpec) -> str:
-    """A row's source key as validation reports it (several key columns joined by `|`)."""
-    return " || '|' || ".join(f'"{k}"' for k in spec.key)
 
 
 @dataclass(frozen=True)
@@ -131,19 +126,13 @@ class _Wave:
     def __init__(self, conn: duckdb.DuckDBPyConnection, wave: str) -> None:
         self.conn = conn
         self.wave = wave
-        tables = existing_tables(conn)
-        self.objects = [name for name, spec in EXPORT_SPEC.items() if raw_table(spec) in tables]
+        self.objects = landed_objects(conn)
         self.edges = [e for e in reference_edges() if e.child in self.objects and e.parent in self.objects]
         self._neighbours: dict[tuple[Edge, bool], dict[str, set[str]]] = {}
         self._complete: dict[tuple[Edge, bool], bool] = {}
 
-    def keys_where(self, obj: str, condition: str = "true", params: Iterable[Any] = ()) -> list[str]:
-        spec = EXPORT_SPEC[obj]
-        rows = self.conn.execute(
-            f"select distinct {source_key_sql(spec)} as k from {raw_table(spec)} where wave = ? and ({condition}) "
-            f"and k is not null order by k", [self.wave, *params],
-        ).fetchall()
-        return [r[0] for r in rows]
+    def keys(self, obj: str, **where: Any) -> list[str]:
+        return keys_of(self.conn, obj, self.wave, **where)
 
     def parents(self, edge: Edge, child_keys: set[str]) -> set[str]:
         """Keys of `edge.parent` rows the given child rows point at."""
@@ -163,9 +152,7 @@ class _Wave:
         known = self._neighbours.get((edge, up))
         if known is None:
             known = self._neighbours[(edge, up)] = {}
-            child_rows = self.conn.execute(f"select count(*) from {raw_table(EXPORT_SPEC[edge.child])} where wave = ?",
-                                           [self.wave]).fetchone()[0]
-            if child_rows <= PREFETCH_ROWS:  # a practice-sized export: the whole edge in one query
+            if wave_rows(self.conn, edge.child, self.wave) <= PREFETCH_ROWS:  # practice-sized: the edge in one query
                 self._fetch(edge, up, known, None)
         missing = sorted(k for k in keys if k not in known)
         if missing and not self._complete.get((edge, up)):
@@ -174,15 +161,8 @@ class _Wave:
 
     def _fetch(self, edge: Edge, up: bool, known: dict[str, set[str]], keys: list[str] | None) -> None:
         """Neighbours along `edge` of `keys` (None: of every row) into `known`; a key without any gets an empty set."""
-        child, parent = EXPORT_SPEC[edge.child], EXPORT_SPEC[edge.parent]
-        start = _qualified(child if up else parent, "c" if up else "p")
-        other = _qualified(parent if up else child, "p" if up else "c")
-        rows = self.conn.execute(
-            f"select distinct {start}, {other} from {raw_table(child)} c join {raw_table(parent)} p "
-            f"on p.\"{edge.parent_column}\" = c.\"{edge.column}\" where c.wave = ? and p.wave = ? "
-            f"and (? or list_contains(?, {start}))",
-            [self.wave, self.wave, keys is None, keys or []],
-        ).fetchall()
+        rows = neighbours(self.conn, self.wave, child=edge.child, column=edge.column, parent=edge.parent,
+                          parent_column=edge.parent_column, up=up, keys=keys)
         for key in keys or ():
             known.setdefault(key, set())
         for key, neighbour in rows:
@@ -225,15 +205,13 @@ def _requirements(wave: _Wave) -> tuple[list[tuple[Requirement, list[tuple[str, 
     absent: list[Requirement] = []
     for obj in wave.objects:
         spec = EXPORT_SPEC[obj]
-        keys = wave.keys_where(obj)
+        keys = wave.keys(obj)
         requirement = Requirement("object", obj)
         (present.append((requirement, [(obj, k) for k in keys])) if keys else absent.append(requirement))
         for column in spec.columns:
             if not column.values:
                 continue
-            cells = [r[0] for r in wave.conn.execute(
-                f"select distinct \"{column.name}\" from {raw_table(spec)} where wave = ? and \"{column.name}\" "
-                f"is not null", [wave.wave]).fetchall()]
+            cells = distinct_cells(wave.conn, obj, column.name, wave.wave)
             spellings: dict[str, list[str]] = {}
             for cell in cells:
                 canonical = column.canonical_value(cell)
@@ -244,19 +222,14 @@ def _requirements(wave: _Wave) -> tuple[list[tuple[Requirement, list[tuple[str, 
                 if value not in spellings:
                     absent.append(requirement)
                     continue
-                rows = wave.keys_where(obj, f"list_contains(?, \"{column.name}\")", [spellings[value]])
+                rows = wave.keys(obj, column=column.name, values=spellings[value])
                 present.append((requirement, [(obj, k) for k in rows]))
-    tables = existing_tables(wave.conn)
-    if "validation_issues" in tables:
-        rules = wave.conn.execute(
-            "select distinct object, rule from validation_issues where wave = ? order by all", [wave.wave]).fetchall()
-        for obj, rule in rules:
-            if obj not in wave.objects:
-                continue
-            rows = wave.keys_where(obj, "source_line in (select source_line from validation_issues where wave = ? "
-                                        "and object = ? and rule = ?)", [wave.wave, obj, rule])
-            if rows:
-                present.append((Requirement("rule", obj, value=rule), [(obj, k) for k in rows]))
+    for obj, rule in rules_found(wave.conn, wave.wave):
+        if obj not in wave.objects:
+            continue
+        rows = wave.keys(obj, lines_with_rule=rule)
+        if rows:
+            present.append((Requirement("rule", obj, value=rule), [(obj, k) for k in rows]))
     return present, absent
 
 
@@ -308,7 +281,7 @@ def choose_sample(conn: duckdb.DuckDBPyConnection, wave: str, *, seed: int = 0,
             coverage.covered.append(requirement.label)
 
     if PATIENTS in data.objects:
-        patients = data.keys_where(PATIENTS)
+        patients = data.keys(PATIENTS)
         rng.shuffle(patients)
         for key in patients:
             if size(selected) >= min_records:
@@ -320,6 +293,5 @@ def choose_sample(conn: duckdb.DuckDBPyConnection, wave: str, *, seed: int = 0,
                 selected, descend = grown, grown_down
 
     coverage.selected = {obj: len(selected.get(obj, set())) for obj in data.objects}
-    coverage.available = {obj: conn.execute(f"select count(*) from {raw_table(EXPORT_SPEC[obj])} where wave = ?",
-                                            [wave]).fetchone()[0] for obj in data.objects}
+    coverage.available = {obj: wave_rows(conn, obj, wave) for obj in data.objects}
     return SampleChoice({obj: sorted(selected.get(obj, set())) for obj in data.objects}, coverage)

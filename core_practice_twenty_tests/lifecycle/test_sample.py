@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from core_practice_twenty.lifecycle.sample import choose_sample, reference_edges, source_key_sql
+from core_practice_twenty.lifecycle.sample import choose_sample, reference_edges
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.values import Region
 from core_practice_twenty.store.issues import replace_issues
 from core_practice_twenty.store.raw import land_object, raw_table
+from core_practice_twenty.store.raw_reads import source_key_sql
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import cross_table_issues
 from core_practice_twenty.validation.run import row_issues_of

@@ -12,6 +12,7 @@ from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.raw import raw_table
+from core_practice_twenty.store.raw_reads import cells_by_line
 from core_practice_twenty.store.warehouse import Warehouse, table_exists
 
 
@@ -94,14 +95,10 @@ def read_source_rows(warehouse: Warehouse, wave: str, source_object: str, lines:
     lines = sorted(set(lines))
     if not lines or not (wanted or extras):
         return {}
-    selected = ", ".join(['source_line', *(f'cast("{c}" as varchar)' for c in wanted),
-                          *(["cast(extra as varchar)"] if extras else [])])
     with warehouse.connect() as conn:
         if not table_exists(conn, raw_table(spec)):
             return {}
-        fetched = conn.execute(
-            f"select {selected} from {raw_table(spec)} where wave = ? and source_line in (select unnest(?))",
-            [wave, lines]).fetchall()
+        fetched = cells_by_line(conn, source_object, wave, lines, wanted, with_extras=bool(extras))
     rows: dict[int, dict[str, str | None]] = {}
     for line, *cells in fetched:
         row = dict(zip(wanted, cells[:len(wanted)], strict=True))

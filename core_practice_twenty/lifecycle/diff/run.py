@@ -20,7 +20,7 @@ from core_practice_twenty.lifecycle.objects import lineage_sorted
 from core_practice_twenty.mapping.field_map import FieldMap
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import resolve_refs, twenty_fields
-from core_practice_twenty.store.staging import read_staged, staging_table
+from core_practice_twenty.store.staging import id_lookup, read_staged, staging_table
 from core_practice_twenty.store.warehouse import Warehouse, existing_tables
 from core_practice_twenty.twenty.client import TwentyClient
 
@@ -110,8 +110,7 @@ def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects:
     names = lineage_sorted(objects if objects is not None else TARGET_OBJECTS)
     with warehouse.connect() as conn:
         tables = existing_tables(conn)
-        id_rows = conn.execute("select object, source_key, twenty_id from id_map").fetchall()
-    ids = {(obj, key): tid for obj, key, tid in id_rows}
+    ids = id_lookup(warehouse, TARGET_OBJECTS)  # references point at any object
     metadata = {o["namePlural"]: o for o in client.list_objects()}
     rows: list[FieldDiff] = []
     for plural in names:
