@@ -28,8 +28,13 @@ from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
-from core_practice_twenty.store.issues import accepted_rows_sql
-from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.mapping_reads import (
+    accepted_rows,
+    assign_chunks,
+    chunk_rows,
+    clear_chunks,
+    warning_rows,
+)
 from core_practice_twenty.store.staging import append_staged, clear_staged, write_held_back
 from core_practice_twenty.store.warehouse import Warehouse
 
@@ -55,66 +60,7 @@ class WaveMapping:
 def read_accepted(warehouse: Warehouse, wave: str) -> dict[str, list[dict]]:
     """Every object's accepted rows (not rejected by validation), nulls as None."""
     with warehouse.connect() as conn:
-        return _accepted(conn, wave, EXPORT_SPEC)
-
-
-def _accepted(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[str], where: str = "",
-              params: Iterable[object] = ()) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {}
-    for name in objects:
-        spec = EXPORT_SPEC[name]
-        conn.execute(create_raw_table_sql(spec))
-        cursor = conn.execute(accepted_rows_sql(spec, where), [wave, wave, *params])
-        columns = [d[0] for d in cursor.description]
-        tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    return tables
-
-
-def _patient_of(spec: ObjectSpec) -> str:
-    """SQL (alias `r`) for the patient whose chunk a row belongs to: its parent's patient when it references a
-    per-patient object (an invoice's lines and payments, a claim's invoice, a note's appointment), else its own.
-
-    Derived from the export spec's references, so a parent and its children always share a chunk.
-    """
-    parents = []
-    own = None
-    for column in spec.references:
-        target, key = column.references.split(".")
-        if target == "patients":
-            own = f'r."{column.name}"'
-        elif target in PATIENT_SOURCES and "patient_id" in EXPORT_SPEC[target].column_names:
-            parents.append(f'(select any_value(p.patient_id) from {raw_table(EXPORT_SPEC[target])} p '
-                           f'where p.wave = r.wave and p."{key}" = r."{column.name}")')
-    choices = parents + ([own] if own else [])
-    return f"coalesce({', '.join(choices)}, '')" if choices else "''"
-
-
-
-
-def _assign_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> int:
-    """Give every row of the per-patient objects its chunk (`mapping_chunks`); returns how many chunks.
-
-    A row's chunk is a hash of its patient (`_patient_of`) modulo the number of chunks, about
-    `PATIENTS_PER_CHUNK` patients each. A table, not temp tables: each chunk is read on its own short connection.
-    """
-    patients = conn.execute(f"select count(*) from {raw_table(EXPORT_SPEC['patients'])} where wave = ?",
-                            [wave]).fetchall()[0][0]
-    chunks = max(1, -(-patients // PATIENTS_PER_CHUNK))
-    conn.execute("delete from mapping_chunks where wave = ?", [wave])
-    for name in PATIENT_SOURCES:
-        spec = EXPORT_SPEC[name]
-        conn.execute(create_raw_table_sql(spec))
-        conn.execute(f"insert into mapping_chunks select r.wave, '{name}', r.source_line, "
-                     f"hash({_patient_of(spec)}) % {chunks} from {raw_table(spec)} r where r.wave = ?", [wave])
-    return chunks
-
-
-def _chunk_rows(conn: duckdb.DuckDBPyConnection, wave: str, chunk: int) -> dict[str, list[dict]]:
-    """The per-patient objects' accepted rows of one chunk."""
-    return {name: _accepted(conn, wave, [name], f"r.source_line in (select source_line from mapping_chunks "
-                                                f"where wave = r.wave and object = '{name}' and chunk = ?)",
-                            [chunk])[name]
-            for name in PATIENT_SOURCES}
+        return accepted_rows(conn, wave, EXPORT_SPEC)
 
 
 def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
@@ -124,13 +70,8 @@ def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
 
 def read_warnings(warehouse: Warehouse, wave: str) -> dict[tuple[str, str], set[str]]:
     """Validation warnings by (source object, source key): the mappers flag or repair these rows."""
-    with warehouse.connect() as conn:
-        rows = conn.execute(
-            "select object, source_key, rule from validation_issues where wave = ? and severity = 'warn' "
-            "and source_key is not null", [wave]
-        ).fetchall()
     warnings: dict[tuple[str, str], set[str]] = {}
-    for obj, key, rule in rows:
+    for obj, key, rule in warning_rows(warehouse, wave):
         warnings.setdefault((obj, key), set()).add(rule.split(":", 1)[0])
         warnings[(obj, key)].add(rule)
     return warnings
@@ -180,15 +121,15 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
             kept.append(result)
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
-        core_tables = restrict(_accepted(conn, wave, CORE_SOURCES))
-        chunks = _assign_chunks(conn, wave)
+        core_tables = restrict(accepted_rows(conn, wave, CORE_SOURCES))
+        chunks = assign_chunks(conn, wave, PATIENT_SOURCES, PATIENTS_PER_CHUNK)
     core = map_core(core_tables, warnings, options, members=members)
     with warehouse.transaction() as conn:
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)
     for chunk in range(chunks):
         with warehouse.connect() as conn:
-            tables = restrict(_chunk_rows(conn, wave, chunk))
+            tables = restrict(chunk_rows(conn, wave, chunk, PATIENT_SOURCES))
         results = map_patient_records(core, tables, warnings, options, target_field_names=target_field_names,
                                       **kwargs)
         with warehouse.transaction() as conn:  # committed per chunk: uncommitted rows would stay in memory
@@ -198,7 +139,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
         with warehouse.transaction() as conn:
             write(conn, {"workflows": workflows})
     with warehouse.connect() as conn:
-        conn.execute("delete from mapping_chunks where wave = ?", [wave])
+        clear_chunks(conn, wave)
     held = [(h.source_object, h.source_key, h.source_line, h.reason) for result in kept for h in result.held_back]
     write_held_back(warehouse, wave, "mapping", held)
     for obj, _key, _line, reason in held:
