@@ -40,6 +40,27 @@ TRANSFORMS: dict[str, str] = {
 }
 """The transform vocabulary of the map file; `status_map` and `relation` take a `:<argument>`."""
 
+_TEXTUAL = frozenset({"TEXT", "RICH_TEXT", "RICH_TEXT_V2", "FULL_NAME", "EMAILS", "LINKS", "CURRENCY", "ADDRESS",
+                      "BOOLEAN", "NUMBER", "NUMERIC"})
+TRANSFORM_FITS: dict[str, frozenset[str]] = {
+    "rename": _TEXTUAL,
+    "split_name": frozenset({"FULL_NAME", "TEXT"}),
+    "join_address": frozenset({"ADDRESS", "TEXT"}),
+    "address_compose": frozenset({"ADDRESS", "TEXT"}),
+    "phone_e164": frozenset({"PHONES", "TEXT"}),
+    "country_alpha2": frozenset({"ADDRESS", "TEXT"}),
+    "status_map": frozenset({"SELECT", "MULTI_SELECT", "TEXT"}),
+    "money_micros": frozenset({"CURRENCY"}),
+    "date": frozenset({"DATE", "DATE_TIME", "TEXT"}),
+    "datetime": frozenset({"DATE_TIME", "TEXT"}),
+    "email_policy": frozenset({"EMAILS", "TEXT"}),
+    "relation": frozenset({"RELATION", "RAW_JSON", "TEXT"}),
+    "json_summary": frozenset({"RAW_JSON", "TEXT"}),
+    "excluded": frozenset(),
+}
+"""The Twenty field types each transform can write (a sub-field counts as its composite's type; a new field of
+the practice's own is TEXT): a `date` sent into a PHONES field, or a phone into a DATE, is refused at confirm."""
+
 WORKSPACE_MEMBERS = "workspaceMembers"
 """Relation target outside TARGET_OBJECTS: Twenty's workspace members (doctors → task assignees)."""
 
@@ -93,6 +114,29 @@ def target_problem(target: str, *, allow_new_field: bool = False) -> str | None:
     if sub and sub not in COMPOSITE_SUBFIELDS.get(known[field_name].type, ()):
         return f"{target!r}: {known[field_name].type} field {field_name!r} has no sub-field {sub!r}"
     return None
+
+
+def target_type(target: str) -> str | None:
+    """The Twenty type `target` writes: the field's (a composite's, for a sub-field), TEXT for a new field of the
+    practice's own, None for a whole object or an unknown one."""
+    obj_name, _, rest = target.partition(".")
+    obj = TARGET_OBJECTS.get(obj_name)
+    if obj is None or not rest:
+        return None
+    known = {f.name: f for f in obj.fields}
+    field = known.get(rest.partition(".")[0])
+    return field.type if field is not None else "TEXT"
+
+
+def fit_problem(transform: str, target: str) -> str | None:
+    """Why `transform` cannot write into `target`'s type, or None when it can."""
+    name = transform.partition(":")[0]
+    field_type = target_type(target)
+    allowed = TRANSFORM_FITS.get(name)
+    if field_type is None or allowed is None or field_type in allowed:
+        return None
+    return (f"{target!r} is a {field_type} field; transform {name!r} writes {', '.join(sorted(allowed))} "
+            f"(choose a field of one of those types, or another transform)")
 
 
 def relation_problem(transform: str, targets: tuple[str, ...]) -> str | None:

@@ -14,6 +14,7 @@ from core_practice_twenty.cli import main
 from core_practice_twenty.mapping.default_map import (
     DEFAULT_MAP,
     TRANSFORMS,
+    fit_problem,
     relation_problem,
     target_problem,
     transform_problem,
@@ -114,6 +115,26 @@ def test_target_and_transform_checks_name_the_problem() -> None:
 
 
 # -- file format --------------------------------------------------------------------------------------
+
+
+def test_a_transform_that_does_not_fit_its_field_is_refused_at_confirm(export: Path, map_path: Path) -> None:
+    data = to_dict(propose(export))
+    columns = data["objects"]["patients"]["columns"]
+    dob = next(c for c in columns if c["column"] == "date_of_birth")
+    dob.update(targets=["people.phones.primaryPhoneNumber"])  # a date into a PHONES field
+    mobile = next(c for c in columns if c["column"] == "mobile_phone")
+    mobile.update(targets=["people.dateOfBirth"])  # a phone into a DATE field
+    save_map(from_dict(data), map_path)
+    with pytest.raises(ConfirmRefused) as refused:
+        confirm(load_map(map_path), export, "Dr Test", accept_all=True)
+    problems = "\n".join(refused.value.problems)
+    assert ("patients 'date_of_birth'" in problems and "'people.phones.primaryPhoneNumber' is a PHONES field; "
+            "transform 'date' writes DATE, DATE_TIME, TEXT" in problems)
+    assert "'people.dateOfBirth' is a DATE field; transform 'phone_e164' writes PHONES, TEXT" in problems
+
+
+def test_every_default_entry_fits_its_fields() -> None:
+    assert {(k, t, p) for k, e in DEFAULT_MAP.items() for t in e.targets if (p := fit_problem(e.transform, t))} == set()
 
 
 def test_yaml_round_trip(export: Path, map_path: Path) -> None:

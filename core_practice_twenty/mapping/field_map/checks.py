@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core_practice_twenty.mapping.default_map import relation_problem, target_problem, transform_problem
+from core_practice_twenty.mapping.default_map import fit_problem, relation_problem, target_problem, transform_problem
 from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS, STATUSES, FieldMap
 from core_practice_twenty.model.regions import REGION_CODES
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
@@ -59,6 +59,8 @@ def validate(field_map: FieldMap) -> list[str]:
             if problem := target_problem(target, allow_new_field=not entry.column):
                 hint = "" if not entry.column else " (a canonical column can only go to a field of the target model)"
                 problems.append(f"{where}: {problem}{hint}")
+            elif problem := fit_problem(entry.transform, target):
+                problems.append(f"{where}: {problem}")
         if problem := relation_problem(entry.transform, entry.targets):
             problems.append(f"{where}: {problem}")
     mapped_fund = [f"{o}.{c}" for o, c in FUND_NUMBER_COLUMNS if column_included(field_map, o, c)]
