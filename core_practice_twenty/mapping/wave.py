@@ -24,6 +24,7 @@ from core_practice_twenty.mapping.objects import (
     map_patient_records,
 )
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
+from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import StagedRecord
@@ -102,6 +103,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     """
     options = to_options(field_map)
     warnings = read_warnings(warehouse, wave)
+    planned = moves(field_map)  # columns a person sent to another field than their default (mapping/repoint.py)
 
     def restrict(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
         if only is None:
@@ -114,6 +116,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     kept: list[MappingResult] = []  # results without their staged records (written already): counts, holds
 
     def write(conn: duckdb.DuckDBPyConnection, results: Mapping[str, MappingResult]) -> None:
+        apply_moves(results, planned)
         for plural, n in append_staged(conn, wave, staged_by_object(results)).items():
             summary.staged[plural] = summary.staged.get(plural, 0) + n
         for result in results.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core_practice_twenty.mapping.default_map import fit_problem, relation_problem, target_problem, transform_problem
 from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS, STATUSES, FieldMap
+from core_practice_twenty.mapping.repoint import repoint_problem
 from core_practice_twenty.model.regions import REGION_CODES
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 
@@ -63,12 +64,35 @@ def validate(field_map: FieldMap) -> list[str]:
                 problems.append(f"{where}: {problem}")
         if problem := relation_problem(entry.transform, entry.targets):
             problems.append(f"{where}: {problem}")
+        if problem := repoint_problem(name, entry):
+            problems.append(f"{where}: {problem}")
+    problems.extend(_claimed_twice(field_map))
     mapped_fund = [f"{o}.{c}" for o, c in FUND_NUMBER_COLUMNS if column_included(field_map, o, c)]
     if mapped_fund and not opts.include_fund_numbers:
         problems.append(f"{', '.join(mapped_fund)} mapped but options.include_fund_numbers is false: "
                         "fund/Medicare numbers are sensitive; opt in with include_fund_numbers: true or exclude them")
     if opts.include_fund_numbers and not mapped_fund:
         problems.append("options.include_fund_numbers is true but no fund/Medicare number column is mapped to a field")
+    return problems
+
+
+def _claimed_twice(field_map: FieldMap) -> list[str]:
+    """A column re-pointed to a field another column already writes: one of them would overwrite the other."""
+    from core_practice_twenty.mapping.repoint import moves
+
+    writers: dict[str, list[tuple[str, tuple[str, ...], str]]] = {}
+    for source_object, entry in field_map.entries():
+        if not entry.excluded and entry.column:
+            for target in entry.targets:
+                writers.setdefault(target, []).append((source_object, entry.column, f"{source_object} {entry.label}"))
+    problems = []
+    for move in moves(field_map):
+        target = ".".join((move.target_object, *move.to_path))
+        others = [label for obj, columns, label in writers.get(target, ())
+                  if (obj, columns) != (move.source_object, (move.column,))]
+        if others:
+            problems.append(f"{move.source_object} {move.column!r}: {target!r} is written by {', '.join(others)} "
+                            f"too; exclude or re-point that column first")
     return problems
 
 
