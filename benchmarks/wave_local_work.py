@@ -58,8 +58,9 @@ def main() -> None:
                               CPT_SAMPLE_GATE="off")
             export = generate_export(root / "exports" / "snap", practices=args.practices, patients=args.patients,
                                      seed=args.seed)
-            from core_practice_twenty.mapping.field_map import confirm, field_map_path, save_map
+            from core_practice_twenty.mapping.field_map import confirm, save_map
             from core_practice_twenty.mapping.proposer import propose
+            from core_practice_twenty.settings import field_map_path
 
             save_map(confirm(propose(export), export, "benchmark", map_path=field_map_path()), field_map_path())
             from core_practice_twenty.cli import migrate

@@ -210,7 +210,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     """Check Twenty and the map, register the wave, run it through Dagster, print the reconciliation (and keep it
     in the reports folder). Exit code: 0 only if all is well; 2 when something must be fixed before anything
     runs; 3 blocked by a check; 1 a failed step; 4 counts that do not reconcile. The caller checks the folder."""
-    from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
+    from core_practice_twenty.mapping.field_map import check_gate
     from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
     from core_practice_twenty.reconciliation import (
         export_counts,
@@ -219,7 +219,8 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         reconcile,
         source_accounting,
     )
-    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
+    from core_practice_twenty.settings import field_map_path, reports_dir
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged
     from core_practice_twenty.twenty.client import TwentyClient, TwentyConfigError
     from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 
@@ -237,7 +238,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
               f"confirms the map for this export.", file=sys.stderr)
         return 3
     home = ensure_dagster_home()
-    warehouse = Warehouse(warehouse_path())
+    warehouse = Warehouse.from_settings(Settings.from_env())
     with dg.DagsterInstance.get() as instance:
         try:
             region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date,

@@ -181,3 +181,13 @@ def _shown(default: Any) -> str:
     if isinstance(default, float) and default.is_integer():
         return str(int(default))
     return str(default)
+
+
+def reports_dir() -> Path:
+    """Where the reports a person reads are written (CPT_REPORTS): for entry points (`cpt`, defs/)."""
+    return Settings.from_env().reports
+
+
+def field_map_path() -> Path:
+    """The map the pipeline loads with (CPT_FIELD_MAP): for entry points (`cpt`, defs/)."""
+    return Settings.from_env().field_map

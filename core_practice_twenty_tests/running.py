@@ -32,8 +32,9 @@ class RunningSandbox:
 
 def confirm_field_map(export: Path) -> Path:
     """Propose the map for `export` and confirm it, as a person would with `cpt map propose/confirm`."""
-    from core_practice_twenty.mapping.field_map import confirm, field_map_path, save_map
+    from core_practice_twenty.mapping.field_map import confirm, save_map
     from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.settings import field_map_path
 
     path = field_map_path()
     save_map(confirm(propose(export), export, "test engineer", map_path=path), path)

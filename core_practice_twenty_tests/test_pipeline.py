@@ -104,8 +104,9 @@ def test_a_failing_blocking_check_stops_the_load(pipeline_env, sample_export, ca
 
 def test_nothing_loads_without_a_confirmed_map(pipeline_env, sample_export, capsys, confirm_map) -> None:
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave, run_wave
-    from core_practice_twenty.mapping.field_map import field_map_path, save_map
+    from core_practice_twenty.mapping.field_map import save_map
     from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.settings import field_map_path
 
     assert migrate(sample_export, "full") == 3  # no map at all: refused before a run is launched
     err = capsys.readouterr().err

@@ -116,3 +116,16 @@ def test_dagster_sees_the_same_settings_and_a_run_may_override_them(monkeypatch)
     assert SettingsResource(overrides={"CPT_DIFF_SLICE": "3"}).get().diff_slice == 3
     with pytest.raises(SettingsError, match="CPT_MAX_SHRINK='lots'"):
         SettingsResource(overrides={"CPT_MAX_SHRINK": "lots"}).get()
+
+
+def test_domain_modules_take_settings_as_arguments() -> None:
+    """The environment is read where a command or a step starts (cli/, defs/, launcher.py); the domain gets values.
+    A Twenty client built without settings reads them (tests and benchmarks build clients directly)."""
+    package = Path(__file__).resolve().parents[1] / "core_practice_twenty"
+    entry_points = ("cli/", "defs/", "launcher.py", "settings.py", "twenty/transport.py", "sandbox/")
+    readers = sorted(
+        path.relative_to(package).as_posix() for path in package.rglob("*.py")
+        if not path.relative_to(package).as_posix().startswith(entry_points)
+        and re.search(r"Settings\.from_env\(|\bfield_map_path\(\)|\breports_dir\(\)", path.read_text(encoding="utf-8"))
+    )
+    assert readers == []

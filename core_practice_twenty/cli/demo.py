@@ -20,9 +20,10 @@ DEMO_EXPORT = Path("data/exports/demo")
 
 def demo_confirm_map(export: Path) -> int:
     """The demo's stand-in for a person: propose the map, write the review sheet, confirm it as 'cpt demo'."""
-    from core_practice_twenty.mapping.field_map import check_gate, confirm, field_map_path, load_map, save_map
+    from core_practice_twenty.mapping.field_map import check_gate, confirm, load_map, save_map
     from core_practice_twenty.mapping.proposer import propose
     from core_practice_twenty.mapping.review import write_review
+    from core_practice_twenty.settings import field_map_path
 
     path = field_map_path()
     if path.is_file() and check_gate(path, export).ok:
@@ -59,9 +60,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def demo_sample(export: Path) -> int:
     """The sample wave first, accepted as `cpt demo` when its diff is clean (a person does this in real life)."""
     from core_practice_twenty.lifecycle.acceptance import AcceptRefused, accept_sample, current_acceptance
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse
 
-    warehouse = Warehouse(warehouse_path())
+    warehouse = Warehouse.from_settings(Settings.from_env())
     if current_acceptance(warehouse) is not None:
         print("sample: already accepted", flush=True)
         return 0

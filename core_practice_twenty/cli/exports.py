@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from core_practice_twenty.model.regions import REGION_CODES
+from core_practice_twenty.settings import Settings
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -32,7 +33,8 @@ def folder_refused(command: str, export_dir: Path, *, check_headers: bool = Fals
         from core_practice_twenty.mapping.field_map import map_header_overrides
         from core_practice_twenty.source.export_spec import EXPORT_SPEC
 
-        overrides = {name: map_header_overrides(name) for name in EXPORT_SPEC}
+        map_path = Settings.from_env().field_map
+        overrides = {name: map_header_overrides(name, map_path) for name in EXPORT_SPEC}
     problems = export_folder_problems(export_dir, header_overrides=overrides, check_headers=check_headers)
     for problem in problems:
         print(f"cpt {command}: {problem}", file=sys.stderr)

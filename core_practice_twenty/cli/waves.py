@@ -15,14 +15,14 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from core_practice_twenty.launcher import ensure_dagster_home, register_wave
-    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse, WaveFolderChanged
 
     if folder_refused("wave add", Path(args.export)):
         return 2
     ensure_dagster_home()
     with dg.DagsterInstance.get() as instance:
         try:
-            region = register_wave(instance, Warehouse(warehouse_path()), args.wave, Path(args.export),
+            region = register_wave(instance, Warehouse.from_settings(Settings.from_env()), args.wave, Path(args.export),
                                    region=args.region, export_date=args.export_date, replace=args.replace)
         except WaveFolderChanged as exc:
             print(f"cpt wave add: {exc}", file=sys.stderr)
@@ -35,10 +35,10 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
 def cmd_wave_approve_changes(args: argparse.Namespace) -> int:
     """Approve the changes a wave would make to records already in Twenty, after reading their preview."""
     from core_practice_twenty.lifecycle.changes import approve_changes, plan_changes, write_change_report
-    from core_practice_twenty.mapping.field_map import reports_dir
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.settings import reports_dir
+    from core_practice_twenty.store.warehouse import Warehouse
 
-    warehouse = Warehouse(warehouse_path())
+    warehouse = Warehouse.from_settings(Settings.from_env())
     plan = plan_changes(warehouse, args.wave)
     if not plan.changes:
         print(f"cpt wave approve-changes: wave {args.wave!r} changes no name, birth date, email or phone of a "
@@ -70,9 +70,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_issues(args: argparse.Namespace) -> int:
     """Validation issues of a wave: rule, outcome, count and the first source lines (never values)."""
     from core_practice_twenty.store.issues import issue_summary
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse
 
-    rows = issue_summary(Warehouse(warehouse_path()), args.wave, args.object)
+    rows = issue_summary(Warehouse.from_settings(Settings.from_env()), args.wave, args.object)
     if not rows:
         print(f"no validation issues recorded for wave {args.wave!r}")
         return 0
@@ -86,10 +86,10 @@ def cmd_issues(args: argparse.Namespace) -> int:
 def cmd_sample_accept(args: argparse.Namespace) -> int:
     """Record that a person read the sample's diff and accepts it: the other waves may then load."""
     from core_practice_twenty.lifecycle.acceptance import AcceptRefused, accept_sample
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse
 
     try:
-        accepted = accept_sample(Warehouse(warehouse_path()), args.by)
+        accepted = accept_sample(Warehouse.from_settings(Settings.from_env()), args.by)
     except AcceptRefused as exc:
         print(f"cpt sample accept: {exc}", file=sys.stderr)
         return 3
@@ -104,7 +104,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     from core_practice_twenty.launcher import ensure_dagster_home, run_rollback
     from core_practice_twenty.lifecycle.rollback import plan_rollback
-    from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+    from core_practice_twenty.store.warehouse import Warehouse
 
     if not args.all and not args.wave:
         print("cpt rollback: name the waves (--wave W, repeatable) or pass --all", file=sys.stderr)
@@ -119,7 +119,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print(f"cpt rollback: {exc}", file=sys.stderr)
             return 2
     waves = [] if args.all else args.wave
-    plan = plan_rollback(Warehouse(warehouse_path()), waves or None)
+    plan = plan_rollback(Warehouse.from_settings(Settings.from_env()), waves or None)
     print(plan.preview())
     if plan.conflicts:
         return 3

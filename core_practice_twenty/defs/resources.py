@@ -9,7 +9,7 @@ import os
 import dagster as dg
 
 from core_practice_twenty.settings import Settings
-from core_practice_twenty.store.warehouse import Warehouse, warehouse_path
+from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient
 
 
@@ -31,7 +31,8 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str | None = None
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.path or warehouse_path())
+        settings = Settings.from_env()
+        return Warehouse(self.path or settings.warehouse, memory_limit=settings.duckdb_memory)
 
 
 class TwentyResource(dg.ConfigurableResource):

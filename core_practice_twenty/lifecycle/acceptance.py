@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from core_practice_twenty.lifecycle.diff import DiffSummary
 from core_practice_twenty.lifecycle.sample import SampleChoice
-from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.sample import (
     insert_acceptance,
     insert_wave_diff,
@@ -92,13 +91,10 @@ def current_acceptance(warehouse: Warehouse) -> Acceptance | None:
     return Acceptance(*row)
 
 
-def gate_enabled() -> bool:
-    return Settings.from_env().sample_gate
-
-
-def sample_gate(warehouse: Warehouse, wave: str) -> str | None:
-    """Why `wave` may not map or load yet, or None when it may."""
-    if wave == SAMPLE_WAVE or not gate_enabled():
+def sample_gate(warehouse: Warehouse, wave: str, *, enabled: bool = True) -> str | None:
+    """Why `wave` may not map or load yet, or None when it may (`enabled`: CPT_SAMPLE_GATE, on unless a
+    developer turns it off)."""
+    if wave == SAMPLE_WAVE or not enabled:
         return None
     if current_acceptance(warehouse) is not None:
         return None

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,12 +73,8 @@ class CutoverWindow:
                                  f"({_duration(self.end - now)} left)")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> CutoverWindow | None:
-        """`CPT_CUTOVER_START` and `CPT_CUTOVER_HOURS` (settings.py); None when no start is set."""
-        return cls.from_settings(Settings.from_env(env))
-
-    @classmethod
     def from_settings(cls, settings: Settings) -> CutoverWindow | None:
+        """`CPT_CUTOVER_START` and `CPT_CUTOVER_HOURS`; None when no start is set."""
         if settings.cutover_start is None:
             return None
         return cls(settings.cutover_start, settings.cutover_hours)

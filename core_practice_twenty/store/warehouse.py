@@ -27,11 +27,6 @@ from core_practice_twenty.store.schema import apply_migrations
 
 
 
-def warehouse_path() -> Path:
-    """Where the warehouse lives (CPT_WAREHOUSE, settings.py)."""
-    return Settings.from_env().warehouse
-
-
 @dataclass(frozen=True)
 class WaveExport:
     """The export snapshot a wave migrates and how to read it."""
@@ -50,8 +45,9 @@ IDLE_CLOSE_S = 0.3
 class _SharedConnection:
     """One process's connection to one warehouse file, closed (and its file lock released) when idle."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory_limit: str) -> None:
         self.path = path
+        self.memory_limit = memory_limit  # DuckDB's limit when the file is next opened
         self.lock = threading.Lock()
         # not thread-local: the idle timer's thread releases what the working thread acquired
         self.file_lock = FileLock(f"{path}.lock", thread_local=False)
@@ -71,7 +67,7 @@ class _SharedConnection:
                 self.file_lock.acquire(timeout=timeout_s)
                 try:
                     self.conn = duckdb.connect(str(self.path), config={
-                        "memory_limit": Settings.from_env().duckdb_memory})
+                        "memory_limit": self.memory_limit})
                     apply_migrations(self.conn)
                 except BaseException:
                     self._close()
@@ -112,11 +108,12 @@ _CONNECTIONS: dict[str, _SharedConnection] = {}
 _CONNECTIONS_LOCK = threading.Lock()
 
 
-def _shared(path: Path) -> _SharedConnection:
+def _shared(path: Path, memory_limit: str) -> _SharedConnection:
     key = os.path.abspath(path)
     with _CONNECTIONS_LOCK:
         if key not in _CONNECTIONS:
-            _CONNECTIONS[key] = _SharedConnection(Path(key))
+            _CONNECTIONS[key] = _SharedConnection(Path(key), memory_limit)
+        _CONNECTIONS[key].memory_limit = memory_limit
         return _CONNECTIONS[key]
 
 
@@ -169,8 +166,15 @@ class WaveFolderChanged(Exception):
 class Warehouse:
     """Access to the DuckDB file with cross-process locking."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_limit: str = Settings().duckdb_memory) -> None:
+        """`memory_limit`: DuckDB's (CPT_DUCKDB_MEMORY); beyond it DuckDB spills to disk."""
         self.path = Path(path)
+        self.memory_limit = memory_limit
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Warehouse:
+        """The warehouse the settings name (CPT_WAREHOUSE, CPT_DUCKDB_MEMORY)."""
+        return cls(settings.warehouse, memory_limit=settings.duckdb_memory)
 
     @contextmanager
     def connect(self, *, timeout_s: float = 300.0) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -181,7 +185,7 @@ class Warehouse:
         the last use and reuses it; then it is closed and the lock released for other processes. A piece of
         work that fails leaves no transaction open behind it.
         """
-        with _shared(self.path).use(timeout_s) as conn:
+        with _shared(self.path, self.memory_limit).use(timeout_s) as conn:
             yield conn
 
     @contextmanager

@@ -65,11 +65,6 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
     return prepare
 
 
-def upload_concurrency() -> int:
-    """Files uploaded side by side within a batch (CPT_UPLOAD_CONCURRENCY, settings.py; 1 = one at a time)."""
-    return Settings.from_env().upload_concurrency
-
-
 def delta_before_states(warehouse: Warehouse, client: TwentyClient, target: TargetObject,
                         staged: list[StagedRecord], known: dict[str, IdMapEntry]) -> BeforeStates | None:
     """Before-states of the records this wave changes that are already in Twenty, in one paged read.
@@ -92,8 +87,10 @@ def delta_before_states(warehouse: Warehouse, client: TwentyClient, target: Targ
 
 
 def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject, wave: str, run_id: str, *,
-                export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> LoadReport:
-    """Send the wave's new and changed records of `target`; outcomes land in the audit log batch by batch."""
+                export_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None,
+                upload_concurrency: int = Settings().upload_concurrency) -> LoadReport:
+    """Send the wave's new and changed records of `target`; outcomes land in the audit log batch by batch.
+    `upload_concurrency` (CPT_UPLOAD_CONCURRENCY): documents uploaded side by side within a batch."""
     staged = read_staged(warehouse, target.name_plural, wave)
     known = read_id_map(warehouse, target.name_plural)
     ids = id_lookup(warehouse, target.loads_after)
@@ -108,7 +105,7 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
         lookup=lambda obj, key: ids.get((obj, key)),
         pre_existing=pre_existing,
         prepare=prepare,
-        prepare_concurrency=upload_concurrency() if prepare is not None else 1,
+        prepare_concurrency=upload_concurrency if prepare is not None else 1,
         before_states=before_states,
     )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core_practice_twenty.lifecycle.cutover import CutoverWindow, find_new_snapshots, gone_from_source, window_state
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.readers import find_export_file
 from core_practice_twenty.store.raw import land_object
@@ -19,8 +20,12 @@ from core_practice_twenty.store.raw import land_object
 AEDT = timezone(timedelta(hours=11))
 
 
+def _window(env: dict[str, str]) -> CutoverWindow | None:
+    return CutoverWindow.from_settings(Settings.from_env(env))
+
+
 def test_the_window_is_open_for_its_length_and_says_why_when_closed() -> None:
-    window = CutoverWindow.from_env({"CPT_CUTOVER_START": "2025-03-01T18:00:00+11:00"})
+    window = _window({"CPT_CUTOVER_START": "2025-03-01T18:00:00+11:00"})
     assert window.hours == 48 and window.end == datetime(2025, 3, 3, 18, tzinfo=AEDT)
     assert not window.is_open(datetime(2025, 3, 1, 17, 30, tzinfo=AEDT)).open
     assert "opens at 2025-03-01T18:00:00+11:00 (in 0 h 30 min)" in window.is_open(
@@ -30,15 +35,15 @@ def test_the_window_is_open_for_its_length_and_says_why_when_closed() -> None:
     closed = window.is_open(datetime(2025, 3, 3, 20, tzinfo=AEDT))
     assert not closed.open and "closed at 2025-03-03T18:00:00+11:00 (2 h 00 min ago)" in closed.reason
 
-    short = CutoverWindow.from_env({"CPT_CUTOVER_START": "2025-03-01T07:00:00Z", "CPT_CUTOVER_HOURS": "24"})
+    short = _window({"CPT_CUTOVER_START": "2025-03-01T07:00:00Z", "CPT_CUTOVER_HOURS": "24"})
     assert not short.is_open(datetime(2025, 3, 2, 7, tzinfo=UTC)).open
 
-    assert CutoverWindow.from_env({}) is None
+    assert _window({}) is None
     assert "set CPT_CUTOVER_START" in window_state(None, datetime.now(UTC)).reason
     with pytest.raises(ValueError, match="time zone"):
-        CutoverWindow.from_env({"CPT_CUTOVER_START": "2025-03-01T18:00:00"})
+        _window({"CPT_CUTOVER_START": "2025-03-01T18:00:00"})
     with pytest.raises(ValueError, match="CPT_CUTOVER_HOURS=.two days. cannot be read: expected a number of hours"):
-        CutoverWindow.from_env({"CPT_CUTOVER_START": "2025-03-01T18:00:00Z", "CPT_CUTOVER_HOURS": "two days"})
+        _window({"CPT_CUTOVER_START": "2025-03-01T18:00:00Z", "CPT_CUTOVER_HOURS": "two days"})
 
 
 def _touch(folder: Path, mtime: float) -> None:

@@ -250,10 +250,10 @@ def test_without_a_field_map_the_confirmed_one_is_read_and_without_either_there_
     with twenty_sandbox.client() as client:
         sync_schema(client, SCHEMA_OBJECTS)
         load_wave(client, warehouse, "full", {o: read_staged(warehouse, o, "full") for o in PEOPLE_AND_COMPANIES})
-        monkeypatch.setenv("CPT_FIELD_MAP", str(tmp_path / "mapping" / "field-map.yaml"))
-        without = diff_wave(client, warehouse, "full", objects=["people"])
-        save_map(field_map, tmp_path / "mapping" / "field-map.yaml")
-        confirmed = diff_wave(client, warehouse, "full", objects=["people"])
+        map_path = tmp_path / "mapping" / "field-map.yaml"
+        without = diff_wave(client, warehouse, "full", objects=["people"], map_path=map_path)  # no file yet
+        save_map(field_map, map_path)
+        confirmed = diff_wave(client, warehouse, "full", objects=["people"], map_path=map_path)
     assert without.rows and all(r.source is None for r in without.rows)
     email = by_field(confirmed.rows, "people", "PT0000001")["emails"]
     assert email.source.split()[0] == exported(export, "patients")["PT0000001"]["email"]

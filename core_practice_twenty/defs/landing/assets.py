@@ -37,13 +37,15 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         deps=[field_map_file],  # header spellings the map chose, and its allow_cp1252_lines
         description=f"{spec.description} Rows as exported, with wave, snapshot, file, line and row hash.",
     )
-    def landing_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def landing_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                      settings: SettingsResource) -> dg.MaterializeResult:
         store = warehouse.warehouse()
         export = store.wave_export(context.partition_key)
+        map_path = settings.get().field_map
         try:
             stats = land_object(store, spec, export.export_dir, wave=export.wave, snapshot_id=export.snapshot_id,
-                                header_overrides=map_header_overrides(spec.name),
-                                allow_cp1252_lines=map_allows_cp1252_lines())
+                                header_overrides=map_header_overrides(spec.name, map_path),
+                                allow_cp1252_lines=map_allows_cp1252_lines(map_path))
         except ExportStructureError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         context.log.info(f"{spec.name}: landed {stats.rows_read} rows from {stats.source_file} "

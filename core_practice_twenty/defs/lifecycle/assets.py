@@ -13,7 +13,6 @@ from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import (
     SAMPLE_WAVE,
     current_acceptance,
-    gate_enabled,
     latest_diff,
     record_diff,
     sample_gate,
@@ -23,8 +22,8 @@ from core_practice_twenty.lifecycle.baseline import take_baseline
 from core_practice_twenty.lifecycle.cutover import gone_from_source
 from core_practice_twenty.lifecycle.diff import diff_wave, write_reports
 from core_practice_twenty.lifecycle.sample import choose_sample
-from core_practice_twenty.mapping.field_map import reports_dir
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.settings import reports_dir
 from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 
 
@@ -87,15 +86,17 @@ def sample_selection(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     description="Waves other than `sample` map and load only after a person accepted the sample's diff "
                 "(`cpt sample accept`).",
 )
-def sample_accepted(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def sample_accepted(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                    settings: SettingsResource) -> dg.AssetCheckResult:
     wave = context.op_execution_context.partition_key
     store = warehouse.warehouse()
-    blocked = sample_gate(store, wave)
+    enabled = settings.get().sample_gate
+    blocked = sample_gate(store, wave, enabled=enabled)
     if blocked:
         context.log.error(blocked)
     accepted = current_acceptance(store)
     return dg.AssetCheckResult(passed=blocked is None, description=blocked, metadata={
-        "gate": "on" if gate_enabled() else "off (CPT_SAMPLE_GATE)",
+        "gate": "on" if enabled else "off (CPT_SAMPLE_GATE)",
         "accepted_by": accepted.accepted_by if accepted else "",
         "accepted_at": accepted.accepted_at.isoformat() if accepted else "",
     })
@@ -116,7 +117,8 @@ def wave_diff(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     given = settings.get()
     slice_size = None if wave == SAMPLE_WAVE else given.diff_slice  # the sample is diffed whole
     with twenty.client() as client:
-        diff = diff_wave(client, store, wave, sample_size=slice_size, seed=given.sample_seed)
+        diff = diff_wave(client, store, wave, sample_size=slice_size, seed=given.sample_seed,
+                         map_path=given.field_map)
     paths = write_reports(diff, reports_dir())
     summary = diff.summary()
     record_diff(store, wave, context.run.run_id, summary)

@@ -11,9 +11,10 @@ from core_practice_twenty.defs.resources import SettingsResource, TwentyResource
 from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import read_sample, sample_gate
 from core_practice_twenty.lifecycle.changes import GUARDED_FIELDS, change_gate, plan_changes, write_change_report
-from core_practice_twenty.mapping.field_map import check_gate, field_map_path, reports_dir
+from core_practice_twenty.mapping.field_map import check_gate
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.mapping.wave import stage_wave
+from core_practice_twenty.settings import field_map_path, reports_dir
 from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.twenty.metadata import target_field_names
 
@@ -73,7 +74,7 @@ def _staging_specs() -> list[dg.AssetSpec]:
 
 @dg.multi_asset(specs=_staging_specs(), name="stg_twenty", can_subset=False)
 def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               twenty: TwentyResource) -> Iterator[dg.MaterializeResult]:
+               twenty: TwentyResource, settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
     """Map the whole wave at once: the mappers depend on each other (a patient on its practice, a claim
     on its invoice), so a record whose parent is held back is held back too, with the reason."""
     store = warehouse.warehouse()
@@ -82,7 +83,7 @@ def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     gate = check_gate(field_map_path(), export.export_dir)
     if not gate.ok or gate.field_map is None:
         raise dg.Failure(description=f"field map gate: {gate.message}", allow_retries=False)
-    blocked = sample_gate(store, wave)
+    blocked = sample_gate(store, wave, enabled=settings.get().sample_gate)
     if blocked:
         raise dg.Failure(description=f"sample gate: {blocked}", allow_retries=False)
     with twenty.client() as client:

@@ -9,8 +9,9 @@ from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import sample_gate
 from core_practice_twenty.lifecycle.changes import change_gate, plan_changes
-from core_practice_twenty.mapping.field_map import check_gate, field_map_path, schema_fields
+from core_practice_twenty.mapping.field_map import check_gate, schema_fields
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS, TargetObject, load_parents
+from core_practice_twenty.settings import field_map_path
 from core_practice_twenty.store.lifecycle import record_schema_changes
 from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.twenty.load_wave import load_object, reconcile_object
@@ -24,7 +25,7 @@ def _gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource, setti
     gate = check_gate(field_map_path(), store.wave_export(context.partition_key).export_dir)
     if not gate.ok or gate.field_map is None:
         raise dg.Failure(description=f"field map gate: {gate.message}", allow_retries=False)
-    blocked = sample_gate(store, context.partition_key) if sample else None
+    blocked = sample_gate(store, context.partition_key, enabled=settings.get().sample_gate) if sample else None
     if blocked:
         raise dg.Failure(description=f"sample gate: {blocked}", allow_retries=False)
     if sample:  # the schema step changes no record
@@ -90,7 +91,8 @@ def _load_asset(target: TargetObject) -> dg.AssetsDefinition:
         # reaches here fails the step, and a re-run resumes from the id map.
         with twenty.client() as client:
             report = load_object(store, client, target, wave, context.run.run_id,
-                                 export_dir=store.wave_export(wave).export_dir, log=context.log.info)
+                                 export_dir=store.wave_export(wave).export_dir, log=context.log.info,
+                                 upload_concurrency=settings.get().upload_concurrency)
             facts = client.learn().as_metadata() | {"rate_limiter": client.limiter.kind_seen}
         context.log.info(
             f"{target.name_plural}: created {report.created}, updated {report.updated}, unchanged "

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from core_practice_twenty.mapping.field_map import FieldMap, field_map_path, load_map
+from core_practice_twenty.mapping.field_map import FieldMap, load_map
 from core_practice_twenty.mapping.objects.people import PROVIDER_KEY_PREFIX
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import StagedRecord
@@ -76,10 +77,9 @@ def record_source_object(plural: str, source_key: str) -> str | None:
     return target.source_object if target else None
 
 
-def confirmed_map() -> FieldMap | None:
+def confirmed_map(path: Path | None) -> FieldMap | None:
     """The map the wave was staged with, when there is one (a diff of hand-staged records has none)."""
-    path = field_map_path()
-    return load_map(path) if path.is_file() else None
+    return load_map(path) if path is not None and path.is_file() else None
 
 
 def read_source_rows(warehouse: Warehouse, wave: str, source_object: str, lines: Iterable[int],

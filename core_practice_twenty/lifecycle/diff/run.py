@@ -6,6 +6,7 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core_practice_twenty.lifecycle.diff.compare import (
@@ -97,16 +98,17 @@ def _fetch_by_id(client: TwentyClient, plural: str, ids: Sequence[str]) -> dict[
 
 
 def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects: Iterable[str] | None = None,
-              sample_size: int | None = None, seed: int = 0, field_map: FieldMap | None = None) -> WaveDiff:
+              sample_size: int | None = None, seed: int = 0, field_map: FieldMap | None = None,
+              map_path: Path | None = None) -> WaveDiff:
     """Diff a wave's staged records against Twenty: all of them, or `sample_size` per object at random.
 
     The random slice (for the full wave) is deterministic for a seed. Staged records without an id-map
     entry were rejected or held back: they are listed as `not_loaded` (reconciliation counts them),
     not as differences. `field_map` says which exported columns fed each field (for the source
-    values); None reads the confirmed map at `field_map_path()`, and without one rows carry no
+    values); None reads the map at `map_path` (the one the wave was staged with), and without one rows carry no
     source value.
     """
-    columns = source_columns(field_map if field_map is not None else confirmed_map())
+    columns = source_columns(field_map if field_map is not None else confirmed_map(map_path))
     names = lineage_sorted(objects if objects is not None else TARGET_OBJECTS)
     with warehouse.connect() as conn:
         tables = existing_tables(conn)

@@ -24,8 +24,6 @@ from core_practice_twenty.mapping.field_map.model import (
     FieldMapError,
     MapOptions,
     ObjectMap,
-    field_map_path,
-    reports_dir,
 )
 from core_practice_twenty.mapping.field_map.reading import (
     header_overrides,
@@ -47,7 +45,6 @@ __all__ = [
     "check_gate",
     "confirm",
     "custom_objects",
-    "field_map_path",
     "fingerprint",
     "from_dict",
     "header_overrides",
@@ -56,7 +53,6 @@ __all__ = [
     "map_digest",
     "map_header_overrides",
     "read_headers",
-    "reports_dir",
     "save_map",
     "schema_fields",
     "schema_summary",

@@ -22,8 +22,6 @@ from core_practice_twenty.mapping.field_map.model import (
     FieldMapError,
     GateResult,
     ObjectMap,
-    field_map_path,
-    reports_dir,
 )
 
 
@@ -33,7 +31,7 @@ def _propose_cmd(export_dir: Path, map_path: Path | None) -> str:
 
 
 def _confirm_cmd(export_dir: Path, map_path: Path | None) -> str:
-    return f"`cpt map confirm --map {map_path or field_map_path()} --export {export_dir} --by NAME`"
+    return f"`cpt map confirm --map {map_path or 'FILE'} --export {export_dir} --by NAME`"
 
 
 def confirm(field_map: FieldMap, export_dir: Path, by: str, *, accept_all: bool = False,
@@ -95,7 +93,7 @@ def check_gate(map_path: Path, export_dir: Path) -> GateResult:
         undecided = len(field_map.undecided())
         pending = f"; {undecided} entr{'y' if undecided == 1 else 'ies'} still need a decision" if undecided else ""
         problems.append(f"{map_path}: status is {field_map.status!r}, not confirmed{pending}. Review "
-                        f"{reports_dir() / 'field-map-review.md'} and the map, then run "
+                        f"field-map-review.md (in the reports folder) and the map, then run "
                         f"{_confirm_cmd(export_dir, map_path)}")
         if changes:
             problems.append(f"the export's columns differ from the proposed map ({'; '.join(changes)}); run "

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from core_practice_twenty.model.regions import DEFAULT_REGION
-from core_practice_twenty.settings import Settings
 
 MAP_VERSION = 1
 STATUSES = ("proposed", "confirmed")
@@ -15,16 +13,6 @@ DECISION_THRESHOLD = 0.8
 """A choice below this confidence is marked needs_decision: a person looks at it before confirming."""
 FUND_NUMBER_COLUMNS = (("patients", "health_fund_member_no"), ("patients", "medicare_no"))
 CLINICAL_NOTE_BODY = ("clinical_notes", "body")
-
-
-def reports_dir() -> Path:
-    """Where the reports a person reads are written (CPT_REPORTS, settings.py)."""
-    return Settings.from_env().reports
-
-
-def field_map_path() -> Path:
-    """The map the pipeline loads with (CPT_FIELD_MAP, settings.py)."""
-    return Settings.from_env().field_map
 
 
 class FieldMapError(Exception):

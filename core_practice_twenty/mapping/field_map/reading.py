@@ -12,7 +12,6 @@ from core_practice_twenty.mapping.field_map.model import (
     FUND_NUMBER_COLUMNS,
     FieldMap,
     FieldMapError,
-    field_map_path,
 )
 from core_practice_twenty.mapping.options import ExtraColumnTarget, MappingOptions
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec, normalise_header
@@ -56,9 +55,8 @@ def header_overrides(field_map: FieldMap) -> dict[str, dict[str, str]]:
     return overrides
 
 
-def map_allows_cp1252_lines(path: Path | None = None) -> bool:
+def map_allows_cp1252_lines(path: Path) -> bool:
     """The map's `allow_cp1252_lines`, read at landing (False without a readable map: reject such lines)."""
-    path = path or field_map_path()
     if not path.is_file():
         return False
     try:
@@ -67,13 +65,12 @@ def map_allows_cp1252_lines(path: Path | None = None) -> bool:
         return False
 
 
-def map_header_overrides(source_object: str, path: Path | None = None) -> dict[str, str]:
+def map_header_overrides(source_object: str, path: Path) -> dict[str, str]:
     """The overrides landing applies for one file, from the map file if there is a readable one.
 
     Landing runs before the gate: an unreadable or missing map simply adds nothing here, and the
     gate (which compares the map's fingerprint with the export's headers) stops the load later.
     """
-    path = path or field_map_path()
     if not path.is_file():
         return {}
     try:
