@@ -47,13 +47,8 @@ def main() -> None:
     from core_practice_twenty.store.raw import land_object, raw_table
     from core_practice_twenty.store.warehouse import Warehouse
     from core_practice_twenty.validation.context import ValidationContext
-    from core_practice_twenty.validation.run import _load_country_codes, row_issues_of
+    from core_practice_twenty.validation.run import _load_country_codes, row_issues_of, rule_results_sql
     from core_practice_twenty.validation.schemas import (
-        COUNTRY_CODES,
-        SOURCE_KEY,
-        country_column,
-        derived_columns,
-        quoted,
         row_rules,
     )
 
@@ -84,18 +79,7 @@ def main() -> None:
                     if not rules:
                         continue
                     _load_country_codes(conn, spec, "bench")
-                    key = " || '|' || ".join(quoted(k) for k in spec.key)
-                    derived = "".join(f", {e} as {quoted(n)}" for n, e in derived_columns(spec, ctx).items())
-                    joins = ""
-                    country = country_column(spec)
-                    if country:
-                        alias = f"cc_{country.name}"
-                        joins = f" left join {COUNTRY_CODES} {alias} on {alias}.value = r.{quoted(country.name)}"
-                    results = ", ".join(f"coalesce(not ({r.fails}), true) as {quoted(r.name)}" for r in rules)
-                    wave = "'bench'"
-                    sql = (f"with checked as (select r.*, {key} as {SOURCE_KEY}{derived} from {raw_table(spec)} r"
-                           f"{joins} where r.wave = {wave}) select source_line, {results} from checked "
-                           f"order by source_line")
+                    sql = rule_results_sql(spec, ctx, rules, only_failing=False).replace("$1", "'bench'")
                     table = backend.sql(sql)
                     schema = pai.DataFrameSchema({
                         r.name: pai.Column(bool, pai.Check(lambda d: d.table[d.key], name=r.name)) for r in rules
@@ -105,7 +89,7 @@ def main() -> None:
                     except pai.errors.SchemaErrors as errors:
                         cases = errors.failure_cases
                         lines = [line for (line,) in conn.execute(
-                            f"select source_line from {raw_table(spec)} where wave = {wave} order by source_line"
+                            f"select source_line from {raw_table(spec)} where wave = 'bench' order by source_line"
                         ).fetchall()]
                         for rule, position in zip(cases["check"], cases["index"], strict=True):
                             found.add((spec.name, rule, lines[int(position)]))

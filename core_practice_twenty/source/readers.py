@@ -7,6 +7,7 @@ reject, a diff or an audit entry can always point a person back to the exact lin
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 import openpyxl
 
 from core_practice_twenty.source.encodings import EncodingEvidence, UndecodableError, examine, text_lines
-from core_practice_twenty.source.export_spec import NULL_MARKERS, ObjectSpec, normalise_header
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS, ObjectSpec, normalise_header
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 HASH_SEPARATOR = "\x1f"
@@ -278,6 +279,20 @@ def _json_cell(value: object) -> str:
     return str(value)
 
 
+@functools.cache
+def spelling_lookup(source_object: str) -> dict[str, str]:
+    """Normalised header → the canonical column the reader lands it in (FULL_NAME for a `Last, First` column):
+    every spelling the export spec accepts. Built once per object; callers copy before they add to it."""
+    spec = EXPORT_SPEC[source_object]
+    lookup: dict[str, str] = {}
+    for column in spec.columns:
+        for spelling in (column.name, *column.aliases):
+            lookup.setdefault(normalise_header(spelling), column.name)
+    for spelling in spec.full_name_headers:
+        lookup.setdefault(normalise_header(spelling), FULL_NAME)
+    return lookup
+
+
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM), or Windows-1252 when the file is that as a whole (source/encodings.py)."""
     return examine(path).encoding
@@ -302,12 +317,7 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10,
             f"{path.name}, line {evidence.first_undecodable}: neither UTF-8 nor Windows-1252 text. Open the file "
             f"in a spreadsheet and save it as 'CSV UTF-8', then run again."
         )
-    lookup: dict[str, str] = {}
-    for column in spec.columns:
-        for spelling in (column.name, *column.aliases):
-            lookup.setdefault(normalise_header(spelling), column.name)
-    for spelling in spec.full_name_headers:
-        lookup.setdefault(normalise_header(spelling), FULL_NAME)
+    lookup = dict(spelling_lookup(spec.name))
     for header, canonical in (header_overrides or {}).items():
         lookup[normalise_header(header)] = canonical
 

@@ -131,7 +131,8 @@ def row_issues_of(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
         cursor.close()
 
 
-def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRule]) -> str:
+def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRule], *,
+                     only_failing: bool = True) -> str:
     """The rows of a wave (parameter 1) that break at least one rule: lineage, key, and per rule true = passes.
 
     Derived values (parsed dates, country codes) are computed once per row in `checked`, before the rules
@@ -150,8 +151,9 @@ def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRu
         f"with checked as (select r.*, case when {present} then {key} end as {SOURCE_KEY}{derived} "
         f"from {raw_table(spec)} r{joins} where r.wave = $1), "
         f"results as (select source_file, source_line, {SOURCE_KEY}, {results} from checked) "
-        f"select * from results where not ({' and '.join(quoted(rule.name) for rule in rules)}) "
-        f"order by source_line"
+        f"select * from results "
+        + (f"where not ({' and '.join(quoted(rule.name) for rule in rules)}) " if only_failing else "")
+        + "order by source_line"
     )
 
 

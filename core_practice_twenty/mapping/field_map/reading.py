@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from core_practice_twenty.mapping.field_map.checks import column_included
@@ -15,26 +14,12 @@ from core_practice_twenty.mapping.field_map.model import (
 )
 from core_practice_twenty.mapping.options import ExtraColumnTarget, MappingOptions
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec, normalise_header
-from core_practice_twenty.source.readers import (
-    FULL_NAME,
-)
+from core_practice_twenty.source.readers import FULL_NAME, spelling_lookup
 
 
 def _reader_lookup(spec: ObjectSpec) -> dict[str, str]:
-    """Normalised header → the column the reader lands it in (the spec is fixed: built once per object)."""
-    return _reader_lookup_of(spec.name)
-
-
-@functools.cache
-def _reader_lookup_of(name: str) -> dict[str, str]:
-    spec = EXPORT_SPEC[name]
-    lookup: dict[str, str] = {}
-    for column in spec.columns:
-        for spelling in (column.name, *column.aliases):
-            lookup.setdefault(normalise_header(spelling), column.name)
-    for spelling in spec.full_name_headers:
-        lookup.setdefault(normalise_header(spelling), FULL_NAME)
-    return lookup
+    """Normalised header → the column the reader lands it in (readers.spelling_lookup: one table of spellings)."""
+    return spelling_lookup(spec.name)
 
 
 def header_overrides(field_map: FieldMap) -> dict[str, dict[str, str]]:
