@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ class EncodingEvidence:
     """First line holding a NUL byte: no text export writes one (a damaged or binary file)."""
     first_inner_bom: int | None = None
     """First line after the first that holds a byte-order mark: two files joined into one."""
+    json_incomplete: str | None = None
+    """A JSON export: why it does not parse to its end (None: it does, or the file is not JSON). JSON writers
+    often end without a line break and escape quotes, so for JSON only the parser says whether it is complete."""
+    is_json: bool = False
     """First line that is not Windows-1252 either (bytes 0x81, 0x8D, 0x8F, 0x90, 0x9D): no text encoding fits."""
 
     @property
@@ -76,6 +81,8 @@ class EncodingEvidence:
         """
         if self.encoding == "xlsx":
             return None
+        if self.is_json:
+            return self.json_incomplete
         if self.open_quote:
             return "it ends inside a quoted cell"
         if not self.ends_with_line_break and self.lines > 1:
@@ -86,9 +93,10 @@ class EncodingEvidence:
         """What a person reads when the file looks cut off: file, line, why, and what to do."""
         if not self.cut_off:
             return None
+        hint = "" if self.is_json else " (If the file is complete, end its last line with a line break.)"
         return (f"{file_name}, line {self.lines}: the file looks cut off ({self.cut_off}), as an interrupted "
                 f"download or copy leaves it. Copy or export {file_name} again and run again; nothing was loaded "
-                f"from it. (If the file is complete, end its last line with a line break.)")
+                f"from it.{hint}")
 
     def as_metadata(self) -> dict[str, object]:
         return {"encoding": self.encoding, "lines": self.lines, "utf8_non_ascii_lines": self.non_ascii_utf8_lines,
@@ -155,6 +163,14 @@ def examine(path: Path) -> EncodingEvidence:
         evidence.open_quote = _ends_in_quotes(path, evidence.encoding)
     if evidence.not_utf8_lines and not evidence.non_ascii_utf8_lines and evidence.encoding == "utf-8":
         evidence.encoding = "cp1252"  # Windows-1252 as a whole: no line holds UTF-8 beyond ASCII
+    if path.suffix.lower() == ".json":
+        evidence.is_json = True
+        text = path.read_text(encoding=evidence.encoding, errors="replace")
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:  # the parser ran out of text: the file stops mid-document
+            if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated"):
+                evidence.json_incomplete = "it ends before the JSON document does"
     return evidence
 
 

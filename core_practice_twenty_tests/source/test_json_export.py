@@ -60,17 +60,20 @@ def test_a_json_workflows_file_lands_like_the_csv(export: Path, warehouse) -> No
 
 
 def test_minified_json_numbers_records_by_position(export: Path) -> None:
+    # as json.dumps writes it: one line, no line break at the end, which for a CSV would mean a cut-off file
     (export / "workflows.json").write_text(json.dumps({"workflows": json.loads(WORKFLOWS_JSON)}), encoding="utf-8")
+    assert export_folder_problems(export, check_headers=True) == []
     rows = list(open_export_file(export / "workflows.json", EXPORT_SPEC["workflows"]).rows())
     assert [(r.source_line, r.values["workflow_id"]) for r in rows] == [(1, "WF1"), (2, "WF2")]
 
 
 def test_a_cut_off_json_download_is_refused_by_name(export: Path) -> None:
-    (export / "workflows.json").write_text(WORKFLOWS_JSON[:300], encoding="utf-8")  # mid-line, as a download stops
-    problems = export_folder_problems(export, check_headers=True)
-    assert any(p.startswith("workflows.json, line 11: the file looks cut off") for p in problems), problems
-    (export / "workflows.json").write_text(WORKFLOWS_JSON[:300] + "\n", encoding="utf-8")  # cut at a line end
-    with pytest.raises(ExportStructureError, match=r"workflows\.json, line \d+: not a readable JSON export"):
+    for cut in (WORKFLOWS_JSON[:300], WORKFLOWS_JSON[:300] + "\n", WORKFLOWS_JSON[:150]):  # mid-string, mid-object
+        (export / "workflows.json").write_text(cut, encoding="utf-8")
+        problems = export_folder_problems(export, check_headers=True)
+        assert any(p.startswith("workflows.json, line ") and "looks cut off (it ends before the JSON document does)"
+                   in p and "line break" not in p for p in problems), problems
+    broken = WORKFLOWS_JSON.replace('"Type": "recall",', '"Type": "recall",,')  # damaged, not cut off
+    (export / "workflows.json").write_text(broken, encoding="utf-8")
+    with pytest.raises(ExportStructureError, match=r"workflows\.json, line 5: not a readable JSON export"):
         list(open_export_file(export / "workflows.json", EXPORT_SPEC["workflows"]).rows())
-    problems = export_folder_problems(export, check_headers=True)
-    assert any("workflows.json" in p and "not a readable JSON export" in p for p in problems), problems
