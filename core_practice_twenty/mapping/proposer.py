@@ -35,6 +35,7 @@ from core_practice_twenty.mapping.field_map import (
     read_headers,
 )
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.identifiers import identifier_in_values, identifier_named
 from core_practice_twenty.source.export_spec import (
     EXPORT_SPEC,
     FALSE_VALUES,
@@ -359,6 +360,11 @@ def _extra_entry(spec: ObjectSpec, col: _Column, taken: dict[str, set[str]]) -> 
     def excluded(why: str, confidence: float = 0.5) -> ColumnEntry:
         return ColumnEntry(col.header, (), (), "excluded", confidence, f"{seen}; {why}", True, dict(col.profile))
 
+    identifier = (identifier_named([w for w in normalise_header(col.header).split("_") if w])
+                  or identifier_in_values(col.values))
+    if identifier is not None:  # by its header, or because most of its cells are one (check digit, shape)
+        return excluded(f"holds {identifier.name}s, which never go to a CRM by default: excluded; only a person "
+                        f"mapping this column by name sends it", 0.9)
     if words & SENSITIVE_WORDS:
         return excluded("looks like health or identity data: excluded unless a person maps it (minimum necessary)")
     if not filled and sampled:
