@@ -78,10 +78,10 @@ OBJECT_WORDS = {"patient", "practice", "provider", "appointment", "invoice", "cl
                 "workflow", "treatment", "plan", "payment", "line"}
 """A header's leading word naming its own object (`Patient Mobile` in patients) can be dropped to match."""
 
-SENSITIVE_WORDS = {"medicare", "member", "policy", "ssn", "tfn", "tax", "dva", "concession", "pension",
-                   "passport", "licence", "license", "diagnosis", "medical", "medication", "allergy", "allergies",
-                   "alert", "alerts", "history", "condition", "conditions"}
-"""Words that make a practice's own column look like health or identity data: proposed as excluded."""
+SENSITIVE_WORDS = {"member", "policy", "tax", "concession", "pension", "licence", "license", "diagnosis", "medical",
+                   "medication", "allergy", "allergies", "alert", "alerts", "history", "condition", "conditions"}
+"""Words that make a practice's own column look like health or identity data: proposed as excluded. The named
+identifiers (SSN, TFN, Medicare, NHI, passport, …) are model/identifiers.py's, found by header and by value."""
 
 _DATE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?(\s?[AaPp][Mm])?)?$")
 _DATETIME = re.compile(r"[ T]\d{1,2}:\d{2}")

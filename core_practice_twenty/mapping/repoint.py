@@ -80,17 +80,6 @@ def moves(field_map: FieldMap) -> list[Move]:
     return found
 
 
-def taken_targets(field_map: FieldMap) -> dict[str, str]:
-    """Field → the entry that writes it, for every re-pointed target: two columns may not claim one field."""
-    writers: dict[str, str] = {}
-    for source_object, entry in field_map.entries():
-        if entry.excluded or not entry.column:
-            continue
-        for target in entry.targets:
-            writers.setdefault(target, f"{source_object} {entry.label}")
-    return writers
-
-
 def _take(payload: dict, path: tuple[str, ...]) -> tuple[bool, Any]:
     node: Any = payload
     for part in path[:-1]:

@@ -92,7 +92,8 @@ SENSITIVE_IDENTIFIERS: tuple[Identifier, ...] = (
     Identifier("AU Individual Healthcare Identifier", ("AU",), ("ihi", "healthcare identifier")),
     Identifier("NZ National Health Index number", ("NZ",), ("nhi", "national health index"), nz_nhi),
     Identifier("NZ IRD number", ("NZ",), ("ird", "inland revenue"), nz_ird),
-    Identifier("driver's licence number", ("US", "AU", "NZ"), ("driver", "drivers", "licence", "license")),
+    Identifier("driver's licence number", ("US", "AU", "NZ"), ("driver", "drivers", "driving licence",
+                                                              "driving license", "dl number")),
     Identifier("passport number", ("US", "AU", "NZ"), ("passport",)),
 )
 """Every country's identifiers are checked in every export: a practice near a border, or a patient from abroad,

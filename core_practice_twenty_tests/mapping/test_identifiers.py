@@ -31,7 +31,8 @@ def test_each_countrys_checks_accept_valid_numbers_and_refuse_near_misses() -> N
 
 
 @pytest.mark.parametrize(("region", "columns"), [
-    ("US", {"Social Security #": SSNS, "Other ID": SSNS, "Subscriber ID": ("XJ1", "XJ2", "XJ3", "XJ4", "XJ5")}),
+    ("US", {"Social Security #": SSNS, "Other ID": SSNS, "Subscriber ID": ("XJ1", "XJ2", "XJ3", "XJ4", "XJ5"),
+            "Driver's Licence": ("D123", "D456", "D789")}),
     ("AU", {"Tax File No": TFNS + TFNS, "Card": ("2123456701", "2123456711", "3123456701", "2123456701",
                                                    "2123456701", "2123456701")}),
     ("NZ", {"NHI": NHIS + NHIS, "Ref": IRDS + IRDS}),
