@@ -43,14 +43,13 @@ def main() -> None:
 
     from core_practice_twenty.source.export_spec import EXPORT_SPEC
     from core_practice_twenty.source.generator import generate_export
-    from core_practice_twenty.source.values import Region
+    from core_practice_twenty.source.values import Region, country_alpha2
     from core_practice_twenty.store.raw import land_object, raw_table
+    from core_practice_twenty.store.rule_reads import load_country_codes, rule_results_sql
     from core_practice_twenty.store.warehouse import Warehouse
     from core_practice_twenty.validation.context import ValidationContext
-    from core_practice_twenty.validation.run import _load_country_codes, row_issues_of, rule_results_sql
-    from core_practice_twenty.validation.schemas import (
-        row_rules,
-    )
+    from core_practice_twenty.validation.run import predicates, row_issues_of
+    from core_practice_twenty.validation.schemas import country_column, derived_columns, row_rules
 
     with tempfile.TemporaryDirectory() as scratch:
         root = args.dir or Path(scratch)
@@ -78,8 +77,11 @@ def main() -> None:
                     rules = row_rules(spec, ctx)
                     if not rules:
                         continue
-                    _load_country_codes(conn, spec, "bench")
-                    sql = rule_results_sql(spec, ctx, rules, only_failing=False).replace("$1", "'bench'")
+                    country = country_column(spec)
+                    if country is not None:
+                        load_country_codes(conn, spec, country, "bench", country_alpha2)
+                    sql = rule_results_sql(spec, predicates(rules), derived_columns(spec, ctx), country,
+                                           only_failing=False).replace("$1", "'bench'")
                     table = backend.sql(sql)
                     schema = pai.DataFrameSchema({
                         r.name: pai.Column(bool, pai.Check(lambda d: d.table[d.key], name=r.name)) for r in rules

@@ -227,7 +227,7 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
     try:
         settings = Settings.from_env()
         client = TwentyClient.from_settings(settings)
-        facts = check_twenty(client.base_url, settings.twenty_api_key)
+        facts = check_twenty(client.base_url, settings.twenty_api_key, settings=settings)
     except (TwentyConfigError, PreflightError) as exc:
         print(f"cpt migrate: {exc}", file=sys.stderr)
         return 2

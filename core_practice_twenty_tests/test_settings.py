@@ -108,14 +108,20 @@ def test_a_50_mb_xray_is_flagged_only_for_a_twenty_that_refuses_it(twenty_sandbo
     assert len(flagged) == (0 if twenty_version == NEWEST else 1)  # uploaded / flagged, referenced, not uploaded
 
 
-def test_dagster_sees_the_same_settings_and_a_run_may_override_them(monkeypatch) -> None:
-    from core_practice_twenty.defs.resources import SettingsResource
+def test_dagster_sees_the_same_settings_and_a_run_may_override_them(monkeypatch, tmp_path) -> None:
+    """Every resource reads the one SettingsResource: a run's override reaches the warehouse and Twenty too."""
+    from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 
     monkeypatch.setenv("CPT_DIFF_SLICE", "7")
     assert SettingsResource().get().diff_slice == 7
     assert SettingsResource(overrides={"CPT_DIFF_SLICE": "3"}).get().diff_slice == 3
     with pytest.raises(SettingsError, match="CPT_MAX_SHRINK='lots'"):
         SettingsResource(overrides={"CPT_MAX_SHRINK": "lots"}).get()
+    run_settings = SettingsResource(overrides={"CPT_WAREHOUSE": str(tmp_path / "run.duckdb"),
+                                               "TWENTY_RETRY_BASE_S": "0.25"})
+    assert WarehouseResource(settings=run_settings).warehouse().path == tmp_path / "run.duckdb"
+    twenty = TwentyResource(settings=run_settings, api_url="http://127.0.0.1:9", api_key="k")
+    assert twenty.settings.get().retry_base_s == 0.25
 
 
 def test_domain_modules_take_settings_as_arguments() -> None:

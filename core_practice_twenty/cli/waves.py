@@ -114,7 +114,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
         try:
             settings = Settings.from_env()
-            check_twenty(settings.twenty_api_url, settings.twenty_api_key)
+            check_twenty(settings.twenty_api_url, settings.twenty_api_key, settings=settings)
         except PreflightError as exc:
             print(f"cpt rollback: {exc}", file=sys.stderr)
             return 2

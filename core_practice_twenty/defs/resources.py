@@ -28,10 +28,11 @@ class SettingsResource(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file: `path`, else CPT_WAREHOUSE, else data/warehouse.duckdb; every connection is short."""
 
+    settings: SettingsResource
     path: str | None = None
 
     def warehouse(self) -> Warehouse:
-        settings = Settings.from_env()
+        settings = self.settings.get()
         return Warehouse(self.path or settings.warehouse, memory_limit=settings.duckdb_memory)
 
 
@@ -43,6 +44,7 @@ class TwentyResource(dg.ConfigurableResource):
     configured cap only lowers it.
     """
 
+    settings: SettingsResource
     api_url: str
     api_key: str
     requests_per_minute: float | None = None
@@ -50,7 +52,7 @@ class TwentyResource(dg.ConfigurableResource):
 
     def client(self) -> TwentyClient:
         client = TwentyClient(self.api_url, self.api_key, requests_per_minute=self.requests_per_minute,
-                              batch_cap=self.batch_cap, settings=Settings.from_env())
+                              batch_cap=self.batch_cap, settings=self.settings.get())
         try:
             client.learn()  # the server's batch cap and upload flow (asked once per process and workspace)
         except BaseException:
@@ -63,11 +65,13 @@ class TwentyResource(dg.ConfigurableResource):
 def resources() -> dg.Definitions:
     # One process per run: steps share the DuckDB file (one writer at a time anyway) and the Twenty
     # rate limit, and a step process would spend seconds importing pandas/pandera before any work.
+    settings = SettingsResource()  # one reading of the settings for every resource, with a run's overrides
     return dg.Definitions(
         executor=dg.in_process_executor,
         resources={
-            "settings": SettingsResource(),
-            "warehouse": WarehouseResource(),
-            "twenty": TwentyResource(api_url=dg.EnvVar("TWENTY_API_URL"), api_key=dg.EnvVar("TWENTY_API_KEY")),
+            "settings": settings,
+            "warehouse": WarehouseResource(settings=settings),
+            "twenty": TwentyResource(settings=settings, api_url=dg.EnvVar("TWENTY_API_URL"),
+                                     api_key=dg.EnvVar("TWENTY_API_KEY")),
         },
     )

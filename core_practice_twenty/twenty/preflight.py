@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.twenty.client import TwentyApiError, TwentyClient, TwentyConfigError
 from core_practice_twenty.twenty.facts import ServerFacts
 
@@ -22,14 +23,15 @@ class PreflightError(Exception):
     """Twenty cannot be used as configured; the message names the URL or the variable and what to do."""
 
 
-def check_twenty(url: str, api_key: str, *, timeout: httpx.Timeout = PREFLIGHT_TIMEOUT,
+def check_twenty(url: str, api_key: str, *, settings: Settings | None = None,
+                 timeout: httpx.Timeout = PREFLIGHT_TIMEOUT,
                  transport: httpx.BaseTransport | None = None) -> ServerFacts:
     """Reach Twenty, read its object metadata with the key, and learn what it offers — the batch-cap probe is
     a record write Twenty refuses before writing, so a key that may not write records is found here too."""
     try:
         client = TwentyClient(url, api_key, requests_per_minute=0, max_attempts=PREFLIGHT_ATTEMPTS,
                               max_backoff_s=0.5, timeout_s=timeout,  # type: ignore[arg-type]  # httpx takes both
-                              transport=transport)
+                              transport=transport, settings=settings)
     except TwentyConfigError as exc:
         raise PreflightError(str(exc)) from None
     try:

@@ -1,8 +1,9 @@
 """Cross-table rules, run in DuckDB over a wave's raw tables (and on disk for documents).
 
 These need more than one row at a time: keys unique across the whole file, references that resolve,
-duplicate patients, shared emails, documents present with the right checksum and a safe path. SQL
-keeps them streaming over millions of rows; results are `Issue`s with line and key, never values.
+duplicate patients, shared emails, documents present with the right checksum and a safe path. The queries
+(`store/rule_reads.py`) stream over millions of rows; here each is named as a rule with a severity, and results
+are `Issue`s with line and key, never values.
 """
 
 from __future__ import annotations
@@ -18,77 +19,55 @@ import duckdb
 
 from core_practice_twenty.model.issues import Issue, Severity
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, ObjectSpec
-from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.rule_reads import (
+    LineRow,
+    dangling_reference_rows,
+    document_listing,
+    duplicate_key_rows,
+    ensure_raw_tables,
+    patient_rows,
+)
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.schemas import severity_of
 
 DOCUMENT_CHUNK = 20_000
 DOCUMENT_BATCH = 500
-ISSUE_FETCH = 50_000
 SMALL_FILE_BYTES = 1 << 20
 
+PATIENT_RULES = {
+    "same_name_and_birth_date": ("duplicate_patient", None),
+    "email_of_another_patient": ("shared_email", "email"),
+    "no_email": ("missing_email", "email"),
+    "marked_deleted": ("soft_deleted", "is_deleted"),
+    "no_practice": ("orphan_patient", "practice_id"),
+}
+"""The patient questions `store.rule_reads` answers → the rule (and column) each is reported under; all warn."""
 
-def _key_sql(spec: ObjectSpec, alias: str = "r") -> str:
-    return " || '|' || ".join(f'{alias}."{k}"' for k in spec.key)
 
-
-def _issues(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, sql: str, params: list, rule: str,
-            column: str | None, severity: Severity) -> Iterator[Issue]:
-    """The rule's rows as issues, fetched in chunks (a warning can hold for most patients of a group)."""
-    conn.execute(sql, params)
-    while rows := conn.fetchmany(ISSUE_FETCH):
-        for key, file, line in rows:
-            yield Issue(spec.name, key, file, line, rule, column, severity)
+def _issues(spec: ObjectSpec, rows: Iterator[LineRow], rule: str, column: str | None,
+            severity: Severity) -> Iterator[Issue]:
+    for key, file, line in rows:
+        yield Issue(spec.name, key, file, line, rule, column, severity)
 
 
 def duplicate_keys(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> Iterator[Issue]:
     """Every copy of a key that occurs more than once: the export cannot say which one is real."""
-    key = _key_sql(spec)
-    sql = (f"select {key}, r.source_file, r.source_line from {raw_table(spec)} r where r.wave = ? and {key} in ("
-           f"select {key} from {raw_table(spec)} r where r.wave = ? group by all having count(*) > 1) "
-           f"order by r.source_line")
-    yield from _issues(conn, spec, sql, [wave, wave], "duplicate_key", None, Severity.REJECT)
+    yield from _issues(spec, duplicate_key_rows(conn, spec, wave), "duplicate_key", None, Severity.REJECT)
 
 
 def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> Iterator[Issue]:
     """A reference to a key that is not in the export (an appointment of a patient that is not there)."""
     for column in spec.references:
-        target_object, target_key = column.references.split(".")
-        target = EXPORT_SPEC[target_object]
-        sql = (f"select {_key_sql(spec)}, r.source_file, r.source_line from {raw_table(spec)} r "
-               f"where r.wave = ? and r.\"{column.name}\" is not null and not exists ("
-               f"select 1 from {raw_table(target)} t where t.wave = ? and t.\"{target_key}\" = r.\"{column.name}\") "
-               f"order by r.source_line")
         rule = f"orphan_reference:{column.name}"
-        yield from _issues(conn, spec, sql, [wave, wave], rule, column.name, severity_of(spec, column, rule))
+        yield from _issues(spec, dangling_reference_rows(conn, spec, column, wave), rule, column.name,
+                           severity_of(spec, column, rule))
 
 
 def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str) -> Iterator[Issue]:
+    """Patients to look at twice: likely duplicates, a shared or missing email, marked deleted, no practice."""
     patients = EXPORT_SPEC["patients"]
-    links = raw_table(EXPORT_SPEC["patient_practices"])
-    table = raw_table(patients)
-    key = _key_sql(patients)
-    w = Severity.WARN
-    yield from _issues(conn, patients, (
-        f"select {key}, source_file, source_line from (select *, row_number() over (partition by "
-        f"lower(first_name), lower(last_name), date_of_birth order by source_line) as copy from {table} r "
-        f"where wave = ? and first_name is not null and last_name is not null and date_of_birth is not null) r "
-        f"where copy > 1 order by source_line"), [wave], "duplicate_patient", None, w)
-    yield from _issues(conn, patients, (
-        f"select {key}, source_file, source_line from {table} r where wave = ? and lower(email) in ("
-        f"select lower(email) from {table} where wave = ? and email is not null group by all "
-        f"having count(distinct patient_id) > 1) order by source_line"),
-        [wave, wave], "shared_email", "email", w)
-    yield from _issues(conn, patients, (
-        f"select {key}, source_file, source_line from {table} r where wave = ? and email is null "
-        f"order by source_line"), [wave], "missing_email", "email", w)
-    yield from _issues(conn, patients, (
-        f"select {key}, source_file, source_line from {table} r where wave = ? and lower(is_deleted) in "
-        f"('true', 'yes', 'y', '1', 't') order by source_line"), [wave], "soft_deleted", "is_deleted", w)
-    yield from _issues(conn, patients, (
-        f"select {key}, source_file, source_line from {table} r where wave = ? and practice_id is null and "
-        f"not exists (select 1 from {links} l where l.wave = ? and l.patient_id = r.patient_id) "
-        f"order by source_line"), [wave, wave], "orphan_patient", "practice_id", w)
+    for question, (rule, column) in PATIENT_RULES.items():
+        yield from _issues(patients, patient_rows(conn, question, wave), rule, column, Severity.WARN)
 
 
 def unsafe_path(relative_path: str) -> bool:
@@ -170,12 +149,8 @@ def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationCo
     def inspect_batch(rows: list[tuple]) -> list[Issue]:
         return [issue for row in rows for issue in inspect(row)]
 
-    conn.execute(
-        f"select {_key_sql(spec)}, source_file, source_line, relative_path, lower(sha256) from {raw_table(spec)} r "
-        f"where wave = ? order by source_line", [wave]
-    )
     with ThreadPoolExecutor(max_workers=4) as pool:
-        while rows := conn.fetchmany(DOCUMENT_CHUNK):
+        for rows in document_listing(conn, wave, DOCUMENT_CHUNK):
             batches = [rows[i:i + DOCUMENT_BATCH] for i in range(0, len(rows), DOCUMENT_BATCH)]
             for found in pool.map(inspect_batch, batches):
                 yield from found
@@ -187,8 +162,7 @@ def cross_table_issues(conn: duckdb.DuckDBPyConnection, wave: str, ctx: Validati
     Reads through its own cursor, so `store.issues.replace_issues(conn, …)` can write each chunk on `conn`
     while the next one is fetched: the issues of a 5-million-patient group never sit in memory together.
     """
-    for spec in EXPORT_SPEC.values():
-        conn.execute(create_raw_table_sql(spec))
+    ensure_raw_tables(conn, list(EXPORT_SPEC.values()))
     cursor = conn.cursor()
     try:
         for spec in EXPORT_SPEC.values():

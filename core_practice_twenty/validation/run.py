@@ -1,8 +1,8 @@
 """Run the row rules of one object over its raw table in DuckDB, without holding the table in memory.
 
-One query per raw table evaluates every rule of `schemas.row_rules` on every row in a single parallel
-pass; only the rows that break at least one rule come back (as booleans per rule, in chunks), and
-pandera turns those chunks into issues. Key uniqueness is one more SQL query over the whole table.
+One query per raw table (`store.rule_reads.failing_rows`) evaluates every rule of `schemas.row_rules` on every
+row in a single parallel pass; only the rows that break at least one rule come back (as booleans per rule, in
+chunks), and pandera turns those chunks into issues. Key uniqueness is one more query over the whole table.
 """
 
 from __future__ import annotations
@@ -11,29 +11,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
-import pandas as pd
 
 from core_practice_twenty.model.issues import Severity
 from core_practice_twenty.source.export_spec import ObjectSpec
 from core_practice_twenty.source.values import country_alpha2
 from core_practice_twenty.store.issues import replace_issues
-from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.raw_reads import wave_rows
+from core_practice_twenty.store.rule_reads import ensure_raw_tables, failing_rows
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.cross_table import duplicate_keys
 from core_practice_twenty.validation.schemas import (
-    COUNTRY_CODES,
-    SOURCE_KEY,
     Issue,
     RowRule,
     country_column,
     derived_columns,
-    quoted,
     raw_schema,
     row_issues,
     row_rules,
 )
 
-CHUNK_ROWS = 100_000
 BLOCKING_RULES = frozenset({"duplicate_key"})
 """Rules that make an object untrustworthy as a whole: the load waits for a person."""
 SHOWN_LINES = 8
@@ -103,10 +99,9 @@ class RowValidation:
 def validate_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
                   ctx: ValidationContext) -> RowValidation:
     """Run the row rules and key uniqueness, replacing the object's row issues for the wave; return the tally."""
-    conn.execute(create_raw_table_sql(spec))
+    ensure_raw_tables(conn, [spec])
     result = RowValidation(spec.name)
-    count = conn.execute(f"select count(*) from {raw_table(spec)} where wave = ?", [wave]).fetchall()
-    result.rows_checked = count[0][0]
+    result.rows_checked = wave_rows(conn, spec.name, wave)
     replace_issues(conn, wave, "row", result.tally(row_issues_of(conn, spec, wave, ctx)), [spec.name])
     return result
 
@@ -117,57 +112,19 @@ def row_issues_of(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str,
 
     Reads through its own cursor, so the caller may write each chunk of issues on `conn` meanwhile.
     """
-    conn.execute(create_raw_table_sql(spec))
+    ensure_raw_tables(conn, [spec])
     rules = row_rules(spec, ctx)
     schema = raw_schema(spec, ctx)
     cursor = conn.cursor()
     try:
-        _load_country_codes(cursor, spec, wave)  # a temp table: visible to this cursor only
-        reader = cursor.sql(rule_results_sql(spec, ctx, rules), params=[wave]).to_arrow_reader(CHUNK_ROWS)
-        for batch in reader:
-            yield from row_issues(batch.to_pandas(), spec, rules, schema)
+        for frame in failing_rows(cursor, spec, wave, predicates(rules), derived_columns(spec, ctx),
+                                  country_column(spec), country_alpha2):
+            yield from row_issues(frame, spec, rules, schema)
         yield from duplicate_keys(cursor, spec, wave)
     finally:
         cursor.close()
 
 
-def rule_results_sql(spec: ObjectSpec, ctx: ValidationContext, rules: list[RowRule], *,
-                     only_failing: bool = True) -> str:
-    """The rows of a wave (parameter 1) that break at least one rule: lineage, key, and per rule true = passes.
-
-    Derived values (parsed dates, country codes) are computed once per row in `checked`, before the rules
-    read them.
-    """
-    key = " || '|' || ".join(quoted(k) for k in spec.key)
-    present = " and ".join(f"{quoted(k)} is not null" for k in spec.key)
-    derived = "".join(f", {expr} as {quoted(name)}" for name, expr in derived_columns(spec, ctx).items())
-    joins = ""
-    country = country_column(spec)
-    if country:
-        alias = f"cc_{country.name}"
-        joins = f" left join {COUNTRY_CODES} {alias} on {alias}.value = r.{quoted(country.name)}"
-    results = ", ".join(f"coalesce(not ({rule.fails}), true) as {quoted(rule.name)}" for rule in rules)
-    return (
-        f"with checked as (select r.*, case when {present} then {key} end as {SOURCE_KEY}{derived} "
-        f"from {raw_table(spec)} r{joins} where r.wave = $1), "
-        f"results as (select source_file, source_line, {SOURCE_KEY}, {results} from checked) "
-        f"select * from results "
-        + (f"where not ({' and '.join(quoted(rule.name) for rule in rules)}) " if only_failing else "")
-        + "order by source_line"
-    )
-
-
-def _load_country_codes(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> None:
-    """Map a wave's distinct country cells to alpha-2 with `values.country_alpha2` itself (a few dozen values)."""
-    country = country_column(spec)
-    if country is None:
-        return
-    values = [v for (v,) in conn.execute(
-        f"select distinct {quoted(country.name)} from {raw_table(spec)} where wave = ? and "
-        f"{quoted(country.name)} is not null", [wave]).fetchall()]
-    codes = pd.DataFrame({"value": pd.Series(values, dtype=object),
-                          "alpha2": pd.Series([country_alpha2(v) for v in values], dtype=object)})
-    conn.register("country_codes_frame", codes)
-    conn.execute(f"create or replace temp table {COUNTRY_CODES} as select value::varchar as value, "
-                 f"alpha2::varchar as alpha2 from country_codes_frame")
-    conn.unregister("country_codes_frame")
+def predicates(rules: list[RowRule]) -> list[tuple[str, str]]:
+    """(name, SQL true where a row breaks it) of each rule: what `store.rule_reads` runs."""
+    return [(rule.name, rule.fails) for rule in rules]

@@ -33,6 +33,7 @@ from core_practice_twenty.source.export_spec import (
 )
 from core_practice_twenty.source.readers import CP1252_LINE_KEY, NOT_UTF8_KEY, OVERFLOW_KEY
 from core_practice_twenty.source.values import EMAIL, INTEGER, MONEY, POSTCODE_DIGITS, Region, region_subdivisions
+from core_practice_twenty.store.rule_reads import SOURCE_KEY
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.sql_values import DATE_SHAPE, parse_datetime_sql, regex_sql, sql_string
 
@@ -53,9 +54,6 @@ PHONE = r"^\+?[\d\s().\-/]{6,24}(\s*(ext\.?|x|#)\s*\d{1,6})?$"
 CODES = r"^[A-Za-z0-9.\-]+(\s*[;,]\s*[A-Za-z0-9.\-]+)*$"
 """Several procedure codes or teeth in one cell, separated by `;` (or `,`)."""
 
-COUNTRY_CODES = "country_codes"
-"""Temp table (value, alpha2) the runner fills from a wave's distinct country cells with `values.country_alpha2`."""
-SOURCE_KEY = "source_key"
 
 
 @dataclass(frozen=True)

@@ -29,3 +29,27 @@ def test_a_warehouse_made_before_migrations_keeps_its_rows(tmp_path) -> None:
     with Warehouse(path).connect() as conn:
         assert schema_version(conn) == LATEST_VERSION
         assert conn.execute("select wave, region from migration_waves").fetchall() == [("full", None)]
+
+
+DATABASE_CALLS = frozenset({"execute", "executemany", "sql", "fetchone", "fetchall", "fetchmany", "fetch_df",
+                            "register", "to_arrow_reader", "arrow", "df"})
+"""Calls on a DuckDB connection or relation: who makes them runs warehouse SQL."""
+
+
+def test_no_warehouse_sql_outside_store() -> None:
+    """The warehouse has one owner: other packages call store/'s functions (validation hands over predicates, not
+    queries). The sandbox is a stand-in for Twenty with its own SQLite, not the warehouse."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "core_practice_twenty"
+    callers = set()
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(package).as_posix()
+        if relative.startswith(("store/", "sandbox/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in DATABASE_CALLS):
+                callers.add(f"{relative}: .{node.func.attr}(")
+    assert sorted(callers) == []

@@ -128,7 +128,7 @@ def test_cross_table_issues_stream_into_the_issues_table_chunk_by_chunk(sample_e
     In a large group most patients share a household email, so the warnings must not sit in memory together.
     """
     from core_practice_twenty.store import issues as issues_table
-    from core_practice_twenty.validation import cross_table
+    from core_practice_twenty.store import rule_reads
 
     for spec in EXPORT_SPEC.values():
         land_object(warehouse, spec, sample_export, wave="full", snapshot_id="snap")
@@ -136,7 +136,7 @@ def test_cross_table_issues_stream_into_the_issues_table_chunk_by_chunk(sample_e
     with warehouse.connect() as conn:
         listed = sorted((i.object, i.source_key, i.source_line, i.rule) for i in cross_table_issues(conn, "full", ctx))
         monkeypatch.setattr(issues_table, "ISSUE_CHUNK", 7)
-        monkeypatch.setattr(cross_table, "ISSUE_FETCH", 5)
+        monkeypatch.setattr(rule_reads, "FETCH_ROWS", 5)
         written = replace_issues(conn, "full", "cross", cross_table_issues(conn, "full", ctx), EXPORT_SPEC)
         stored = sorted(conn.execute(
             "select object, source_key, source_line, rule from validation_issues "
@@ -151,6 +151,7 @@ def test_row_issues_stream_into_the_issues_table_and_the_tally_keeps_only_counts
                                                                                 monkeypatch) -> None:
     """Row issues are written while pandera is still reading chunks; the result keeps counts and 8 lines a rule."""
     from core_practice_twenty.store import issues as issues_table
+    from core_practice_twenty.store import rule_reads
     from core_practice_twenty.validation import run
 
     spec = EXPORT_SPEC["patients"]
@@ -159,7 +160,7 @@ def test_row_issues_stream_into_the_issues_table_and_the_tally_keeps_only_counts
     with warehouse.connect() as conn:
         listed = sorted((i.source_line, i.rule) for i in row_issues_of(conn, spec, "full", ctx))
         monkeypatch.setattr(issues_table, "ISSUE_CHUNK", 3)
-        monkeypatch.setattr(run, "CHUNK_ROWS", 4)
+        monkeypatch.setattr(rule_reads, "RESULT_CHUNK_ROWS", 4)
         result = validate_rows(conn, spec, "full", ctx)
         stored = sorted(conn.execute(
             "select source_line, rule from validation_issues where wave = 'full' and scope = 'row'").fetchall())
@@ -172,3 +173,10 @@ def test_row_issues_stream_into_the_issues_table_and_the_tally_keeps_only_counts
 def object_counts_rejected(warehouse, spec) -> int:
     with warehouse.connect() as conn:
         return object_counts(conn, spec, "full")["rejected"]
+
+
+def test_every_patient_question_the_store_answers_is_reported_under_a_rule() -> None:
+    from core_practice_twenty.store.rule_reads import PATIENT_QUESTIONS
+    from core_practice_twenty.validation.cross_table import PATIENT_RULES
+
+    assert sorted(PATIENT_RULES) == sorted(PATIENT_QUESTIONS)

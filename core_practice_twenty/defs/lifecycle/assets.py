@@ -39,7 +39,7 @@ from core_practice_twenty.twenty.preflight import PreflightError, check_twenty
 def twenty_baseline(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     twenty: TwentyResource) -> dg.MaterializeResult:
     try:  # the run's first step that needs Twenty: one paragraph, not a connection error's traceback
-        check_twenty(twenty.api_url, twenty.api_key)
+        check_twenty(twenty.api_url, twenty.api_key, settings=twenty.settings.get())
     except PreflightError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     with twenty.client() as client:
