@@ -7,8 +7,10 @@ functions read, so they stay pure and testable without a map file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from core_practice_twenty.model.regions import DEFAULT_REGION
+from core_practice_twenty.source.export_spec import PAST_ONLY
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,15 @@ class MappingOptions:
     fallback_owner_email: str | None = None
     """Workspace member who owns a doctor's tasks when the doctor has no matching member."""
     region: str = DEFAULT_REGION.value
-    export_date: str | None = None  # ISO date of the export, for "open" and "overdue" decisions
+    export_date: date | None = None
+    """The day the export was taken (the wave's registration): what a two-digit year is read against."""
     extra: dict = field(default_factory=dict)
+
+    def date_reading(self, column: str) -> dict:
+        """How a date cell of `column` is read (`values.parse_datetime`): against the export date, and as
+        something that has happened when the column records one (`PAST_ONLY`: a birth, a payment) — as
+        validation read it."""
+        return {"reference": self.export_date or date.today(), "past": column in PAST_ONLY}
 
     def includes(self, source_object: str, column: str) -> bool:
         return (source_object, column) not in self.excluded

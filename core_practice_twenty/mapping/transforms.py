@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, date, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,10 @@ import phonenumbers
 import pycountry
 
 from core_practice_twenty.mapping.target_model import STATUS_MAPS
-from core_practice_twenty.model.regions import REGION_FACTS
+from core_practice_twenty.model.regions import REGION_FACTS, CodeSystem
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS
 from core_practice_twenty.source.values import (
+    CODE_SEPARATOR,
     DATE_ORDER,
     EMAIL,
     POSTCODE_DIGITS,
@@ -32,6 +33,7 @@ from core_practice_twenty.source.values import (
     parse_bool,
     parse_datetime,
     parse_money,
+    procedure_code,
     region_subdivisions,
 )
 
@@ -65,12 +67,17 @@ def review_fields(reasons: list[str] | tuple[str, ...]) -> dict:
     return {"needsReview": bool(unique), "reviewReasons": "; ".join(unique) if unique else None}
 
 
-def codes_text(cell: str | None) -> str | None:
-    """`011;114` or `011, 114` (procedure codes, teeth) → `011, 114`: one readable spelling in Twenty."""
+def codes_text(cell: str | None, system: CodeSystem | None = None) -> str | None:
+    """`011;114` or `011, 114` (procedure codes, teeth) → `011, 114`: one readable spelling in Twenty.
+
+    With the region's coding `system`, each code is restored where that is unambiguous (`1110` → `D1110`, 22 →
+    `022`) and kept as written where it is not (validation flags that line for a person)."""
     text = clean(cell)
     if text is None:
         return None
-    items = [part.strip() for part in re.split(r"[;,]", text) if part.strip()]
+    items = [part for part in CODE_SEPARATOR.split(text) if part]
+    if system is not None:
+        items = [procedure_code(item, system) or item for item in items]
     return ", ".join(dict.fromkeys(items)) or None
 
 
@@ -509,9 +516,12 @@ def money_value(amount: Decimal | float | int, region: Region | str, currency: s
 # -- dates -----------------------------------------------------------------------------------------
 
 
-def iso_date(text: str | None, region: Region | str) -> str | None:
-    """A date cell in the region's order, ISO or an Excel serial → `YYYY-MM-DD` (Twenty DATE)."""
-    parsed = parse_datetime(clean(text), DATE_ORDER[as_region(region)])
+def iso_date(text: str | None, region: Region | str, reference: date | None = None,
+             past: bool = False) -> str | None:
+    """A date cell in the region's order, ISO or an Excel serial → `YYYY-MM-DD` (Twenty DATE).
+
+    `reference` and `past` say how a two-digit year is read (`MappingOptions.date_reading`)."""
+    parsed = parse_datetime(clean(text), DATE_ORDER[as_region(region)], reference, past)
     return parsed.date().isoformat() if parsed else None
 
 
@@ -531,22 +541,24 @@ def practice_timezone(region: Region | str, state: str | None = None) -> ZoneInf
     return ZoneInfo(facts.state_timezones.get(code or "", facts.timezone))
 
 
-def iso_datetime(text: str | None, region: Region | str, tz: tzinfo | None = None) -> str | None:
+def iso_datetime(text: str | None, region: Region | str, tz: tzinfo | None = None, reference: date | None = None,
+                 past: bool = False) -> str | None:
     """A date-time cell (local wall-clock time) → ISO 8601 in UTC (`2025-03-04T22:30:00Z`) for DATE_TIME.
 
     Without `tz` the value is read in the region's main zone. A cell with a date only is midnight local.
     """
     reg = as_region(region)
-    parsed = parse_datetime(clean(text), DATE_ORDER[reg])
+    parsed = parse_datetime(clean(text), DATE_ORDER[reg], reference, past)
     if parsed is None:
         return None
     local = parsed.replace(tzinfo=tz or ZoneInfo(REGION_FACTS[reg].timezone))
     return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def local_iso_datetime(text: str | None, region: Region | str) -> str | None:
+def local_iso_datetime(text: str | None, region: Region | str, reference: date | None = None,
+                       past: bool = False) -> str | None:
     """A date-time cell → ISO local time without an offset, for RAW_JSON summaries read by people."""
-    parsed = parse_datetime(clean(text), DATE_ORDER[as_region(region)])
+    parsed = parse_datetime(clean(text), DATE_ORDER[as_region(region)], reference, past)
     return parsed.isoformat(timespec="minutes") if parsed else None
 
 

@@ -7,6 +7,8 @@ their reasons, and the mapping's decisions (doctor ↔ member matches, fallbacks
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -102,6 +104,9 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     downstream runs, and the re-run replaces it.
     """
     options = to_options(field_map)
+    with contextlib.suppress(LookupError):  # unregistered (tests, benchmarks): two-digit years read against today
+        # two-digit years are read against the day the export was taken, as validation read them
+        options = dataclasses.replace(options, export_date=warehouse.wave_export(wave).export_date)
     warnings = read_warnings(warehouse, wave)
     planned = moves(field_map)  # columns a person sent to another field than their default (mapping/repoint.py)
 

@@ -24,6 +24,24 @@ class DateOrder(StrEnum):
 
 
 @dataclass(frozen=True)
+class CodeSystem:
+    """How a region's practices number procedures: a prefix and a fixed count of digits.
+
+    A spreadsheet saves a code as a number (`022` → 22, `D0120` → 120) and front offices leave the prefix off
+    (`1110`); the code can be restored when digits alone fit it (`values.procedure_code`)."""
+
+    name: str
+    prefix: str
+    digits: int
+    lowest: int
+    """The lowest code in use: fewer digits than that are not a code that lost its zeros."""
+
+
+ADA_ITEM_NUMBERS = CodeSystem("ADA item number", "", 3, 11)
+CDT_CODES = CodeSystem("CDT code", "D", 4, 100)
+
+
+@dataclass(frozen=True)
 class RegionFacts:
     region: Region
     country: str
@@ -38,6 +56,8 @@ class RegionFacts:
     """The region's main IANA zone: appointment times of a practice whose state names no other."""
     state_timezones: dict[str, str] = field(default_factory=dict)
     """State code → IANA zone, where the region spans several zones."""
+    procedure_codes: CodeSystem = ADA_ITEM_NUMBERS
+    """The coding system of procedure codes (Australian Dental Association items in AU and NZ, CDT in the US)."""
 
 
 _US_ZONE_STATES = {
@@ -58,7 +78,7 @@ REGION_FACTS: dict[Region, RegionFacts] = {
     Region.NZ: RegionFacts(Region.NZ, "New Zealand", DateOrder.DMY, 4, "NZD", "Pacific/Auckland"),
     Region.US: RegionFacts(
         Region.US, "United States", DateOrder.MDY, 5, "USD", "America/New_York",
-        {state: zone for zone, states in _US_ZONE_STATES.items() for state in states.split()}),
+        {state: zone for zone, states in _US_ZONE_STATES.items() for state in states.split()}, CDT_CODES),
 }
 
 DEFAULT_REGION = Region.AU

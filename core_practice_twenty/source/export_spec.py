@@ -111,13 +111,29 @@ def fold_value(value: str) -> str:
 T = ColumnType
 
 
+US_SPELLINGS = {"cancelled": "canceled", "cheque": "check", "cheques": "checks", "dependant": "dependent",
+                "honour": "honor", "instalment": "installment", "enrolment": "enrollment"}
+"""Words a US office spells its own way: every value set and its aliases accept both spellings."""
+
+
+def _spelled_both_ways(values: tuple[str, ...] | None, aliases: dict[str, str]) -> list[tuple[str, str]]:
+    """(folded spelling, canonical value): the aliases, plus the US spelling of any value or alias that has one."""
+    pairs = {fold_value(k): v for k, v in aliases.items()}
+    for spelling, value in [*((v, v) for v in values or ()), *aliases.items()]:
+        words = fold_value(spelling).split()
+        us = " ".join(US_SPELLINGS.get(word, word) for word in words)
+        if us != " ".join(words):
+            pairs.setdefault(us, value)
+    return list(pairs.items())
+
+
 def col(name: str, type_: ColumnType = ColumnType.TEXT, *aliases: str, required: bool = False,
         nullable: bool = True, values: tuple[str, ...] | None = None,
         value_aliases: dict[str, str] | None = None, references: str | None = None, sensitive: bool = False,
         description: str = "") -> ColumnSpec:
     return ColumnSpec(
         name=name, type=type_, required=required, nullable=nullable, aliases=tuple(aliases), values=values,
-        value_aliases=tuple((fold_value(k), v) for k, v in (value_aliases or {}).items()),
+        value_aliases=tuple(_spelled_both_ways(values, value_aliases or {})),
         references=references, sensitive=sensitive, description=description,
     )
 
@@ -146,7 +162,7 @@ APPOINTMENT_STATUSES = ("Scheduled", "Confirmed", "Completed", "Cancelled", "No-
 TREATMENT_PLAN_STATUSES = ("Proposed", "Accepted", "In-Progress", "Completed", "Declined")
 INVOICE_STATUSES = ("Paid", "Outstanding", "Overdue", "Void")
 CLAIM_STATUSES = ("Submitted", "Pending", "Approved", "Denied", "Paid")
-PAYMENT_METHODS = ("Cash", "EFTPOS", "Card", "HICAPS", "Medicare", "Insurance", "Direct Debit")
+PAYMENT_METHODS = ("Cash", "EFTPOS", "Card", "HICAPS", "Medicare", "Insurance", "Direct Debit", "Cheque")
 SEXES = ("Male", "Female", "Other", "Unknown")
 
 PRACTICES = ObjectSpec(
@@ -295,7 +311,7 @@ APPOINTMENTS = ObjectSpec(
         col("status", T.TEXT, "Status", "Appointment Status", "Appt Status", required=True,
             values=APPOINTMENT_STATUSES,
             value_aliases={"booked": "Scheduled", "attended": "Completed", "arrived": "Completed",
-                           "complete": "Completed", "canceled": "Cancelled", "no show": "No-Show",
+                           "complete": "Completed", "no show": "No-Show",
                            "noshow": "No-Show", "fta": "No-Show", "dna": "No-Show", "failed to attend": "No-Show",
                            "did not attend": "No-Show"}),
         col("chair", T.TEXT, "Chair", "Room", "Surgery", "Operatory"),
@@ -386,7 +402,8 @@ PAYMENTS = ObjectSpec(
         col("amount", T.MONEY, "Amount", "Payment Amount", required=True, nullable=False),
         col("method", T.TEXT, "Method", "Payment Method", "Type", values=PAYMENT_METHODS,
             value_aliases={"credit card": "Card", "visa": "Card", "mastercard": "Card", "amex": "Card",
-                           "eft": "EFTPOS", "health fund": "Insurance", "dd": "Direct Debit"}),
+                           "eft": "EFTPOS", "health fund": "Insurance", "dd": "Direct Debit", "ach": "Direct Debit",
+                           "debit card": "Card", "discover": "Card", "personal cheque": "Cheque"}),
         col("reference", T.TEXT, "Reference", "Ref", "Transaction Reference"),
         col("is_reversal", T.BOOLEAN, "Is Reversal", "Reversal", "Refund"),
     ),
@@ -503,3 +520,15 @@ NULL_MARKERS: frozenset[str] = frozenset({"", "n/a", "-"})
 
 TRUE_VALUES: frozenset[str] = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_VALUES: frozenset[str] = frozenset({"false", "no", "n", "0", "f"})
+
+PROCEDURE_CODE_COLUMNS = frozenset({("appointments", "procedure_codes"), ("treatment_plans", "procedure_codes"),
+                                    ("invoice_lines", "item_code"), ("insurance_claims", "service_code")})
+"""(object, column) holding procedure codes in the region's coding system (`RegionFacts.procedure_codes`)."""
+
+PAST_ONLY = frozenset({
+    "created_at", "updated_at", "date_of_birth", "paid_at", "first_visit_date", "last_visit_date", "first_seen",
+    "last_seen", "uploaded_at", "note_date", "invoice_date", "claim_date", "accepted_date", "completed_date",
+    "proposed_date",
+})
+"""Date columns that record something that has happened: a value after the export date is suspect, and a
+two-digit year is read in the latest century that puts the date on or before it (`values.parse_datetime`)."""

@@ -6,8 +6,10 @@ committed file differs from what this renders.
 
 from __future__ import annotations
 
+from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.source.dirt import DIRT_KINDS
-from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS, PAST_ONLY, PROCEDURE_CODE_COLUMNS
+from core_practice_twenty.source.values import WINDOW_BEFORE
 
 
 def render() -> str:
@@ -58,8 +60,32 @@ def render() -> str:
     for kind in DIRT_KINDS.values():
         lines.append(f"| {kind.name} | {kind.object} | {f'`{kind.rule}`' if kind.rule else '-'} | "
                      f"{kind.severity.value if kind.severity else 'normalised'} | {kind.description} |")
-    lines.append("")
+    lines += ["", *_reading_by_meaning(), ""]
     return "\n".join(lines)
+
+
+def _reading_by_meaning() -> list[str]:
+    """What is read by what it means rather than as written: two-digit years, codes, US spellings."""
+    past = ", ".join(f"`{c}`" for c in sorted(PAST_ONLY))
+    codes = ", ".join(f"`{o}.{c}`" for o, c in sorted(PROCEDURE_CODE_COLUMNS))
+    systems = "; ".join(f"{facts.region.value}: {facts.procedure_codes.name}, "
+                        + (f"`{facts.procedure_codes.prefix}` and " if facts.procedure_codes.prefix else "")
+                        + f"{facts.procedure_codes.digits} digits" for facts in REGION_FACTS.values())
+    return [
+        "## Read by meaning",
+        "",
+        f"- **Two-digit years** (`6/19/52`): a date of something that has happened ({past}) is read in the latest "
+        f"century that puts it on or before the export date (a birth date `6/19/52` is 1952); any other date "
+        f"(appointments, recalls, due dates) within the {WINDOW_BEFORE} years before and "
+        f"{100 - WINDOW_BEFORE} years after the export date. Each such cell is noted on its line "
+        "(`two_digit_year:<column>`, warn) so a person can check it in `cpt issues`.",
+        f"- **Procedure codes** ({codes}) are read in the region's coding system ({systems}). A code saved as a "
+        "number or typed without its prefix is restored when the digits alone fit (`1110` → `D1110`, `120` → "
+        "`D0120`, `22` → `022`); one that cannot be restored unambiguously (`D120`, `7`, `Exam`) is kept as "
+        "written and flagged on its line (`procedure_code:<column>`, warn): never guessed.",
+        "- **US spellings** of value sets are accepted alongside the canonical ones (`Canceled`, `Check`), and the "
+        "USPS military states `AA`, `AE`, `AP` of APO/FPO addresses are valid US states.",
+    ]
 
 
 if __name__ == "__main__":

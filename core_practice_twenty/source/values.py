@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pycountry
 
-from core_practice_twenty.model.regions import REGION_FACTS, DateOrder, Region  # noqa: F401 - re-exported
+from core_practice_twenty.model.regions import REGION_FACTS, CodeSystem, DateOrder, Region  # noqa: F401 - re-exported
 from core_practice_twenty.source.export_spec import FALSE_VALUES, TRUE_VALUES
 
 DATE_ORDER = {region: facts.date_order for region, facts in REGION_FACTS.items()}
@@ -44,9 +44,32 @@ ISO_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%
 TIME_SUFFIXES = ["", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p"]
 
 
+TWO_DIGIT_YEAR = re.compile(r"^(\s*\d{1,2}[/.\-]\d{1,2}[/.\-])(\d{2})(\s.*)?$")
+"""A slashed date whose year has two digits (`6/19/52`); groups: what precedes the year, the year, a time part."""
+WINDOW_BEFORE = 80
+"""Two-digit years of dates that may lie ahead (appointments, recalls) fall within the 100 years from this many
+years before the export date: a practice's records reach decades back, its bookings a few years ahead."""
+
+
+def four_digit_year(two_digits: int, reference: date, past: bool) -> int:
+    """The year a two-digit year most likely means: for something that has happened (`past`), the latest year
+    ending in those digits that is not after `reference`'s year (the day is checked by the caller); otherwise
+    the one within the window around it. One rule, stated once: `sql_values.parse_datetime_sql` compiles it."""
+    if past:
+        return reference.year - (reference.year - two_digits) % 100
+    start = reference.year - WINDOW_BEFORE
+    return start + (two_digits - start) % 100
+
+
 @functools.lru_cache(maxsize=1 << 16)
-def parse_datetime(text: str | None, order: DateOrder) -> datetime | None:
+def parse_datetime(text: str | None, order: DateOrder, reference: date | None = None,
+                   past: bool = False) -> datetime | None:
     """ISO, the region's slashed order (with or without a time), or an Excel serial; None if none fits.
+
+    A two-digit year is read by meaning when `reference` (the export date) is given: a date of something that
+    has happened (`past`: a birth, a payment) in the latest century that puts it on or before `reference`,
+    any other date within the window around it (`four_digit_year`). Without `reference`, Python's pivot reads
+    it (`52` is 2052): only for guessing a column's format, never for a value that is sent.
 
     Cached: an export repeats its dates (a day's appointments, a patient's visits) and each miss tries up to a
     dozen formats, each failing with an exception."""
@@ -55,6 +78,13 @@ def parse_datetime(text: str | None, order: DateOrder) -> datetime | None:
     value = text.strip()
     if not value:
         return None
+    if reference is not None and (two := TWO_DIGIT_YEAR.match(value)):
+        head, digits, tail = two.group(1), int(two.group(2)), two.group(3) or ""
+        year = four_digit_year(digits, reference, past)
+        parsed = parse_datetime(f"{head}{year}{tail}", order)
+        if past and parsed is not None and parsed.date() > reference:
+            parsed = parse_datetime(f"{head}{year - 100}{tail}", order)
+        return parsed
     if EXCEL_SERIAL.match(value):
         serial = float(value)
         if 1 <= serial < 80_000:
@@ -104,6 +134,28 @@ def detect_date_order(samples: list[str]) -> DateOrder | None:
     return None
 
 
+CODE_SEPARATOR = re.compile(r"\s*[;,]\s*")
+"""Between the codes of one cell (`011;114`, `D0120, D1110`)."""
+
+
+def procedure_code(token: str, system: CodeSystem) -> str | None:
+    """A code as written → the code in `system` (`1110` → `D1110`, 120 → `D0120`, 22 → `022`), or None when it
+    cannot be restored unambiguously (`D120`, `7`, `Exam`): never a guess; validation flags those lines."""
+    whole, digits = code_patterns(system)
+    text = token.strip().upper()
+    if re.fullmatch(whole, text):
+        return text
+    if re.fullmatch(digits, text) and int(text) >= system.lowest:
+        return system.prefix + text.zfill(system.digits)
+    return None
+
+
+def code_patterns(system: CodeSystem) -> tuple[str, str]:
+    """(a whole code, digits that may have lost the prefix and zeros): what `procedure_code` and the
+    validation rule that flags the codes it cannot restore both read."""
+    return rf"{re.escape(system.prefix)}\d{{{system.digits}}}", rf"\d{{1,{system.digits}}}"
+
+
 def parse_money(text: str | None) -> float | None:
     """`1,234.50`, `$80`, `(12.00)` (a negative in accounting style) → float."""
     if text is None:
@@ -127,6 +179,10 @@ def parse_bool(text: str | None) -> bool | None:
     return None
 
 
+USPS_MILITARY_STATES = {"AA": "Armed Forces Americas", "AE": "Armed Forces Europe", "AP": "Armed Forces Pacific"}
+"""State codes of US military mail (APO/FPO/DPO): valid on a US address although no subdivision has them."""
+
+
 def region_subdivisions(region: Region) -> dict[str, str]:
     """Accepted spellings of the region's states/territories (code and name, folded) → ISO code suffix."""
     accepted: dict[str, str] = {}
@@ -136,6 +192,9 @@ def region_subdivisions(region: Region) -> dict[str, str]:
         accepted[sub.name.lower()] = suffix
     if region is Region.NZ:  # NZ addresses name the region without "Greater", or write the island city
         accepted.update({"wellington": "WGN", "auckland": "AUK"})
+    if region is Region.US:  # the USPS's military "states" of APO/FPO/DPO addresses (not ISO 3166-2 subdivisions)
+        accepted.update({code.lower(): code for code in USPS_MILITARY_STATES})
+        accepted.update({name.lower(): code for code, name in USPS_MILITARY_STATES.items()})
     return accepted
 
 

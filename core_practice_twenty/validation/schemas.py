@@ -25,6 +25,8 @@ import pandera.pandas as pa
 from core_practice_twenty.model.issues import Issue, Severity
 from core_practice_twenty.source.export_spec import (
     FALSE_VALUES,
+    PAST_ONLY,
+    PROCEDURE_CODE_COLUMNS,
     TRUE_VALUES,
     ColumnSpec,
     ColumnType,
@@ -32,17 +34,21 @@ from core_practice_twenty.source.export_spec import (
     fold_value,
 )
 from core_practice_twenty.source.readers import CP1252_LINE_KEY, NOT_UTF8_KEY, OVERFLOW_KEY
-from core_practice_twenty.source.values import EMAIL, INTEGER, MONEY, POSTCODE_DIGITS, Region, region_subdivisions
+from core_practice_twenty.source.values import (
+    CODE_SEPARATOR,
+    EMAIL,
+    INTEGER,
+    MONEY,
+    POSTCODE_DIGITS,
+    REGION_FACTS,
+    TWO_DIGIT_YEAR,
+    Region,
+    code_patterns,
+    region_subdivisions,
+)
 from core_practice_twenty.store.rule_reads import SOURCE_KEY
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.sql_values import DATE_SHAPE, parse_datetime_sql, regex_sql, sql_string
-
-PAST_ONLY = frozenset({
-    "created_at", "updated_at", "date_of_birth", "paid_at", "first_visit_date", "last_visit_date", "first_seen",
-    "last_seen", "uploaded_at", "note_date", "invoice_date", "claim_date", "accepted_date", "completed_date",
-    "proposed_date",
-})
-"""Date columns that record something that has happened: a value after the export date is suspect."""
 
 EARLIEST_PLAUSIBLE = date(1900, 1, 1)
 
@@ -115,7 +121,8 @@ def derived_columns(spec: ObjectSpec, ctx: ValidationContext) -> dict[str, str]:
     The country code is looked up in `COUNTRY_CODES` (joined by the runner as `cc_<column>`).
     """
     derived = {
-        parsed_date_column(c): parse_datetime_sql(quoted(c.name), ctx.date_order, c.type is ColumnType.DATETIME)
+        parsed_date_column(c): parse_datetime_sql(quoted(c.name), ctx.date_order, c.type is ColumnType.DATETIME,
+                                                  ctx.export_date, c.name in PAST_ONLY)
         for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)
     }
     country = country_column(spec)
@@ -152,6 +159,9 @@ def _column_rules(spec: ObjectSpec, column: ColumnSpec, ctx: ValidationContext) 
         if name == "date_of_birth":  # born after the export was taken
             impossible.append(f"{parsed} >= {export_day}")
         rules.append((f"invalid_date:{name}", f"{unparsed} and not {shaped}"))
+        # 6/19/52: the century was chosen by meaning (values.four_digit_year); a person sees which line
+        rules.append((f"two_digit_year:{name}", f"{parsed} is not null and "
+                                                f"regexp_matches({value}, {regex_sql(TWO_DIGIT_YEAR.pattern)})"))
         rules.append((f"impossible_date:{name}", " or ".join(impossible)))
         if name in PAST_ONLY and name != "date_of_birth":
             rules.append((f"future_date:{name}", f"{parsed} >= {export_day}"))
@@ -172,7 +182,21 @@ def _column_rules(spec: ObjectSpec, column: ColumnSpec, ctx: ValidationContext) 
                                               f"{regex_sql(PHONE)})"))
     elif column.type is ColumnType.CODES:
         rules.append((f"code_format:{name}", f"{present} and not regexp_full_match({value}, {regex_sql(CODES)})"))
+    if (spec.name, name) in PROCEDURE_CODE_COLUMNS:
+        rules.append((f"procedure_code:{name}", f"{present} and {_unreadable_code(value, ctx.region)}"))
     return rules
+
+
+def _unreadable_code(value: str, region: Region) -> str:
+    """True where a code of the cell is not one of the region's and cannot be restored (`values.procedure_code`):
+    `D120`, `7`, `Exam` in a US export; the mapping keeps it as written and a person decides."""
+    system = REGION_FACTS[region].procedure_codes
+    whole, digits = code_patterns(system)
+    code = "trim(t)"
+    fits = (f"regexp_full_match(upper({code}), {regex_sql(whole)}) or (regexp_full_match({code}, {regex_sql(digits)}) "
+            f"and try_cast({code} as integer) >= {system.lowest})")
+    tokens = f"list_filter(string_split_regex({value}, {regex_sql(CODE_SEPARATOR.pattern)}), lambda t: {code} <> '')"
+    return f"list_bool_or(list_transform({tokens}, lambda t: not ({fits})))"
 
 
 def _address_rules(spec: ObjectSpec, ctx: ValidationContext) -> list[tuple[str, str]]:

@@ -11,11 +11,15 @@ proves the two readers agree.
 
 from __future__ import annotations
 
+from datetime import date
+
 from core_practice_twenty.source.values import (
     EXCEL_EPOCH,
     EXCEL_SERIAL,
     ISO_FORMATS,
     TIME_SUFFIXES,
+    TWO_DIGIT_YEAR,
+    WINDOW_BEFORE,
     DateOrder,
     slashed_date_formats,
 )
@@ -64,8 +68,36 @@ def date_format_lists(order: DateOrder, with_time: bool) -> dict[str, list[str]]
     }
 
 
-def parse_datetime_sql(value: str, order: DateOrder, with_time: bool = False) -> str:
-    """SQL timestamp expression equal to `values.parse_datetime(value, order)`: NULL where it would be None.
+def _four_digit_year_sql(two_digits: str, reference: date, past: bool) -> str:
+    """`values.four_digit_year` in SQL (the modulo kept non-negative, as Python's is)."""
+    if past:
+        return f"({reference.year} - (({reference.year} - {two_digits}) % 100 + 100) % 100)"
+    start = reference.year - WINDOW_BEFORE
+    return f"({start} + ((({two_digits}) - {start}) % 100 + 100) % 100)"
+
+
+def _two_digit_year_sql(value: str, lists: dict[str, list[str]], reference: date, past: bool) -> str:
+    """A slashed date with a two-digit year, its year written out by meaning and read with the 4-digit formats."""
+    pattern = regex_sql(TWO_DIGIT_YEAR.pattern)
+    digits = f"cast(regexp_extract({value}, {pattern}, 2) as integer)"
+
+    def with_year(year: str) -> str:
+        text = (f"regexp_extract({value}, {pattern}, 1) || ({year})::varchar || "
+                f"regexp_extract({value}, {pattern}, 3)")
+        return f"try_strptime({text}, {sql_list(lists['four_digit_year'])})"
+
+    year = _four_digit_year_sql(digits, reference, past)
+    if not past:
+        return with_year(year)
+    first = with_year(year)
+    return (f"case when {first}::date > date '{reference.isoformat()}' then {with_year(f'{year} - 100')} "
+            f"else {first} end")
+
+
+def parse_datetime_sql(value: str, order: DateOrder, with_time: bool = False, reference: date | None = None,
+                       past: bool = False) -> str:
+    """SQL timestamp expression equal to `values.parse_datetime(value, order, reference, past)`: NULL where it
+    would be None.
 
     `value` is a SQL expression over trimmed text (landing trims every cell); `with_time` says whether the
     column usually holds a time (it only orders the attempts). The branches are exclusive (a slashed date
@@ -73,14 +105,16 @@ def parse_datetime_sql(value: str, order: DateOrder, with_time: bool = False) ->
     evaluates a later branch only for the rows no earlier one took.
     """
     lists = date_format_lists(order, with_time)
+    two_digit = (_two_digit_year_sql(value, lists, reference, past) if reference is not None
+                 else f"try_strptime({value}, {sql_list(lists['two_digit_year'])})")
     serial = f"try_cast({value} as double)"
     epoch = f"timestamp '{EXCEL_EPOCH.isoformat()}'"
     return (
         f"case when regexp_matches({value}, {regex_sql(_SLASHED_START % 4)}) then "
         f"try_strptime({value}, {sql_list(lists['four_digit_year'])}) "
         f"when regexp_matches({value}, {regex_sql(_ISO_START)}) then try_strptime({value}, {sql_list(lists['iso'])}) "
-        f"when regexp_matches({value}, {regex_sql(_SLASHED_START % 2)}) then "
-        f"try_strptime({value}, {sql_list(lists['two_digit_year'])}) "
+        f"when regexp_matches({value}, {regex_sql(TWO_DIGIT_YEAR.pattern if reference else _SLASHED_START % 2)}) "
+        f"then {two_digit} "
         f"when regexp_full_match({value}, {regex_sql(EXCEL_SERIAL.pattern)}) then "
         f"(case when {serial} >= 1 and {serial} < 80000 then "
         f"{epoch} + to_microseconds(round({serial} * 86400000000)::bigint) end) end"

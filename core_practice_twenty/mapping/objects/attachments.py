@@ -24,7 +24,6 @@ from core_practice_twenty.mapping.objects.common import (
 )
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, PEOPLE
-from core_practice_twenty.mapping.transforms import local_iso_datetime
 from core_practice_twenty.model.staged import make_staged_record, ref
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
@@ -101,7 +100,7 @@ def map_documents(rows: Sequence[Row], warnings: Warnings | None = None, options
                 "sizeBytes": size_bytes,
                 "sha256": (cells["sha256"] or "").lower() or None,
                 "category": cells["category"],
-                "uploadedAt": local_iso_datetime(cells["uploaded_at"], options.region),
+                "uploadedAt": cells.local_time("uploaded_at"),
                 "upload": not too_large,
                 "reason": "document_too_large" if too_large else None,
             },

@@ -28,10 +28,7 @@ from core_practice_twenty.mapping.transforms import (
     boolean,
     canonical,
     clean,
-    codes_text,
     currency_code,
-    iso_date,
-    local_iso_datetime,
     money,
     money_value,
     parse_amount,
@@ -58,9 +55,9 @@ def line_items(lines: Sequence[Row], options: MappingOptions) -> list[dict]:
         quantity = cells["quantity"]
         items.append({
             "lineId": str(row["line_id"]),
-            "itemCode": cells["item_code"],
+            "itemCode": cells.codes("item_code"),
             "description": cells["description"],
-            "tooth": codes_text(cells["tooth"]),
+            "tooth": cells.codes("tooth"),
             "quantity": int(quantity) if quantity and quantity.lstrip("-").isdigit() else None,
             "unitFee": _number(parse_amount(cells["unit_fee"])),
             "lineTotal": _number(parse_amount(cells["line_total"])),
@@ -72,17 +69,16 @@ def payment_summary(payments: Sequence[Row], options: MappingOptions) -> dict | 
     """An invoice's payments: count, net total, reversals, methods, last payment, and each payment (no references)."""
     if not payments:
         return None
-    region = options.region
     items = []
     total = Decimal(0)
-    for row in sorted(payments, key=lambda r: (local_iso_datetime(r.get("paid_at"), region) or "",
+    for row in sorted(payments, key=lambda r: (Cells(r, PAYMENTS, options).local_time("paid_at") or "",
                                                natural_key(str(r["payment_id"])))):
         cells = Cells(row, PAYMENTS, options)
         amount = parse_amount(cells["amount"]) or Decimal(0)
         total += amount
         items.append({
             "paymentId": str(row["payment_id"]),
-            "paidAt": local_iso_datetime(cells["paid_at"], region),
+            "paidAt": cells.local_time("paid_at"),
             "amount": _number(amount),
             "method": canonical(PAYMENTS, "method", cells["method"]) or cells["method"],
             "isReversal": bool(boolean(cells["is_reversal"])),
@@ -151,8 +147,8 @@ def map_invoices(invoices: Sequence[Row], lines: Sequence[Row] = (), payments: S
             "total": money_value(total, region, currency) if total is not None else None,
             "amountPaid": money_value(paid, region, currency) if paid is not None else None,
             "outstandingBalance": money_value(balance, region, currency) if balance is not None else None,
-            "invoiceDate": iso_date(cells["invoice_date"], region),
-            "dueDate": iso_date(cells["due_date"], region),
+            "invoiceDate": cells.date("invoice_date"),
+            "dueDate": cells.date("due_date"),
             "lineItems": line_items(lines_of.get(key, []), options),
             "payments": payment_summary(payments_of.get(key, []), options),
             "patientId": ref(PEOPLE.name_plural, patient),
@@ -197,9 +193,9 @@ def map_insurance_claims(rows: Sequence[Row], warnings: Warnings | None = None,
             INSURANCE_CLAIMS.source_key_field: key,
             "name": key,
             "claimStatus": status_value("insurance_claims.status", CLAIMS, "status", cells["status"]),
-            "claimDate": iso_date(cells["claim_date"], region),
+            "claimDate": cells.date("claim_date"),
             "providerName": cells["provider_name"],
-            "serviceCode": codes_text(cells["service_code"]),
+            "serviceCode": cells.codes("service_code"),
             "payer": cells["payer"],
             "amountClaimed": money(cells["amount_claimed"], region),
             "amountPaid": money(cells["amount_paid"], region),

@@ -17,8 +17,18 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.transforms import clean, practice_timezone
+from core_practice_twenty.mapping.transforms import (
+    as_region,
+    clean,
+    codes_text,
+    iso_date,
+    iso_datetime,
+    local_iso_datetime,
+    practice_timezone,
+)
+from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.model.staged import StagedRecord
+from core_practice_twenty.source.export_spec import PROCEDURE_CODE_COLUMNS
 
 Row = Mapping[str, Any]
 Warnings = Mapping[tuple[str, str], set[str] | frozenset[str]]
@@ -177,6 +187,24 @@ class Cells:
 
     def included(self, column: str) -> bool:
         return self.options.includes(self.source_object, column)
+
+    def date(self, column: str) -> str | None:
+        """A date cell as Twenty's DATE, its two-digit year read as validation read it (`date_reading`)."""
+        return iso_date(self[column], self.options.region, **self.options.date_reading(column))
+
+    def instant(self, column: str, tz: tzinfo | None = None) -> str | None:
+        """A local date-time cell as a UTC instant (Twenty's DATE_TIME), in `tz` (else the region's zone)."""
+        return iso_datetime(self[column], self.options.region, tz, **self.options.date_reading(column))
+
+    def codes(self, column: str) -> str | None:
+        """Codes in one cell, one spelling; procedure codes restored in the region's coding system."""
+        system = (REGION_FACTS[as_region(self.options.region)].procedure_codes
+                  if (self.source_object, column) in PROCEDURE_CODE_COLUMNS else None)
+        return codes_text(self[column], system)
+
+    def local_time(self, column: str) -> str | None:
+        """A date-time cell as local ISO time, for summaries people read."""
+        return local_iso_datetime(self[column], self.options.region, **self.options.date_reading(column))
 
     @property
     def line(self) -> int | None:

@@ -24,7 +24,7 @@ from core_practice_twenty.mapping.objects.common import (
 from core_practice_twenty.mapping.objects.tasks import target_key
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import NOTE_TARGETS, NOTES, PEOPLE
-from core_practice_twenty.mapping.transforms import iso_date, iso_datetime, plain_text_markdown
+from core_practice_twenty.mapping.transforms import plain_text_markdown
 from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "clinical_notes"
@@ -51,7 +51,6 @@ def map_clinical_notes(rows: Sequence[Row], warnings: Warnings | None = None, op
     """
     options = options or MappingOptions()
     fields = {**DEFAULT_TARGET_FIELDS, **(target_field_names or {})}
-    region = options.region
     result = MappingResult(target=NOTES.name_plural, source_object=SOURCE)
     result.count(f"{SOURCE}.rows", len(rows))
     targets = result.linked.setdefault(NOTE_TARGETS.name_plural, [])
@@ -72,9 +71,9 @@ def map_clinical_notes(rows: Sequence[Row], warnings: Warnings | None = None, op
         body = plain_text_markdown(cells["body"])
         payload: dict = {
             NOTES.source_key_field: key,
-            "title": note_title(cells["note_type"], iso_date(cells["note_date"], region)),
+            "title": note_title(cells["note_type"], cells.date("note_date")),
             "bodyV2": {"markdown": body} if body else None,
-            "originalCreatedAt": iso_datetime(cells["note_date"], region, zone),
+            "originalCreatedAt": cells.instant("note_date", zone),
             "authorDoctor": (provider_names or {}).get(provider) if provider else None,
         }
         apply_extra_columns(payload, cells, NOTES.name_plural)

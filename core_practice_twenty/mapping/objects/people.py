@@ -82,8 +82,8 @@ def primary_practices(patient_rows: Sequence[Row], links: Sequence[Row],
         elif own:
             practice, rule = own, "patients.practice_id"
         elif patient_links:
-            latest = max(patient_links, key=lambda link: (iso_date(link.get("last_seen"), options.region) or "",
-                                                          str(link["practice_id"])))
+            latest = max(patient_links, key=lambda link: (Cells(link, "patient_practices", options).date("last_seen")
+                                                          or "", str(link["practice_id"])))
             practice, rule = str(latest["practice_id"]), "latest_link"
         else:
             continue
@@ -223,10 +223,10 @@ def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), war
         review += address.reasons
         notes += address.notes
         if cells.included("date_of_birth"):
-            payload["dateOfBirth"] = iso_date(cells["date_of_birth"], region)
+            payload["dateOfBirth"] = cells.date("date_of_birth")
         payload["patientStatus"] = status_value("patients.status", PATIENTS, "status", cells["status"])
         if cells.included("recall_due_date"):
-            payload["recallDueDate"] = iso_date(cells["recall_due_date"], region)
+            payload["recallDueDate"] = cells.date("recall_due_date")
         if "duplicate_patient" in found or key in duplicate_of:
             original = duplicate_of.get(key)
             review.append(f"possible_duplicate_of:{original}" if original else "possible_duplicate")

@@ -19,7 +19,7 @@ from core_practice_twenty.mapping.objects.common import (
 from core_practice_twenty.mapping.objects.people import DoctorMatch
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
-from core_practice_twenty.mapping.transforms import canonical, codes_text, iso_datetime, status_value
+from core_practice_twenty.mapping.transforms import canonical, status_value
 from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "appointments"
@@ -52,7 +52,6 @@ def map_appointments(rows: Sequence[Row], warnings: Warnings | None = None, opti
     """
     options = options or MappingOptions()
     fields = {**DEFAULT_TARGET_FIELDS, **(target_field_names or {})}
-    region = options.region
     result = MappingResult(target=TASKS.name_plural, source_object=SOURCE)
     result.count(f"{SOURCE}.rows", len(rows))
     targets = result.linked.setdefault(TASK_TARGETS.name_plural, [])
@@ -64,13 +63,13 @@ def map_appointments(rows: Sequence[Row], warnings: Warnings | None = None, opti
         if missing:
             result.hold(SOURCE, key, cells.line, missing)
             continue
-        codes = codes_text(cells["procedure_codes"])
+        codes = cells.codes("procedure_codes")
         provider = cells["provider_id"]
         assignee = doctors.assignee_for(provider) if doctors else None
         payload: dict = {
             TASKS.source_key_field: key,
             "title": appointment_title(cells["appointment_type"], codes),
-            "dueAt": iso_datetime(cells["start_at"], region, zone_for(timezones, practice, options)),
+            "dueAt": cells.instant("start_at", zone_for(timezones, practice, options)),
             "status": status_value("appointments.status→task.status", SOURCE, "status", cells["status"]),
             "appointmentStatus": status_value("appointments.status", SOURCE, "status", cells["status"]),
             "appointmentType": cells["appointment_type"],

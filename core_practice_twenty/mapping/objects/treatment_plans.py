@@ -20,7 +20,7 @@ from core_practice_twenty.mapping.objects.common import (
 )
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import COMPANIES, OPPORTUNITIES, PEOPLE, TREATMENT_PLANS
-from core_practice_twenty.mapping.transforms import codes_text, iso_date, money, status_value
+from core_practice_twenty.mapping.transforms import money, status_value
 from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "treatment_plans"
@@ -67,13 +67,13 @@ def map_treatment_plans(rows: Sequence[Row], warnings: Warnings | None = None, o
             TREATMENT_PLANS.source_key_field: key,
             "name": name,
             "procedureName": cells["procedure_name"],
-            "procedureCodes": codes_text(cells["procedure_codes"]),
-            "toothNumbers": codes_text(cells["tooth_numbers"]),
+            "procedureCodes": cells.codes("procedure_codes"),
+            "toothNumbers": cells.codes("tooth_numbers"),
             "treatmentStatus": status,
             "estimatedCost": cost,
-            "proposedDate": iso_date(cells["proposed_date"], region),
-            "acceptedDate": iso_date(cells["accepted_date"], region),
-            "completedDate": iso_date(cells["completed_date"], region),
+            "proposedDate": cells.date("proposed_date"),
+            "acceptedDate": cells.date("accepted_date"),
+            "completedDate": cells.date("completed_date"),
             "patientId": ref(PEOPLE.name_plural, patient),
         }
         apply_extra_columns(payload, cells, TREATMENT_PLANS.name_plural)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core_practice_twenty.mapping.objects.common import Cells, MappingResult, Row, natural_key
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.transforms import boolean, local_iso_datetime
+from core_practice_twenty.mapping.transforms import boolean
 
 SOURCE = "workflows"
 SUMMARY_NAME = "README.md"
@@ -103,8 +103,8 @@ def workflow_reference(row: Row, options: MappingOptions | None = None) -> dict:
         "active": boolean(cells["active"]),
         "trigger": {"raw": cells["trigger"], "parsed": trigger},
         "steps": steps if readable else {"raw": cells["steps"], "unreadable": True},
-        "createdAt": local_iso_datetime(cells["created_at"], options.region),
-        "updatedAt": local_iso_datetime(cells["updated_at"], options.region),
+        "createdAt": cells.local_time("created_at"),
+        "updatedAt": cells.local_time("updated_at"),
         "source": {"file": row.get("source_file"), "line": cells.line},
         "rebuildInTwenty": {
             "trigger": _trigger_hint(trigger),
