@@ -357,14 +357,15 @@ def _extra_entry(spec: ObjectSpec, col: _Column, taken: dict[str, set[str]]) -> 
     words = set(_tokens(normalise_header(col.header)))
     primary = primary_target(spec.name)
 
-    def excluded(why: str, confidence: float = 0.5) -> ColumnEntry:
-        return ColumnEntry(col.header, (), (), "excluded", confidence, f"{seen}; {why}", True, dict(col.profile))
+    def excluded(why: str, confidence: float = 0.5, identifier: str | None = None) -> ColumnEntry:
+        return ColumnEntry(col.header, (), (), "excluded", confidence, f"{seen}; {why}", True, dict(col.profile),
+                           identifier)
 
     identifier = (identifier_named([w for w in normalise_header(col.header).split("_") if w])
                   or identifier_in_values(col.values))
     if identifier is not None:  # by its header, or because most of its cells are one (check digit, shape)
         return excluded(f"holds {identifier.name}s, which never go to a CRM by default: excluded; only a person "
-                        f"mapping this column by name sends it", 0.9)
+                        f"naming this column and themselves in identifier_opt_in sends it", 0.9, identifier.name)
     if words & SENSITIVE_WORDS:
         return excluded("looks like health or identity data: excluded unless a person maps it (minimum necessary)")
     if not filled and sampled:

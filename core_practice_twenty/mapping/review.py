@@ -12,6 +12,7 @@ import csv
 from pathlib import Path
 
 from core_practice_twenty.mapping.field_map import ColumnEntry, FieldMap, schema_summary
+from core_practice_twenty.mapping.field_map.checks import identifier_of
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 
 REVIEW_STEM = "field-map-review"
@@ -74,6 +75,30 @@ def _md_table(rows: list[dict[str, str]], with_object: bool) -> list[str]:
     return lines
 
 
+def _identifier_lines(field_map: FieldMap) -> list[str]:
+    """The first thing a person reads: which columns hold identifiers that never go to a CRM by default, which
+    stay out, and which a named person chose to send."""
+    held, sent = [], []
+    for name, entry in field_map.entries():
+        kind = identifier_of(entry)
+        if kind is None:
+            continue
+        if entry.excluded:
+            held.append(f"{name} `{entry.header}` ({kind})")
+        else:
+            by = (entry.identifier_opt_in or {}).get("by") or "nobody yet: confirm will refuse"
+            sent.append(f"{name} `{entry.header}` ({kind}) → {', '.join(entry.targets)}, opted in by **{_md(by)}**")
+    if not held and not sent:
+        return []
+    lines = ["**Identifiers**: " + (f"{len(held)} column(s) hold identifiers that never go to a CRM by default and "
+                                    f"stay out: {'; '.join(held)}." if held else "none stays out.")]
+    if sent:
+        lines.append(f"**Sent to Twenty all the same** ({len(sent)}): {'; '.join(sent)}.")
+    lines.append("To send one anyway, a person names the column and themselves in the entry's `identifier_opt_in` "
+                 "(docs/field-map.md); `--accept-all` never does.")
+    return [*lines, ""]
+
+
 def render_markdown(field_map: FieldMap, *, map_path: Path | None = None) -> str:
     ordered = _ordered(field_map)
     rows = [_row(field_map, name, e) for name, e in ordered]
@@ -89,6 +114,7 @@ def render_markdown(field_map: FieldMap, *, map_path: Path | None = None) -> str
         f"Export `{export}`, proposed {field_map.proposed_at}, status **{field_map.status}**. "
         f"{len(rows)} entries: **{len(decisions)} need a decision**, {own} are the practice's own columns.",
         "",
+        *_identifier_lines(field_map),
         "How to finish: open the map file, and for every entry below with needs_decision: true, correct",
         "`targets`/`transform` if the proposal is wrong (`transform: excluded` with `targets: []` keeps a column",
         "out), then set `needs_decision: false`. Then run",

@@ -61,3 +61,70 @@ def test_an_ordinary_column_of_the_practices_own_is_still_offered(tmp_path) -> N
     own = ("Loyalty Tier", "Preferred Day")
     offered = {e.header: e for e in field_map.objects["patients"].columns if e.header in own}
     assert set(offered) == set(own) and all(not e.excluded and e.targets for e in offered.values())
+
+
+def test_an_identifier_goes_to_twenty_only_when_a_person_names_the_column_and_themselves(tmp_path) -> None:
+    """Flipping an excluded identifier column to a field is refused until the entry names the column and a
+    person; the review sheet's first lines say which identifiers stay out and who chose to send one."""
+    from dataclasses import replace
+
+    from core_practice_twenty.mapping.field_map import ConfirmRefused
+    from core_practice_twenty.mapping.review import render_markdown
+
+    export = generate_export(tmp_path / "export", region="US", practices=1, patients=12, seed=4, dirt="none")
+    edit_file(export / "patients.csv", add={"Social Security #": lambda n, _: SSNS[n % len(SSNS)],
+                                            "Other ID": lambda n, _: SSNS[n % len(SSNS)]})
+    proposed = propose(export)
+    head = "\n".join(render_markdown(proposed).splitlines()[:8])
+    assert "**Identifiers**: 2 column(s)" in head and "`Social Security #` (US Social Security number)" in head
+    assert "`Other ID` (US Social Security number)" in head and not any(v in head for v in SSNS)
+
+    def flipped(opt_in: dict | None, *, forget_kind: bool = False):
+        columns = [replace(e, transform="rename", targets=("people.cpSocialSecurity",), needs_decision=False,
+                           identifier=None if forget_kind else e.identifier, identifier_opt_in=opt_in)
+                   if e.header == "Social Security #" else e for e in proposed.objects["patients"].columns]
+        return replace(proposed, objects={**proposed.objects,
+                                          "patients": replace(proposed.objects["patients"], columns=columns)})
+
+    for opt_in, forget, says in [
+        (None, False, "add identifier_opt_in: {column: 'Social Security #', by: <your name>}"),
+        (None, True, "holds US Social Security numbers"),  # the proposer's note removed: the header still names it
+        ({"column": "Other ID", "by": "Dr Ana Ruiz"}, False, "must name this column exactly"),
+        ({"column": "Social Security #", "by": " "}, False, "the person who decides"),
+    ]:
+        with pytest.raises(ConfirmRefused) as refused:
+            confirm(flipped(opt_in, forget_kind=forget), export, "A hurried person", accept_all=True)
+        assert any("patients 'Social Security #'" in p and says in p for p in refused.value.problems), says
+    confirmed = confirm(flipped({"column": "Social Security #", "by": "Dr Ana Ruiz"}), export, "Dr Ana Ruiz",
+                        accept_all=True)
+    sent = [c.source_column for c in to_options(confirmed).extra_columns]
+    assert "Social Security #" in sent and "Other ID" not in sent
+    head = "\n".join(render_markdown(confirmed).splitlines()[:10])
+    assert "**Sent to Twenty all the same** (1): patients `Social Security #`" in head and "**Dr Ana Ruiz**" in head
+
+
+def test_a_person_opts_in_by_editing_the_map_file_and_cpt_confirms_it(tmp_path, capsys) -> None:
+    """The same through the file a person edits and the command they run: YAML keeps the kind and the opt-in."""
+    import yaml
+
+    from core_practice_twenty.cli import main
+
+    export = generate_export(tmp_path / "export", region="US", practices=1, patients=12, seed=4, dirt="none")
+    edit_file(export / "patients.csv", add={"SSN": lambda n, _: SSNS[n % len(SSNS)]})
+    out, reports = tmp_path / "map.yaml", tmp_path / "reports"
+    assert main(["map", "propose", "--export", str(export), "--out", str(out), "--reports", str(reports)]) == 0
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    entry = next(e for e in data["objects"]["patients"]["columns"] if e["header"] == "SSN")
+    assert entry["identifier"] == "US Social Security number" and entry["transform"] == "excluded"
+    entry.update(transform="rename", targets=["people.cpSsn"], needs_decision=False)
+    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    capsys.readouterr()
+    confirm_args = ["map", "confirm", "--map", str(out), "--export", str(export), "--by", "Dr Lee", "--accept-all"]
+    assert main(confirm_args) != 0
+    assert "identifier_opt_in: {column: 'SSN', by: <your name>}" in capsys.readouterr().err
+    entry["identifier_opt_in"] = {"column": "SSN", "by": "Dr Lee"}
+    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert main(confirm_args) == 0
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["objects"]["patients"]["columns"][
+        [e["header"] for e in data["objects"]["patients"]["columns"]].index("SSN")]["identifier_opt_in"] == {
+        "column": "SSN", "by": "Dr Lee"}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core_practice_twenty.mapping.default_map import fit_problem, relation_problem, target_problem, transform_problem
-from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS, STATUSES, FieldMap
+from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS, STATUSES, ColumnEntry, FieldMap
 from core_practice_twenty.mapping.repoint import repoint_problem
+from core_practice_twenty.model.identifiers import identifier_named
 from core_practice_twenty.model.regions import REGION_CODES
-from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, normalise_header
 
 
 def validate(field_map: FieldMap) -> list[str]:
@@ -48,6 +49,7 @@ def validate(field_map: FieldMap) -> list[str]:
         if problem := transform_problem(entry.transform):
             problems.append(f"{where}: {problem}")
             continue
+        problems += [f"{where}: {p}" for p in _identifier_problems(entry)]
         if entry.excluded:
             if entry.targets:
                 problems.append(f"{where}: an excluded column has no targets (set targets: [])")
@@ -74,6 +76,31 @@ def validate(field_map: FieldMap) -> list[str]:
     if opts.include_fund_numbers and not mapped_fund:
         problems.append("options.include_fund_numbers is true but no fund/Medicare number column is mapped to a field")
     return problems
+
+
+def identifier_of(entry: ColumnEntry) -> str | None:
+    """The identifier a column holds: as the proposer found it (header or values), or as its header names it now
+    (a person who removes the proposer's note does not remove the identifier)."""
+    if entry.identifier:
+        return entry.identifier
+    if entry.header is None or entry.column:
+        return None
+    named = identifier_named([w for w in normalise_header(entry.header).split("_") if w])
+    return named.name if named else None
+
+
+def _identifier_problems(entry: ColumnEntry) -> list[str]:
+    """An identifier goes to Twenty only when a person names the column and themselves (never by --accept-all)."""
+    kind = identifier_of(entry)
+    opt_in = entry.identifier_opt_in
+    if opt_in is not None and (opt_in.get("column") != entry.header or not (opt_in.get("by") or "").strip()):
+        return [f"identifier_opt_in must name this column exactly (column: {entry.header!r}) and the person who "
+                f"decides (by: <name>)"]
+    if kind is None or entry.excluded or opt_in is not None:
+        return []
+    return [f"holds {kind}s, which never go to a CRM by default. To send it anyway, add identifier_opt_in: "
+            f"{{column: {entry.header!r}, by: <your name>}} to this entry; otherwise set transform: excluded and "
+            f"targets: []"]
 
 
 def _claimed_twice(field_map: FieldMap) -> list[str]:

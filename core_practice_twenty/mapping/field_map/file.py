@@ -40,6 +40,8 @@ def _entry_to_dict(entry: ColumnEntry) -> dict[str, Any]:
         "needs_decision": bool(entry.needs_decision),
         "reason": entry.reason,
         "profile": dict(entry.profile),
+        **({"identifier": entry.identifier} if entry.identifier else {}),
+        **({"identifier_opt_in": dict(entry.identifier_opt_in)} if entry.identifier_opt_in is not None else {}),
     }
 
 
@@ -79,6 +81,14 @@ def _as_tuple(value: Any, where: str) -> tuple[str, ...]:
     raise FieldMapError(f"{where}: expected a name or a list of names")
 
 
+def _opt_in(value: Any, where: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"column", "by"}:
+        raise FieldMapError(f"{where}: expected {{column: <the header as in the export>, by: <your name>}}")
+    return {k: str(v) for k, v in value.items() if v is not None}
+
+
 def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
     """A FieldMap from its YAML content; a wrong shape raises FieldMapError naming the place."""
     if not isinstance(data, dict) or not isinstance(data.get("objects"), dict):
@@ -106,6 +116,8 @@ def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
                 reason=str(raw.get("reason") or ""),
                 needs_decision=bool(raw.get("needs_decision", False)),
                 profile=dict(raw.get("profile") or {}),
+                identifier=None if raw.get("identifier") is None else str(raw["identifier"]),
+                identifier_opt_in=_opt_in(raw.get("identifier_opt_in"), f"{where}.identifier_opt_in"),
             ))
         objects[str(name)] = ObjectMap(file=obj.get("file"), columns=entries)
     options_raw = data.get("options") or {}

@@ -46,6 +46,10 @@ class ColumnEntry:
     reason: str
     needs_decision: bool = False
     profile: dict[str, Any] = field(default_factory=dict)
+    identifier: str | None = None
+    """The kind of identifier the column holds (model/identifiers.py), found by the proposer by header or value."""
+    identifier_opt_in: dict[str, str] | None = None
+    """`{column: <the header>, by: <a person>}`: who decided that this identifier goes to Twenty all the same."""
 
     @property
     def label(self) -> str:
