@@ -35,7 +35,7 @@ from core_practice_twenty.mapping.field_map import (
     read_headers,
 )
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
-from core_practice_twenty.model.identifiers import identifier_in_values, identifier_named
+from core_practice_twenty.model.identifiers import Identifier, identifier_in_values, identifier_named
 from core_practice_twenty.source.export_spec import (
     EXPORT_SPEC,
     FALSE_VALUES,
@@ -350,6 +350,12 @@ def _custom_field_name(header: str, taken: set[str]) -> str:
     return name
 
 
+def _identifier_of(col: _Column) -> Identifier | None:
+    """The identifier a column holds, by its header or because most of its cells pass one's check."""
+    return (identifier_named([w for w in normalise_header(col.header).split("_") if w])
+            or identifier_in_values(col.values))
+
+
 def _extra_entry(spec: ObjectSpec, col: _Column, taken: dict[str, set[str]]) -> ColumnEntry:
     """A practice's own column: a custom TEXT field on the object's Twenty record, or excluded."""
     filled, sampled = col.profile.get("filled", 0), col.profile.get("sampled", 0)
@@ -361,8 +367,7 @@ def _extra_entry(spec: ObjectSpec, col: _Column, taken: dict[str, set[str]]) -> 
         return ColumnEntry(col.header, (), (), "excluded", confidence, f"{seen}; {why}", True, dict(col.profile),
                            identifier)
 
-    identifier = (identifier_named([w for w in normalise_header(col.header).split("_") if w])
-                  or identifier_in_values(col.values))
+    identifier = _identifier_of(col)
     if identifier is not None:  # by its header, or because most of its cells are one (check digit, shape)
         return excluded(f"holds {identifier.name}s, which never go to a CRM by default: excluded; only a person "
                         f"naming this column and themselves in identifier_opt_in sends it", 0.9, identifier.name)
@@ -439,6 +444,12 @@ def propose_object(spec: ObjectSpec, headers: FileHeaders, region: str, taken: d
             if filled:
                 col.profile["comma"] = round(sum("," in v for v in filled) / len(filled), 2)
             take(col, _full_name_entry(spec, col))
+
+    # 1b. identifiers, before any guess by likeness: SSNs look like phone numbers, and a column the export spec
+    # does not name (above) that holds one stays out whatever it resembles
+    for col in cols:
+        if col.position not in chosen and _identifier_of(col) is not None:
+            chosen[col.position] = _extra_entry(spec, col, taken)
 
     # 2. synonyms and fuzzy names, checked against the values; best scores first
     candidates = []

@@ -78,20 +78,24 @@ class Identifier:
     headers: tuple[str, ...]
     """Header phrases (lower case, words separated by spaces) that name it."""
     check: Callable[[str], bool] | None = None
+    token: str | None = None
+    """How one is written inside free text (a regular expression in the subset Python and DuckDB's RE2 share),
+    tried with `check` on every match: a practice's "Notes 2" column or a note that quotes a number."""
 
 
 SENSITIVE_IDENTIFIERS: tuple[Identifier, ...] = (
     Identifier("US Social Security number", ("US",), ("ssn", "social security", "soc sec", "ss no", "ss number",
-                                                       "itin", "taxpayer id"), us_ssn),
+                                                       "itin", "taxpayer id"), us_ssn, r"\d{3}-?\d{2}-?\d{4}"),
     Identifier("insurance subscriber or member id", ("US", "AU", "NZ"),
                ("subscriber id", "subscriber no", "subscriber number", "member id", "member no", "member number",
                 "policy number", "policy no", "group number")),
-    Identifier("AU tax file number", ("AU",), ("tfn", "tax file"), au_tfn),
-    Identifier("AU Medicare number", ("AU",), ("medicare",), au_medicare),
+    Identifier("AU tax file number", ("AU",), ("tfn", "tax file"), au_tfn, r"\d{3} ?\d{3} ?\d{2,3}"),
+    Identifier("AU Medicare number", ("AU",), ("medicare",), au_medicare, r"[2-6]\d{3} ?\d{5} ?\d{1,2}"),
     Identifier("AU DVA number", ("AU",), ("dva", "veterans affairs")),
     Identifier("AU Individual Healthcare Identifier", ("AU",), ("ihi", "healthcare identifier")),
-    Identifier("NZ National Health Index number", ("NZ",), ("nhi", "national health index"), nz_nhi),
-    Identifier("NZ IRD number", ("NZ",), ("ird", "inland revenue"), nz_ird),
+    Identifier("NZ National Health Index number", ("NZ",), ("nhi", "national health index"), nz_nhi,
+               r"[A-HJ-NP-Za-hj-np-z]{3}\d{4}"),
+    Identifier("NZ IRD number", ("NZ",), ("ird", "inland revenue"), nz_ird, r"\d{2,3}-?\d{3}-?\d{3}"),
     Identifier("driver's licence number", ("US", "AU", "NZ"), ("driver", "drivers", "driving licence",
                                                               "driving license", "dl number")),
     Identifier("passport number", ("US", "AU", "NZ"), ("passport",)),
@@ -118,3 +122,22 @@ def identifier_in_values(values: list[str]) -> Identifier | None:
         if identifier.check and sum(identifier.check(v) for v in filled) >= MOSTLY * len(filled):
             return identifier
     return None
+
+
+def _bounded(pattern: str) -> str:
+    return rf"\b(?:{pattern})\b"
+
+
+TEXT_CANDIDATE = "|".join(_bounded(i.token) for i in SENSITIVE_IDENTIFIERS if i.token)
+"""Any identifier's written form inside text: the prefilter DuckDB runs over every free-text cell, so only the
+few rows with a candidate come back to be checked (`identifiers_in_text`)."""
+
+
+def identifiers_in_text(text: str) -> list[Identifier]:
+    """The identifiers written somewhere in `text` that pass their check (shape and check digit), in table order."""
+    found = []
+    for identifier in SENSITIVE_IDENTIFIERS:
+        if identifier.token and identifier.check and any(
+                identifier.check(match.group(0)) for match in re.finditer(_bounded(identifier.token), text)):
+            found.append(identifier)
+    return found

@@ -525,6 +525,11 @@ PROCEDURE_CODE_COLUMNS = frozenset({("appointments", "procedure_codes"), ("treat
                                     ("invoice_lines", "item_code"), ("insurance_claims", "service_code")})
 """(object, column) holding procedure codes in the region's coding system (`RegionFacts.procedure_codes`)."""
 
+FREE_TEXT_COLUMNS = frozenset({("clinical_notes", "body"), ("appointments", "cancellation_reason"),
+                               ("invoice_lines", "description"), ("treatment_plans", "procedure_name")})
+"""(object, column) where people type what they like: searched for identifiers written inside the text, as every
+column of the practice's own is."""
+
 PAST_ONLY = frozenset({
     "created_at", "updated_at", "date_of_birth", "paid_at", "first_visit_date", "last_visit_date", "first_seen",
     "last_seen", "uploaded_at", "note_date", "invoice_date", "claim_date", "accepted_date", "completed_date",

@@ -155,6 +155,21 @@ def patient_rows(conn: duckdb.DuckDBPyConnection, question: str, wave: str) -> I
                        [wave] * waves)
 
 
+def text_candidates(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str, columns: Sequence[str],
+                    pattern: str) -> Iterator[tuple[str | None, str, int, tuple[str | None, ...], str | None]]:
+    """Rows where `pattern` occurs in one of `columns` or in the practice's own columns (`extra`): (key, file,
+    line, the columns' cells, extra as JSON text). DuckDB finds the few candidate rows among millions; their
+    cells come back only to be checked in memory (they may be health data: never logged or stored)."""
+    searched = [f"r.{_quoted(c)}" for c in columns] + ["r.extra::varchar"]
+    matches = " or ".join(f"regexp_matches({s}, $2)" for s in searched)
+    conn.execute(f"select {source_key_sql(spec, 'r')}, r.source_file, r.source_line, [{', '.join(searched[:-1])}]"
+                 f"::varchar[], r.extra::varchar from {raw_table(spec)} r where r.wave = $1 and ({matches}) "
+                 f"order by r.source_line", [wave, pattern])
+    while rows := conn.fetchmany(FETCH_ROWS):
+        for key, file, line, values, extra in rows:
+            yield key, file, line, tuple(values or ()), extra
+
+
 def document_listing(conn: duckdb.DuckDBPyConnection, wave: str,
                      chunk_rows: int) -> Iterator[list[tuple[str | None, str, int, str | None, str | None]]]:
     """The wave's documents, `chunk_rows` at a time: (key, file, line, path under documents/, lower-case sha256)."""

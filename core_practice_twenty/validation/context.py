@@ -29,11 +29,14 @@ class ValidationContext:
     date_order: DateOrder
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
+    held_out: frozenset[tuple[str, str]] = frozenset()
+    """(object, canonical column or the practice's own header) the confirmed map keeps out of Twenty: not searched
+    for identifiers (what is not sent needs no warning)."""
 
     @classmethod
     def for_export(cls, export_dir: Path, region: Region, export_date: date | None = None, *,
-                   max_upload_bytes: int | None = None,
-                   max_reject_rate: float = DEFAULT_MAX_REJECT_RATE) -> ValidationContext:
+                   max_upload_bytes: int | None = None, max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
+                   held_out: frozenset[tuple[str, str]] = frozenset()) -> ValidationContext:
         return cls(
             region=region,
             export_dir=export_dir,
@@ -41,4 +44,5 @@ class ValidationContext:
             date_order=DATE_ORDER[region],
             max_upload_bytes=max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES,
             max_reject_rate=max_reject_rate,
+            held_out=held_out,
         )

@@ -9,6 +9,7 @@ are `Issue`s with line and key, never values.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import duckdb
 
+from core_practice_twenty.model.identifiers import TEXT_CANDIDATE, identifiers_in_text
 from core_practice_twenty.model.issues import Issue, Severity
-from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, ObjectSpec
+from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, FREE_TEXT_COLUMNS, ObjectSpec
 from core_practice_twenty.store.rule_reads import (
     LineRow,
     dangling_reference_rows,
@@ -26,6 +28,7 @@ from core_practice_twenty.store.rule_reads import (
     duplicate_key_rows,
     ensure_raw_tables,
     patient_rows,
+    text_candidates,
 )
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.schemas import severity_of
@@ -68,6 +71,24 @@ def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str) -> Iterator[Issue]
     patients = EXPORT_SPEC["patients"]
     for question, (rule, column) in PATIENT_RULES.items():
         yield from _issues(patients, patient_rows(conn, question, wave), rule, column, Severity.WARN)
+
+
+def identifiers_in_text_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> Iterator[Issue]:
+    """A free-text column, or one of the practice's own, that is sent but holds an identifier on some lines (a
+    "Notes 2" cell with an SSN, a note quoting a Medicare number): each such line is flagged for a person, with
+    the column and never the value. Columns the map keeps out (`ctx.held_out`) are not searched."""
+    for spec in EXPORT_SPEC.values():
+        columns = [c.name for c in spec.columns
+                   if (spec.name, c.name) in FREE_TEXT_COLUMNS and (spec.name, c.name) not in ctx.held_out]
+        for key, file, line, values, extra in text_candidates(conn, spec, wave, columns, TEXT_CANDIDATE):
+            cells = dict(zip(columns, values, strict=True))
+            own = json.loads(extra) if extra else {}
+            cells.update({header: value for header, value in (own.items() if isinstance(own, dict) else ())
+                          if not header.startswith("_") and (spec.name, header) not in ctx.held_out
+                          and isinstance(value, str)})
+            for column, text in cells.items():
+                if text and identifiers_in_text(text):
+                    yield Issue(spec.name, key, file, line, f"identifier_in_text:{column}", column, Severity.WARN)
 
 
 def unsafe_path(relative_path: str) -> bool:
@@ -168,6 +189,7 @@ def cross_table_issues(conn: duckdb.DuckDBPyConnection, wave: str, ctx: Validati
         for spec in EXPORT_SPEC.values():
             yield from orphan_references(cursor, spec, wave)
         yield from patient_rules(cursor, wave)
+        yield from identifiers_in_text_rules(cursor, wave, ctx)
         yield from document_rules(cursor, wave, ctx)
     finally:
         cursor.close()

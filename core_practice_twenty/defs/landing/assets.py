@@ -5,7 +5,7 @@ import dagster as dg
 from core_practice_twenty.defs.mapping.map_file import field_map_file
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
-from core_practice_twenty.mapping.field_map import map_allows_cp1252_lines, map_header_overrides
+from core_practice_twenty.mapping.field_map import map_allows_cp1252_lines, map_header_overrides, map_held_out
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.source.readers import ExportStructureError
 from core_practice_twenty.source.values import DATE_ORDER, Region
@@ -24,8 +24,10 @@ def validation_context(warehouse: WarehouseResource, settings: SettingsResource,
     if twenty is not None:
         with twenty.client() as client:
             upload_limit = client.upload_limit()
+    values = settings.get()
     return ValidationContext.for_export(export.export_dir, Region(export.region), export.export_date,
-                                        max_upload_bytes=upload_limit, max_reject_rate=settings.get().max_reject_rate)
+                                        max_upload_bytes=upload_limit, max_reject_rate=values.max_reject_rate,
+                                        held_out=map_held_out(values.field_map))
 
 
 def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from core_practice_twenty.defs.landing.assets import landing_assets, validation_context
+from core_practice_twenty.defs.landing.assets import field_map_file, landing_assets, validation_context
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import SAMPLE_WAVE
@@ -17,7 +17,7 @@ from core_practice_twenty.validation.cross_table import cross_table_issues
     group_name="validation",
     kinds={"duckdb"},
     partitions_def=waves,
-    deps=landing_assets,
+    deps=[*landing_assets, field_map_file],  # the map's held-out columns are not searched for identifiers
     description="Cross-table rules over the landed export; every row ends accepted (maybe flagged) or rejected.",
 )
 def validated_export(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

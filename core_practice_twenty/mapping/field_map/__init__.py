@@ -29,6 +29,7 @@ from core_practice_twenty.mapping.field_map.reading import (
     header_overrides,
     map_allows_cp1252_lines,
     map_header_overrides,
+    map_held_out,
     to_options,
 )
 from core_practice_twenty.mapping.field_map.schema import custom_objects, schema_fields, schema_summary
@@ -52,6 +53,7 @@ __all__ = [
     "map_allows_cp1252_lines",
     "map_digest",
     "map_header_overrides",
+    "map_held_out",
     "read_headers",
     "save_map",
     "schema_fields",

@@ -50,6 +50,19 @@ def map_allows_cp1252_lines(path: Path) -> bool:
         return False
 
 
+def map_held_out(path: Path) -> frozenset[tuple[str, str]]:
+    """(object, canonical column or own header) the map keeps out of Twenty, read at validation (empty without a
+    readable map: then everything is searched, and the gate stops the load later)."""
+    if not path.is_file():
+        return frozenset()
+    try:
+        field_map = load_map(path)
+    except FieldMapError:
+        return frozenset()
+    own = {(name, e.header) for name, e in field_map.entries() if e.excluded and not e.column and e.header}
+    return frozenset(to_options(field_map).excluded | own)
+
+
 def map_header_overrides(source_object: str, path: Path) -> dict[str, str]:
     """The overrides landing applies for one file, from the map file if there is a readable one.
 
