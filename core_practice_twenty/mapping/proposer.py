@@ -34,6 +34,7 @@ from core_practice_twenty.mapping.field_map import (
     ObjectMap,
     read_headers,
 )
+from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.identifiers import Identifier, identifier_in_values, identifier_named
 from core_practice_twenty.source.export_spec import (
@@ -318,6 +319,14 @@ def _entry_for(spec: ObjectSpec, col: _Column, column: ColumnSpec, confidence: f
         else:
             notes.append(pct)
     notes.append(("excluded: " if default.transform == "excluded" else "") + default.reason)
+    identifier = identifier_in_values(col.values)
+    if (identifier is not None and column.name not in spec.key
+            and (spec.name, column.name) not in FUND_NUMBER_COLUMNS):  # fund numbers have their own opt-in
+        # a known column whose cells are identifiers (a US office keeping SSNs as the chart number): out
+        return ColumnEntry(col.header, (column.name,), (), "excluded", 0.9,
+                           f"{how}; but its values are {identifier.name}s, which never go to a CRM by default: "
+                           f"excluded; only a person naming this column and themselves in identifier_opt_in sends it",
+                           True, profile, identifier.name)
     return ColumnEntry(header=col.header, column=(column.name,), targets=default.targets, transform=default.transform,
                        confidence=round(max(0.0, min(1.0, confidence)), 2), reason="; ".join(notes),
                        needs_decision=confidence < DECISION_THRESHOLD, profile=profile)

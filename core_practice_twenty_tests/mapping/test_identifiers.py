@@ -128,3 +128,15 @@ def test_a_person_opts_in_by_editing_the_map_file_and_cpt_confirms_it(tmp_path, 
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["objects"]["patients"]["columns"][
         [e["header"] for e in data["objects"]["patients"]["columns"]].index("SSN")]["identifier_opt_in"] == {
         "column": "SSN", "by": "Dr Lee"}
+
+
+def test_a_known_column_whose_cells_are_identifiers_is_held_out_too(tmp_path) -> None:
+    """A US office that keeps SSNs as the chart number: the canonical column is recognised, and excluded."""
+    export = generate_export(tmp_path / "export", region="US", practices=1, patients=12, seed=4, dirt="none")
+    edit_file(export / "patients.csv", change={"patient_no": lambda n, _: SSNS[n % len(SSNS)]},
+              rename={"patient_no": "Chart No"})
+    field_map = propose(export)
+    entry = next(e for e in field_map.objects["patients"].columns if e.header == "Chart No")
+    assert entry.column == ("patient_no",) and entry.excluded and entry.identifier == "US Social Security number"
+    confirmed = confirm(field_map, export, "A hurried person", accept_all=True)
+    assert ("patients", "patient_no") in to_options(confirmed).excluded
