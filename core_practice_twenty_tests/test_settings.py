@@ -3,6 +3,7 @@ command by naming the variable, before anything runs."""
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -100,6 +101,15 @@ def test_a_50_mb_xray_is_flagged_only_for_a_twenty_that_refuses_it(twenty_sandbo
     xray = sorted((export / "documents").rglob("*.png"))[0]
     with xray.open("r+b") as handle:  # a CBCT-sized file, sparse on disk: only its size matters here
         handle.truncate(50 * 1024 * 1024)
+    listing = (export / "documents.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    header = next(csv.reader([listing[1]]))  # under the report's banner line
+    rows = [next(csv.reader([line])) for line in listing[2:]]
+    for row in rows:  # the listing says what is on disk, as Core Practice's would
+        if row[header.index("relative_path")].endswith(xray.name):
+            row[header.index("size_bytes")] = str(50 * 1024 * 1024)
+    with (export / "documents.csv").open("w", encoding="utf-8", newline="") as handle:
+        handle.write(listing[0])
+        csv.writer(handle, lineterminator="\r\n").writerows([header, *rows])
     ctx = ValidationContext.for_export(export, Region.AU, max_upload_bytes=limit)
     for spec in EXPORT_SPEC.values():
         land_object(warehouse, spec, export, wave="full", snapshot_id="s1")

@@ -83,6 +83,11 @@ def _reading_by_meaning() -> list[str]:
         "number or typed without its prefix is restored when the digits alone fit (`1110` → `D1110`, `120` → "
         "`D0120`, `22` → `022`); one that cannot be restored unambiguously (`D120`, `7`, `Exam`) is kept as "
         "written and flagged on its line (`procedure_code:<column>`, warn): never guessed.",
+        "- **Document paths** as Windows and Macs write them: `\\` is a separator, names match in Unicode NFC "
+        "(a folder copied through a Mac is NFD), and in any case where exactly one file fits (two that fit: "
+        "`document_ambiguous`, reject). A file of 0 bytes, or not of the listed size, is `size_mismatch` (reject): "
+        "a copy cut off or never finished. A path that leaves `documents/` (absolute, a drive, `..`, a symbolic "
+        "link) is refused first. Validation and the upload use the same resolver (`source/documents.py`).",
         "- **US spellings** of value sets are accepted alongside the canonical ones (`Canceled`, `Check`), and the "
         "USPS military states `AA`, `AE`, `AP` of APO/FPO addresses are valid US states.",
     ]

@@ -171,10 +171,11 @@ def text_candidates(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str
 
 
 def document_listing(conn: duckdb.DuckDBPyConnection, wave: str,
-                     chunk_rows: int) -> Iterator[list[tuple[str | None, str, int, str | None, str | None]]]:
-    """The wave's documents, `chunk_rows` at a time: (key, file, line, path under documents/, lower-case sha256)."""
+                     chunk_rows: int) -> Iterator[list[tuple]]:
+    """The wave's documents, `chunk_rows` at a time: (key, file, line, path under documents/, lower-case sha256,
+    size as listed)."""
     spec = EXPORT_SPEC["documents"]
-    conn.execute(f"select {source_key_sql(spec)}, source_file, source_line, relative_path, lower(sha256) "
+    conn.execute(f"select {source_key_sql(spec)}, source_file, source_line, relative_path, lower(sha256), size_bytes "
                  f"from {raw_table(spec)} where wave = ? order by source_line", [wave])
     while rows := conn.fetchmany(chunk_rows):
         yield rows

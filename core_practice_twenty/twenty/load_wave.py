@@ -17,6 +17,8 @@ from pathlib import Path
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, TargetObject
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.settings import Settings
+from core_practice_twenty.source.documents import DocumentFolder
+from core_practice_twenty.source.export_spec import DOCUMENTS_DIR
 from core_practice_twenty.store.lifecycle import read_baseline
 from core_practice_twenty.store.staging import (
     IdMapEntry,
@@ -46,16 +48,20 @@ def file_preparer(client: TwentyClient, export_dir: Path) -> Prepare:
     """Upload an attachment's file (the `$file` directive) through the server's upload flow."""
     from core_practice_twenty.twenty.client import FileTooLargeError
 
+    documents = DocumentFolder(str(export_dir / DOCUMENTS_DIR))
+
     def prepare(record: StagedRecord) -> dict:
         directive = record.payload.get("$file") or {}
         if not directive.get("upload"):
             return {}  # recorded and referenced, not uploaded (too large for the server)
-        given = export_dir / directive["path"]
-        path = given.resolve()
-        if given.is_symlink() or export_dir.resolve() not in path.parents:
+        written = str(directive["path"]).replace("\\", "/")
+        under = written.removeprefix(f"{DOCUMENTS_DIR}/")
+        found = documents.find(under)  # the same resolver validation used (Windows separators, NFC, case)
+        if found.problem in ("path_traversal", "path_outside_export") or not written.startswith(f"{DOCUMENTS_DIR}/"):
             raise PrepareError("path_outside_export: the document's path leaves the export folder (a link or ..)")
-        if not path.is_file():
+        if found.path is None:
             raise PrepareError("file_missing: the document's file is not in the export's documents folder")
+        path = Path(found.path)
         mime = directive.get("mimeType") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         try:
             return client.upload_file(path, filename=record.payload.get("name") or path.name, mime_type=mime)

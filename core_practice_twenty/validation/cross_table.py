@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import PurePosixPath, PureWindowsPath
 
 import duckdb
 
 from core_practice_twenty.model.identifiers import TEXT_CANDIDATE, identifiers_in_text
 from core_practice_twenty.model.issues import Issue, Severity
+from core_practice_twenty.source.documents import DocumentFolder, size_differs
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, FREE_TEXT_COLUMNS, ObjectSpec
 from core_practice_twenty.store.rule_reads import (
     LineRow,
@@ -91,42 +90,6 @@ def identifiers_in_text_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: V
                     yield Issue(spec.name, key, file, line, f"identifier_in_text:{column}", column, Severity.WARN)
 
 
-def unsafe_path(relative_path: str) -> bool:
-    """Absolute, drive-qualified or `..` paths could read or overwrite files outside documents/."""
-    if ".." not in relative_path and ":" not in relative_path and not relative_path.startswith(("/", "\\")):
-        return False  # none of the three can hold: skip the pathlib parse (135k documents in a group export)
-    for flavour in (PurePosixPath(relative_path), PureWindowsPath(relative_path)):
-        if flavour.is_absolute() or flavour.drive or ".." in flavour.parts:
-            return True
-    return False
-
-
-def _links_out(root: str, relative: str, checked_dirs: dict[str, bool]) -> os.stat_result | None | bool:
-    """`lstat` each folder of `relative` below `root`, then the file, never following a link.
-
-    Returns True when any of them is a symbolic link (its target may lie outside documents/: refused
-    before the target is opened or stat'ed), None when something is missing, else the file's own status.
-    `checked_dirs` remembers folders already seen to be real ones (documents share a few folders).
-    """
-    current = root
-    for part in relative.split("/")[:-1]:
-        if not part or part == ".":
-            continue
-        current = os.path.join(current, part)
-        if current not in checked_dirs:
-            try:
-                checked_dirs[current] = stat.S_ISLNK(os.lstat(current).st_mode)
-            except (OSError, ValueError):
-                return None
-        if checked_dirs[current]:
-            return True
-    try:
-        status = os.lstat(os.path.join(root, relative))
-    except (OSError, ValueError):
-        return None
-    return True if stat.S_ISLNK(status.st_mode) else status
-
-
 def _sha256(path: str, size: int) -> str:
     """Small files (nearly all documents) in one read; large ones streamed."""
     if size <= SMALL_FILE_BYTES:
@@ -145,27 +108,23 @@ def document_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationCo
     memory at once.
     """
     spec = EXPORT_SPEC["documents"]
-    root = os.path.join(ctx.export_dir, DOCUMENTS_DIR)
-    checked_dirs: dict[str, bool] = {}
+    folder = DocumentFolder(os.path.join(ctx.export_dir, DOCUMENTS_DIR))
 
     def inspect(row: tuple) -> list[Issue]:
-        key, file, line, relative, expected = row
+        key, file, line, relative, expected, listed_size = row
         if relative is None:
             return []
-        if unsafe_path(relative):
-            return [Issue(spec.name, key, file, line, "path_traversal", "relative_path", Severity.REJECT)]
-        path = os.path.join(root, relative)
-        status = _links_out(root, relative, checked_dirs)
-        if status is True:
-            return [Issue(spec.name, key, file, line, "path_outside_export", "relative_path", Severity.REJECT)]
-        if status is None or not stat.S_ISREG(status.st_mode):
-            return [Issue(spec.name, key, file, line, "document_missing", "relative_path", Severity.REJECT)]
-        found = []
-        if expected and _sha256(path, status.st_size) != expected:
-            found.append(Issue(spec.name, key, file, line, "document_checksum", "sha256", Severity.REJECT))
-        if status.st_size > ctx.max_upload_bytes:
-            found.append(Issue(spec.name, key, file, line, "document_too_large", "size_bytes", Severity.WARN))
-        return found
+        found = folder.find(relative)
+        if found.problem is not None:
+            return [Issue(spec.name, key, file, line, found.problem, "relative_path", Severity.REJECT)]
+        if size_differs(found, listed_size):  # 0 bytes, or not the listed size: a cut-off or unfinished copy
+            return [Issue(spec.name, key, file, line, "size_mismatch", "size_bytes", Severity.REJECT)]
+        issues = []
+        if expected and _sha256(found.path, found.size) != expected:
+            issues.append(Issue(spec.name, key, file, line, "document_checksum", "sha256", Severity.REJECT))
+        if found.size > ctx.max_upload_bytes:
+            issues.append(Issue(spec.name, key, file, line, "document_too_large", "size_bytes", Severity.WARN))
+        return issues
 
     def inspect_batch(rows: list[tuple]) -> list[Issue]:
         return [issue for row in rows for issue in inspect(row)]

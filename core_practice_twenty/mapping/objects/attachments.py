@@ -25,9 +25,9 @@ from core_practice_twenty.mapping.objects.common import (
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, PEOPLE
 from core_practice_twenty.model.staged import make_staged_record, ref
+from core_practice_twenty.source.documents import unsafe_path
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
-from core_practice_twenty.validation.cross_table import unsafe_path
 
 SOURCE = "documents"
 
