@@ -42,6 +42,9 @@ TRANSFORMS: dict[str, str] = {
 
 _TEXTUAL = frozenset({"TEXT", "RICH_TEXT", "RICH_TEXT_V2", "FULL_NAME", "EMAILS", "LINKS", "CURRENCY", "ADDRESS",
                       "BOOLEAN", "NUMBER", "NUMERIC"})
+SUBURB_ROLE = ("suburb: by the address's own country, the locality (AU: the city field) or a line above the town "
+               "(NZ, US: street line 2)")
+
 TRANSFORM_FITS: dict[str, frozenset[str]] = {
     "rename": _TEXTUAL,
     "split_name": frozenset({"FULL_NAME", "TEXT"}),
@@ -182,7 +185,9 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
         "the group becomes a parent company linked by the parentCompany relation")
     add(o, "address_line1", "companies.address.addressStreet1", "join_address", "first street line")
     add(o, "address_line2", "companies.address.addressStreet2", "join_address", "second street line")
-    add(o, "city", "companies.address.addressCity", "address_compose", "city or suburb of the address")
+    add(o, "city", "companies.address.addressCity", "address_compose", "town or city of the address")
+    add(o, "suburb", ("companies.address.addressCity", "companies.address.addressStreet2"), "address_compose",
+        SUBURB_ROLE)
     add(o, "state", "companies.address.addressState", "address_compose", "state, checked against the region")
     add(o, "postcode", "companies.address.addressPostcode", "address_compose",
         "postcode, leading zero repaired and format checked")
@@ -228,7 +233,9 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     add(o, "work_phone", "people.phones.additionalPhones", "phone_e164", "kept as an additional phone")
     add(o, "first_address", "people.homeAddress.addressStreet1", "join_address", "first street line")
     add(o, "address_line2", "people.homeAddress.addressStreet2", "join_address", "second street line")
-    add(o, "patient_city", "people.homeAddress.addressCity", "address_compose", "city or suburb")
+    add(o, "patient_city", "people.homeAddress.addressCity", "address_compose", "town or city")
+    add(o, "patient_suburb", ("people.homeAddress.addressCity", "people.homeAddress.addressStreet2"),
+        "address_compose", SUBURB_ROLE)
     add(o, "patient_state", "people.homeAddress.addressState", "address_compose", "state, checked against the region")
     add(o, "patient_postal_code", "people.homeAddress.addressPostcode", "address_compose",
         "postcode, leading zero repaired and format checked")

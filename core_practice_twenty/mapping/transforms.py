@@ -418,18 +418,21 @@ def country_of(raw: str | None) -> str | None:
 
 def compose_address(*, street1: str | None, street2: str | None, city: str | None, state: str | None,
                     postcode: str | None, country: str | None, region: Region | str,
-                    column_prefix: str = "") -> AddressResult:
-    """Address columns → Twenty ADDRESS, validated for the region, or kept as written when abroad.
+                    column_prefix: str = "", suburb: str | None = None) -> AddressResult:
+    """Address columns → Twenty ADDRESS, read by the rules of the address's own country.
 
-    A row without a country is domestic (Core Practice leaves it empty for local patients). A
-    domestic address has its state checked against the region's list and its postcode repaired; an
-    international one (`New Zealand` on an AU export) keeps its own country code and its state and
-    postcode as written, because the region's rules do not apply to it. `column_prefix` names the
-    columns in the reasons (`patient_`): review reasons say which field, never the value.
+    A row without a country is domestic (Core Practice leaves it empty for local patients). An address in a
+    country of the region table (AU, NZ, US) has its state checked against that country's list and its postcode
+    repaired to that country's width, whatever the export's region (an AU address in an NZ export keeps `0870`);
+    one elsewhere keeps its state and postcode as written. A suburb is the locality where the country says so
+    (AU: the city field) and a line above the town elsewhere (NZ: street line 2, the town or city stays the
+    city). An address abroad is noted `international_address`. `column_prefix` names the columns in the reasons
+    (`patient_`): review reasons say which field, never the value.
     """
     reg = as_region(region)
     parts = {k: clean(v) for k, v in (("street1", street1), ("street2", street2), ("city", city),
-                                      ("state", state), ("postcode", postcode), ("country", country))}
+                                      ("state", state), ("postcode", postcode), ("country", country),
+                                      ("suburb", suburb))}
     if not any(parts.values()):
         return AddressResult(None)
     result = AddressResult(None)
@@ -437,14 +440,25 @@ def compose_address(*, street1: str | None, street2: str | None, city: str | Non
     if parts["country"] and code is None:
         result.reasons.append(f"country_unrecognised:{column_prefix}country")
     domestic = code == reg.value or (code is None and parts["country"] is None)
+    # an address is read by its own country's rules where the region table has them (an AU address in an NZ
+    # export: AU states, 4-digit postcodes, suburb as locality), else as written
+    own = reg if domestic else (Region(code) if code in REGION_FACTS else None)
+    if parts["suburb"]:
+        locality = REGION_FACTS[own or reg].suburb_is_locality
+        if locality:
+            parts["city"] = parts["suburb"]
+        else:
+            if parts["suburb"] != parts["city"]:
+                parts["street2"] = ", ".join(p for p in (parts["street2"], parts["suburb"]) if p)
+            parts["city"] = parts["city"] or parts["suburb"]
     state_value, postcode_value = parts["state"], parts["postcode"]
-    if domestic:
-        postcode_check = check_postcode(parts["postcode"], reg)
+    if own is not None:
+        postcode_check = check_postcode(parts["postcode"], own)
         postcode_value = postcode_check.value
-        state_check = check_state(parts["state"], reg)
+        state_check = check_state(parts["state"], own)
         state_value = state_check.value
         status = state_check.status
-        if status in ("repaired", "invalid") and reg is Region.AU:
+        if status in ("repaired", "invalid") and own is Region.AU:
             # a state typed wrong but a postcode that names one: the postcode is the better witness
             from_postcode = au_state_for_postcode(postcode_value if postcode_check.status != "invalid" else None)
             if from_postcode and from_postcode != state_value:
@@ -453,7 +467,7 @@ def compose_address(*, street1: str | None, street2: str | None, city: str | Non
             result.reasons.append(f"state_{status}:{column_prefix}state")
         if postcode_check.status in ("repaired", "invalid"):
             result.reasons.append(f"postcode_{postcode_check.status}:{column_prefix}postcode")
-    elif code is not None:
+    if not domestic and code is not None:
         result.international = True
         result.notes.append("international_address")
     result.value = {

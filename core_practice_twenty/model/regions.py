@@ -58,6 +58,9 @@ class RegionFacts:
     """State code → IANA zone, where the region spans several zones."""
     procedure_codes: CodeSystem = ADA_ITEM_NUMBERS
     """The coding system of procedure codes (Australian Dental Association items in AU and NZ, CDT in the US)."""
+    suburb_is_locality: bool = False
+    """True where an address's suburb is its locality (AU: `Karingal VIC 3199`); elsewhere the suburb is a line
+    above the town or city (NZ: `Karori`, then `Wellington 6012`)."""
 
 
 _US_ZONE_STATES = {
@@ -74,7 +77,8 @@ REGION_FACTS: dict[Region, RegionFacts] = {
     Region.AU: RegionFacts(
         Region.AU, "Australia", DateOrder.DMY, 4, "AUD", "Australia/Sydney",
         {"NSW": "Australia/Sydney", "ACT": "Australia/Sydney", "VIC": "Australia/Melbourne", "TAS": "Australia/Hobart",
-         "QLD": "Australia/Brisbane", "SA": "Australia/Adelaide", "NT": "Australia/Darwin", "WA": "Australia/Perth"}),
+         "QLD": "Australia/Brisbane", "SA": "Australia/Adelaide", "NT": "Australia/Darwin", "WA": "Australia/Perth"},
+        suburb_is_locality=True),
     Region.NZ: RegionFacts(Region.NZ, "New Zealand", DateOrder.DMY, 4, "NZD", "Pacific/Auckland"),
     Region.US: RegionFacts(
         Region.US, "United States", DateOrder.MDY, 5, "USD", "America/New_York",

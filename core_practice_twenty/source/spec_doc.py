@@ -83,6 +83,11 @@ def _reading_by_meaning() -> list[str]:
         "number or typed without its prefix is restored when the digits alone fit (`1110` → `D1110`, `120` → "
         "`D0120`, `22` → `022`); one that cannot be restored unambiguously (`D120`, `7`, `Exam`) is kept as "
         "written and flagged on its line (`procedure_code:<column>`, warn): never guessed.",
+        "- **Addresses by their own country**: a row's country (empty: the export's region) decides which states "
+        "and regions are valid (NZ's pre-2019 names too), how wide a postcode is (`800` in an Australian address of "
+        "an NZ export is `0800`) and what a suburb is: the locality in Australia (Twenty's city), a line above the "
+        "town or city in New Zealand and the US (street line 2). A country outside the region table keeps its "
+        "state and postcode as written.",
         "- **Document paths** as Windows and Macs write them: `\\` is a separator, names match in Unicode NFC "
         "(a folder copied through a Mac is NFD), and in any case where exactly one file fits (two that fit: "
         "`document_ambiguous`, reject). A file of 0 bytes, or not of the listed size, is `size_mismatch` (reject): "

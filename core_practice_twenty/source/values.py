@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -179,6 +180,15 @@ def parse_bool(text: str | None) -> bool | None:
     return None
 
 
+NZ_REGIONS_BEFORE_2019 = {"manawatu-wanganui": "MWT", "manawatu wanganui": "MWT", "hawkes bay": "HKB",
+                          "chatham islands": "CIT"}
+"""NZ region names as ISO 3166-2 and the councils wrote them before the 2019 renaming (older records keep them)."""
+
+
+def _without_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 USPS_MILITARY_STATES = {"AA": "Armed Forces Americas", "AE": "Armed Forces Europe", "AP": "Armed Forces Pacific"}
 """State codes of US military mail (APO/FPO/DPO): valid on a US address although no subdivision has them."""
 
@@ -190,8 +200,10 @@ def region_subdivisions(region: Region) -> dict[str, str]:
         suffix = sub.code.split("-", 1)[1]
         accepted[suffix.lower()] = suffix
         accepted[sub.name.lower()] = suffix
+        accepted[_without_accents(sub.name.lower())] = suffix  # Manawatu-Whanganui typed without its macron
     if region is Region.NZ:  # NZ addresses name the region without "Greater", or write the island city
         accepted.update({"wellington": "WGN", "auckland": "AUK"})
+        accepted.update(NZ_REGIONS_BEFORE_2019)
     if region is Region.US:  # the USPS's military "states" of APO/FPO/DPO addresses (not ISO 3166-2 subdivisions)
         accepted.update({code.lower(): code for code in USPS_MILITARY_STATES})
         accepted.update({name.lower(): code for code, name in USPS_MILITARY_STATES.items()})

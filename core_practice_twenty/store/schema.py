@@ -125,6 +125,11 @@ create table if not exists twenty_clock (
     primary key (object, run_id)
 );
 """),
+    (4, """
+-- the suburb as its own column (NZ: a line above the town; AU: the locality): raw tables landed before it
+alter table if exists raw_practices add column if not exists suburb varchar;
+alter table if exists raw_patients add column if not exists patient_suburb varchar;
+"""),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

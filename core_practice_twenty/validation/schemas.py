@@ -16,6 +16,7 @@ which may be health data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -200,28 +201,38 @@ def _unreadable_code(value: str, region: Region) -> str:
 
 
 def _address_rules(spec: ObjectSpec, ctx: ValidationContext) -> list[tuple[str, str]]:
-    """State and postcode rules read the row's country: foreign addresses are not held to the region's lists."""
+    """State and postcode rules read the row's country: an address is held to its own country's lists where the
+    region table has them (an AU address in an NZ export: AU states, 4-digit postcodes), else to none."""
     state = _of_type(spec, ColumnType.STATE)
     postcode = _of_type(spec, ColumnType.POSTCODE)
     country = country_column(spec)
     region: Region = ctx.region
     code = quoted(country_code_column(country)) if country else None
     domestic = f"({code} is null or {code} = {sql_string(region.value)})" if code else "true"
+    own = f"coalesce({code}, {sql_string(region.value)})" if code else sql_string(region.value)
+
+    def per_country(condition: Callable[[Region], str]) -> str:
+        return "(" + " or ".join(f"({own} = {sql_string(r.value)} and {condition(r)})" for r in Region) + ")"
+
     rules: list[tuple[str, str]] = []
     if state:
         value = quoted(state.name)
         folded = f"rtrim(lower(trim({value})), '.')"
-        rules.append((f"invalid_state:{state.name}", f"{value} is not null and {domestic} and not "
-                                                     f"{_in(folded, set(region_subdivisions(region)))}"))
+        rules.append((f"invalid_state:{state.name}", f"{value} is not null and " + per_country(
+            lambda r: f"not {_in(folded, set(region_subdivisions(r)))}")))
     if postcode:
         value = quoted(postcode.name)
-        width = POSTCODE_DIGITS[region]
-        short = f"regexp_full_match(trim({value}), '\\d{{1,{width - 1}}}')"
-        pattern = r"\d{5}(-\d{4})?" if region is Region.US else rf"\d{{{width}}}"
-        rules.append((f"postcode_lost_zero:{postcode.name}", f"{value} is not null and {domestic} and {short}"))
-        rules.append((f"postcode_format:{postcode.name}", f"{value} is not null and {domestic} and not "
-                                                          f"(regexp_full_match(trim({value}), {regex_sql(pattern)}) "
-                                                          f"or {short})"))
+
+        def short(r: Region) -> str:
+            return f"regexp_full_match(trim({value}), '\\d{{1,{POSTCODE_DIGITS[r] - 1}}}')"
+
+        def well_formed(r: Region) -> str:
+            pattern = r"\d{5}(-\d{4})?" if r is Region.US else rf"\d{{{POSTCODE_DIGITS[r]}}}"
+            return f"regexp_full_match(trim({value}), {regex_sql(pattern)})"
+
+        rules.append((f"postcode_lost_zero:{postcode.name}", f"{value} is not null and " + per_country(short)))
+        rules.append((f"postcode_format:{postcode.name}", f"{value} is not null and " + per_country(
+            lambda r: f"not ({well_formed(r)} or {short(r)})")))
     if country:
         value = quoted(country.name)
         rules.append((f"country:{country.name}", f"{value} is not null and {code} is null"))

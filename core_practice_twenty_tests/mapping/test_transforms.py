@@ -197,16 +197,35 @@ def test_an_au_state_typed_wrong_is_corrected_from_the_postcode() -> None:
     assert au_state_for_postcode("12") is None
 
 
-def test_an_international_address_keeps_its_own_country_and_is_not_held_to_the_regions_rules() -> None:
+def test_an_address_abroad_is_read_by_its_own_countrys_rules_where_the_region_table_has_them() -> None:
+    """An NZ address in an AU export: NZ regions and 4-digit NZ postcodes, not AU's; a UK one as written."""
     result = compose_address(street1="69 Queen St", street2=None, city="Wellington Central", state="Wgtn",
                              postcode="601", country="New Zealand", region="AU")
     assert result.value["addressCountry"] == "NZ"
-    assert result.value["addressState"] == "Wgtn"  # not an AU state, and not judged as one
-    assert result.value["addressPostcode"] == "601"  # not padded to an AU postcode
-    assert result.reasons == [] and result.notes == ["international_address"] and result.international
+    assert result.value["addressPostcode"] == "0601"  # an NZ postcode that lost its zero, restored as NZ's
+    assert result.reasons == ["state_invalid:state", "postcode_repaired:postcode"]  # "Wgtn": not an NZ region
+    assert result.notes == ["international_address"] and result.international
+    fine = compose_address(street1="9 Main Rd", street2=None, city="Palmerston North", state="Manawatu-Wanganui",
+                           postcode="4410", country="NZ", region="AU")  # the pre-2019 name, without macron
+    assert fine.reasons == []  # a valid NZ region
+    darwin = compose_address(street1="1 Smith St", street2=None, city="Darwin", state="NT", postcode="800",
+                             country="Australia", region="NZ")  # Excel lost the zero of an AU postcode
+    assert darwin.value["addressPostcode"] == "0800" and darwin.value["addressState"] == "NT"
     uk = compose_address(street1="1 High St", street2=None, city="London", state=None, postcode="SW1A 1AA",
                          country="United Kingdom", region="US")
-    assert uk.value["addressCountry"] == "GB" and uk.international
+    assert uk.value["addressCountry"] == "GB" and uk.international and uk.value["addressPostcode"] == "SW1A 1AA"
+
+
+def test_a_suburb_is_the_locality_in_australia_and_a_line_above_the_town_in_new_zealand() -> None:
+    nz = compose_address(street1="12 Campbell St", street2=None, suburb="Karori", city="Wellington", state=None,
+                         postcode="6012", country=None, region="NZ")
+    assert (nz.value["addressStreet2"], nz.value["addressCity"]) == ("Karori", "Wellington")
+    au = compose_address(street1="3 Kent Rd", street2=None, suburb="Karingal", city=None, state="VIC",
+                         postcode="3199", country=None, region="AU")
+    assert (au.value["addressStreet2"], au.value["addressCity"]) == (None, "Karingal")
+    nz_in_au = compose_address(street1="5 Rata St", street2="Flat 2", suburb="Karori", city="Wellington",
+                               state=None, postcode="6012", country="New Zealand", region="AU")
+    assert (nz_in_au.value["addressStreet2"], nz_in_au.value["addressCity"]) == ("Flat 2, Karori", "Wellington")
 
 
 def test_address_edge_cases() -> None:

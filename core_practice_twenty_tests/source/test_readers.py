@@ -25,7 +25,7 @@ def test_banner_row_bom_crlf_and_aliases(tmp_path: Path) -> None:
     assert row.source_line == 3
     assert row.values["practice_id"] == "PR1"
     assert row.values["practice_name"] == "Smile Dental"
-    assert row.values["city"] == "Parramatta"
+    assert row.values["suburb"] == "Parramatta"  # the locality in AU: Twenty's addressCity (compose_address)
     assert row.values["postcode"] == "2150"
     assert row.values["state"] is None  # column absent in this export: null, not an error
     assert row.extras == {"Referral Partner": "Dr X"}  # kept for the field-map proposer

@@ -50,7 +50,7 @@ def map_companies(rows: Sequence[Row], warnings: Warnings | None = None,
         payload: dict = {COMPANIES.source_key_field: practice_id, "name": cells["practice_name"]}
         address = compose_address(street1=cells["address_line1"], street2=cells["address_line2"],
                                   city=cells["city"], state=cells["state"], postcode=cells["postcode"],
-                                  country=cells["country"], region=options.region)
+                                  country=cells["country"], region=options.region, suburb=cells["suburb"])
         payload["address"] = address.value
         notes += address.reasons + address.notes
         domain = normalise_domain(cells["website"])

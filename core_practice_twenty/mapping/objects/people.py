@@ -218,7 +218,7 @@ def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), war
         address = compose_address(street1=cells["first_address"], street2=cells["address_line2"],
                                   city=cells["patient_city"], state=cells["patient_state"],
                                   postcode=cells["patient_postal_code"], country=cells["patient_country"],
-                                  region=region, column_prefix="patient_")
+                                  region=region, column_prefix="patient_", suburb=cells["patient_suburb"])
         payload["homeAddress"] = address.value
         review += address.reasons
         notes += address.notes
