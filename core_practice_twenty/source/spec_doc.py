@@ -83,6 +83,11 @@ def _reading_by_meaning() -> list[str]:
         "number or typed without its prefix is restored when the digits alone fit (`1110` → `D1110`, `120` → "
         "`D0120`, `22` → `022`); one that cannot be restored unambiguously (`D120`, `7`, `Exam`) is kept as "
         "written and flagged on its line (`procedure_code:<column>`, warn): never guessed.",
+        "- **Workbooks** (`.xlsx`) are read with calamine: the first sheet, each row's line is the sheet's row "
+        "number, a formula gives its cached value (as Excel last showed it), a date cell its ISO date. A cell "
+        "merged down over several rows (an Invoice ID spanning its payments) gives its value to every row it "
+        "spans; a horizontal merge keeps its value in its first cell. (Objects split across several files or "
+        "sheets are not joined yet: keep one file per object.)",
         "- **Addresses by their own country**: a row's country (empty: the export's region) decides which states "
         "and regions are valid (NZ's pre-2019 names too), how wide a postcode is (`800` in an Australian address of "
         "an NZ export is `0800`) and what a suburb is: the locality in Australia (Twenty's city), a line above the "

@@ -7,7 +7,7 @@ always name the line a value came from. Re-landing a wave replaces that wave's r
 Two paths, one result. Rectangular UTF-8 CSVs without multi-line cells (most files) are parsed by
 DuckDB's own CSV reader, in parallel, with line numbers derived arithmetically; DuckDB is told to be
 strict, so anything irregular makes it refuse, and that file takes the Python path instead (csv
-module or openpyxl, chunked), which handles banners, ragged rows, multi-line cells, Windows-1252
+module or calamine for workbooks, chunked), which handles banners, ragged rows, multi-line cells, Windows-1252
 and XLSX. The row hash is defined the same way on both paths.
 """
 
