@@ -19,6 +19,7 @@ import dagster as dg
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.readers import detect_region
+from core_practice_twenty.stopping import STOP_SIGNALS, StopSignals, exit_code
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.retry import RUN_RETRIES
 
@@ -205,6 +206,18 @@ def run_rollback(instance: dg.DagsterInstance, waves: list[str], *, remove_schem
         return RollbackRunResult(result.run_id, result.success, summary, "; ".join(failures))
 
 
+def _stopped_line(wave: str, signum: int, result: WaveRunResult | None) -> str:
+    """The one line a person (or the next shift) reads after a stop: what was done, where it stopped, what next."""
+    if result is None:
+        done = "stopped before its run could finish the step in flight"
+    else:
+        steps = sorted(result.materialized)
+        done = (f"stopped after {len(steps)} step(s) (last: {steps[-1]})" if steps else "stopped before any step "
+                "finished") + f", run {result.run_id}"
+    return (f"cpt migrate: {STOP_SIGNALS[signum]}: wave {wave!r} {done}; what was sent is in the audit log, and "
+            f"nothing is sent twice: run the same command to resume.")
+
+
 def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_date: date | None = None,
             replace: bool = False) -> int:
     """Check Twenty and the map, register the wave, run it through Dagster, print the reconciliation (and keep it
@@ -248,7 +261,14 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
             return 2
         print(f"migrating {export_dir} as wave {wave!r}, region {region_used} "
               f"(Dagster home {home})", flush=True)
-        result = run_wave(instance, wave)
+        with StopSignals(lambda signum: _stopped_line(wave, signum, None)) as stop:
+            result = run_wave(instance, wave)
+        if stop.signum is not None:  # stopped by a signal: say where, mark the run canceled, keep its code
+            run = instance.get_run_by_id(result.run_id)
+            if run is not None and run.status != dg.DagsterRunStatus.CANCELED:
+                instance.report_run_canceled(run, f"stopped by {STOP_SIGNALS[stop.signum]}")
+            print(_stopped_line(wave, stop.signum, result), file=sys.stderr)
+            return exit_code(stop.signum)
     # Only what this run did: after a blocked or failed run the warehouse still holds an earlier run's tables.
     parts = []
     if "validated_export" in result.materialized:

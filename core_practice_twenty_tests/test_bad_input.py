@@ -159,3 +159,18 @@ def test_a_delta_read_with_the_wrong_encoding_never_overwrites_names_in_twenty(p
     assert "not_utf8" in issues.stdout and str(edited[0] + 1) in issues.stdout  # the line, by number
     report = Path(os.environ["CPT_REPORTS"]) / "changes-delta-1.md"
     assert "| people |" in report.read_text(encoding="utf-8")
+
+
+def test_every_command_says_what_it_does_with_an_example_and_cpt_knows_its_version(capsys) -> None:
+    """A night-shift engineer's first questions: `cpt --version`, and `cpt <command> --help`."""
+    from core_practice_twenty.cli import EXAMPLES, build_parser, commands, main
+
+    found = commands(build_parser())
+    assert sorted(found) == sorted(EXAMPLES)  # a new command needs its example
+    for words, (command, _) in found.items():
+        text = command.format_help()
+        assert command.description and len(command.description) > 20, words
+        assert f"Example: cpt {words}" in text, words
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("cpt 0.")

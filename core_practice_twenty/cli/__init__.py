@@ -28,9 +28,58 @@ from core_practice_twenty.settings import Settings, SettingsError
 
 __all__ = ["build_parser", "main", "migrate"]
 
+EXAMPLES = {
+    "sandbox": "cpt sandbox --port 8021 --api-key \"$TWENTY_API_KEY\"",
+    "generate": "cpt generate --out data/exports/rehearsal --region NZ --patients 500",
+    "wave add": "cpt wave add --export /srv/exports/2026-12-07 --wave full",
+    "wave approve-changes": "cpt wave approve-changes --wave delta-2026-11-26 --by 'Dr Lee'",
+    "migrate": "cpt migrate --export /srv/exports/2026-12-07 --wave full",
+    "issues": "cpt issues --wave full --object patients",
+    "demo": "cpt demo",
+    "sample accept": "cpt sample accept --by 'Dr Lee'",
+    "rollback": "cpt rollback --wave delta-2026-12-07 --preview",
+    "ui": "cpt ui --port 3000",
+    "map propose": "cpt map propose --export /srv/exports/2026-12-07",
+    "map confirm": "cpt map confirm --map data/mapping/field-map.yaml --export /srv/exports/2026-12-07 "
+                   "--by 'Dr Lee'",
+}
+"""One example per command, shown at the end of its --help (a test keeps every command in this table)."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("core_practice_twenty")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, tuple[argparse.ArgumentParser, str]]:
+    """Every runnable command of `parser` by its words ("wave add"), with its one-line help."""
+    found: dict[str, tuple[argparse.ArgumentParser, str]] = {}
+    for action in parser._actions:  # argparse keeps sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                words = f"{prefix} {name}".strip()
+                below = commands(child, words)
+                found.update(below or {words: (child, helps.get(name, ""))})
+    return found
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Each command's --help says what it does (its description, else its one-line help) and shows its example."""
+    for words, (command, summary) in commands(parser).items():
+        if not command.description and summary:
+            command.description = summary[0].upper() + summary[1:] + "."
+        command.epilog = f"Example: {EXAMPLES[words]}" if words in EXAMPLES else None
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cpt", description="Core Practice → Twenty migration")
+    parser.add_argument("--version", action="version", version=f"cpt {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sandbox", help="run the local Twenty (REST + metadata API) on loopback",
@@ -159,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--accept-all", action="store_true",
                    help="accept every entry still marked needs_decision as proposed (recorded in the map)")
     m.set_defaults(func=cmd_map_confirm)
+    _describe(parser)
     return parser
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core_practice_twenty.cli.exports import folder_refused
 from core_practice_twenty.settings import Settings
+from core_practice_twenty.stopping import STOP_SIGNALS, StopSignals, exit_code
 
 
 def cmd_wave_add(args: argparse.Namespace) -> int:
@@ -133,8 +134,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print("nothing done")
             return 1
     ensure_dagster_home()
+    undoing = ", ".join(repr(w) for w in waves)
+
+    def stopped(signum: int) -> str:
+        return (f"cpt rollback: {STOP_SIGNALS[signum]}: the rollback of {undoing} stopped before it finished; what "
+                f"was undone is in the audit log: run the same command to resume.")
+
     with dg.DagsterInstance.get() as instance:
-        result = run_rollback(instance, waves, remove_schema=args.remove_schema)
+        with StopSignals(stopped) as stop:
+            result = run_rollback(instance, waves, remove_schema=args.remove_schema)
+        if stop.signum is not None:
+            run = instance.get_run_by_id(result.run_id)
+            if run is not None and run.status != dg.DagsterRunStatus.CANCELED:
+                instance.report_run_canceled(run, f"stopped by {STOP_SIGNALS[stop.signum]}")
+            print(stopped(stop.signum), file=sys.stderr)
+            return exit_code(stop.signum)
     summary = result.summary
     print(f"rollback run {result.run_id}: destroyed {summary.get('destroyed', {})}, "
           f"restored {summary.get('restored', {})}, schema removed {len(summary.get('schema_removed') or [])}")
