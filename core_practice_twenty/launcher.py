@@ -19,6 +19,7 @@ import dagster as dg
 from core_practice_twenty.defs.partitions import waves
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.readers import detect_region
+from core_practice_twenty.status import RunInfo
 from core_practice_twenty.stopping import STOP_SIGNALS, StopSignals, exit_code
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.retry import RUN_RETRIES
@@ -171,6 +172,23 @@ def run_wave(instance: dg.DagsterInstance, wave: str, *, log_level: str = "INFO"
         materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         return WaveRunResult(wave, result.run_id, result.success and not blocked and not failed_checks, blocked,
                              failures, materialized)
+
+
+def last_runs(instance: dg.DagsterInstance, waves: list[str]) -> dict[str, RunInfo]:
+    """Each wave's newest run (cpt's or the UI's): its state, and the step it stopped at when it did not finish."""
+    found = {}
+    for wave in waves:
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": wave}), limit=1)
+        if not runs:
+            continue
+        run = runs[0]
+        stopped_at = None
+        if run.status != dg.DagsterRunStatus.SUCCESS:
+            steps = instance.get_run_step_stats(run.run_id)
+            unfinished = [s for s in steps if s.status is None or s.status.value != "SUCCESS"]
+            stopped_at = unfinished[-1].step_key if unfinished else None
+        found[wave] = RunInfo(run.run_id, run.status.value, stopped_at)
+    return found
 
 
 def rollback_job() -> dg.JobDefinition:

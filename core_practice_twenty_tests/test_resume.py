@@ -7,6 +7,7 @@ once Twenty holds some people but not all. The second run is the same command.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -104,8 +105,22 @@ def test_a_signal_mid_load_stops_the_wave_within_10_s_and_the_same_command_resum
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"cpt/launched_by": "cpt migrate"}))
         assert [r.status.value for r in runs] == ["CANCELED"]
+    # the colleague in the morning, with Twenty unreachable: where it stopped, and what to run
+    offline = dict(os.environ, TWENTY_API_URL="http://127.0.0.1:9")
+    shown = subprocess.run([sys.executable, "-m", "core_practice_twenty.cli", "status"], env=offline,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "CANCELED, stopped at " in shown.stdout, shown.stdout
+    assert f"Next: cpt migrate --export {sample_export} --wave full" in shown.stdout, shown.stdout
 
     assert migrate(sample_export, "full") == 0
+    shown = subprocess.run([sys.executable, "-m", "core_practice_twenty.cli", "status", "--json"], env=offline,
+                           capture_output=True, text=True, timeout=120)
+    status = json.loads(shown.stdout)
+    (wave,) = status["waves"]
+    assert wave["last_run"]["status"] == "SUCCESS" and wave["last_run"]["stopped_at"] is None
+    assert wave["twenty"]["people"]["mapped"] == wave["twenty"]["people"]["staged"] > 0
+    assert status["map_state"].startswith("confirmed by ")
     warehouse = Warehouse(Path(os.environ["CPT_WAREHOUSE"]))
     with pipeline_env.client() as client, warehouse.connect() as conn:
         for plural in TARGET_OBJECTS:

@@ -18,6 +18,7 @@ from core_practice_twenty.cli.waves import (
     cmd_migrate,
     cmd_rollback,
     cmd_sample_accept,
+    cmd_status,
     cmd_wave_add,
     cmd_wave_approve_changes,
     migrate,
@@ -35,6 +36,7 @@ EXAMPLES = {
     "wave approve-changes": "cpt wave approve-changes --wave delta-2026-11-26 --by 'Dr Lee'",
     "migrate": "cpt migrate --export /srv/exports/2026-12-07 --wave full",
     "issues": "cpt issues --wave full --object patients",
+    "status": "cpt status   (or: cpt status --json, for scripts)",
     "demo": "cpt demo",
     "sample accept": "cpt sample accept --by 'Dr Lee'",
     "rollback": "cpt rollback --wave delta-2026-12-07 --preview",
@@ -159,6 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true",
                    help="re-point a wave registered with another export folder (recorded in the audit log)")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "status", help="where the migration stands: waves, what waits for a person, last runs, the next command",
+        description="Where the migration stands, on one screen: each wave's export, the map and sample gates, the "
+                    "last run and the step it stopped at, rows read / rejected / held back, records per object, "
+                    "what waits for a person, and the next command. Reads the warehouse, the map and Dagster's "
+                    "runs only: it answers with Twenty unreachable.")
+    p.add_argument("--json", action="store_true", help="the same facts as JSON, for scripts")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("issues", help="list a wave's validation issues (rule, outcome, count, source lines)")
     p.add_argument("--wave", default="full")

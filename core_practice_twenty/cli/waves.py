@@ -159,3 +159,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
           else "Twenty differs from the baseline: see the run's metadata (proof per object).")
     return 0 if summary.get("back_to_baseline") else 4
 
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Where the migration stands (status.py): from the warehouse, the map and Dagster's runs, not from Twenty."""
+    import dagster as dg
+
+    from core_practice_twenty.launcher import ensure_dagster_home, last_runs
+    from core_practice_twenty.status import migration_status
+    from core_practice_twenty.store.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    warehouse = Warehouse.from_settings(settings)
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        runs = last_runs(instance, [w.wave for w in warehouse.waves()])
+    status = migration_status(warehouse, settings.field_map, runs, max_change_rate=settings.max_change_rate)
+    print(status.to_json() if args.json else status.render())
+    return 0

@@ -232,6 +232,14 @@ class Warehouse:
         export_date = row[3] or row[4].date()
         return WaveExport(wave, Path(row[0]), row[1], row[2] or DEFAULT_REGION.value, export_date)
 
+    def waves(self) -> list[WaveExport]:
+        """Every registered wave, first registered first."""
+        with self.connect() as conn:
+            rows = conn.execute("select wave, export_dir, snapshot_id, region, export_date, registered_at "
+                                "from migration_waves order by registered_at").fetchall()
+        return [WaveExport(wave, Path(folder), snapshot, region or DEFAULT_REGION.value, day or at.date())
+                for wave, folder, snapshot, region, day, at in rows]
+
     def previous_wave(self, wave: str, *, skip: tuple[str, ...] = ("sample",)) -> str | None:
         """The wave registered last before `wave` (a delta's predecessor), ignoring `skip` (the sample)."""
         with self.connect() as conn:
