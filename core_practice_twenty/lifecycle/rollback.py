@@ -28,6 +28,7 @@ from typing import Any
 from core_practice_twenty.lifecycle.baseline import BaselineComparison, compare_to_baseline
 from core_practice_twenty.lifecycle.objects import lineage_sorted
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.store.lifecycle import (
     LaterWrite,
     PendingUndo,
@@ -179,13 +180,14 @@ def execute_rollback(client: TwentyClient, warehouse: Warehouse, plan: RollbackP
             groups[-1].append(undo)
         else:
             groups.append([undo])
+    progress = Progress(f"rollback {result.run_id}", len(destroys) + len(restores), log, unit="records")
     for chunk in groups:
         obj = chunk[0].object
         gone = client.destroy_many(obj, [u.twenty_id for u in chunk])
         record_undone(warehouse, result.run_id, chunk, message=f"rollback destroyed {gone}/{len(chunk)}")
         result.destroyed[obj] = result.destroyed.get(obj, 0) + len(chunk)
-        log(f"rollback {result.run_id}: {obj} wave {chunk[0].wave}: destroyed {len(chunk)} "
-            f"({len(chunk) - gone} already gone)")
+        progress.advance(len(chunk), f"{obj} of wave {chunk[0].wave}: destroyed {len(chunk)} "
+                                     f"({len(chunk) - gone} already gone)")
 
     if restores:
         metadata = {o["namePlural"]: o for o in client.list_objects()}
@@ -200,9 +202,11 @@ def execute_rollback(client: TwentyClient, warehouse: Warehouse, plan: RollbackP
                 result.failed.append((undo.object, undo.twenty_id, exc.error))
                 log(f"rollback {result.run_id}: {undo.object} {undo.twenty_id}: restore refused "
                     f"({exc.status} {exc.error})")
+                progress.advance(1)
                 continue
             record_undone(warehouse, result.run_id, [undo], message="rollback restored before-state")
             result.restored[undo.object] = result.restored.get(undo.object, 0) + 1
+            progress.advance(1, f"restoring {undo.object}")
         log(f"rollback {result.run_id}: restored {sum(result.restored.values())} record(s) that existed before, "
             f"{len(result.failed)} failed")
     return result

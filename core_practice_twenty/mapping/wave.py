@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_w
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.mapping_reads import (
@@ -92,7 +93,8 @@ def staged_by_object(results: Mapping[str, MappingResult]) -> dict[str, list[Sta
 def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
                members: Iterable[Mapping[str, object]] = (), target_field_names: Mapping[str, str] | None = None,
                reports_dir: Path | None = None, max_upload_bytes: int | None = None,
-               only: Mapping[str, set[str]] | None = None) -> WaveMapping:
+               only: Mapping[str, set[str]] | None = None,
+               log: Callable[[str], None] = lambda _m: None) -> WaveMapping:
     """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
 
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
@@ -135,6 +137,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     with warehouse.transaction() as conn:
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)
+    progress = Progress(f"mapping of wave {wave}", chunks, log, unit="chunks of patients")
     for chunk in range(chunks):
         with warehouse.connect() as conn:
             tables = restrict(chunk_rows(conn, wave, chunk, PATIENT_SOURCES))
@@ -142,6 +145,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
                                       **kwargs)
         with warehouse.transaction() as conn:  # committed per chunk: uncommitted rows would stay in memory
             write(conn, results)
+        progress.advance(1, f"{sum(summary.staged.values()):,} records staged")
     if reports_dir is not None:
         workflows = write_workflow_references(core_tables.get("workflows", ()), reports_dir / WORKFLOWS_DIR, options)
         with warehouse.transaction() as conn:

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from core_practice_twenty.mapping.target_model import TargetObject
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord, resolve_refs, split_dependency, twenty_fields
 from core_practice_twenty.model.twenty import UNIQUE_LOOKUP_SUBFIELD
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
@@ -45,7 +46,6 @@ Lookup = Callable[[str, str], str | None]
 Prepare = Callable[[StagedRecord], dict]
 """Loader directives → Twenty fields (e.g. `$file` → the uploaded file's reference); may raise PrepareError."""
 
-PROGRESS_EVERY_S = 5.0
 """Seconds between progress lines of a load step (the first and the last batch always log one)."""
 
 
@@ -230,9 +230,7 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
         for outcome in skips:
             report.count(outcome)
 
-    total = len(to_send)
-    done = 0
-    last_logged = 0.0
+    progress = Progress(target.name_plural, len(to_send), log, unit="records")
     for group in rounds(target, to_send):
         start = 0
         while start < len(group):
@@ -247,16 +245,8 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
                 if outcome.twenty_id and outcome.action in ("create", "update"):
                     loaded[outcome.source_key] = outcome.twenty_id
             report.batches += 1
-            done += len(batch)
-            elapsed = time.monotonic() - started
-            rate = done / elapsed if elapsed else 0.0
-            eta = (total - done) / rate if rate else 0.0
-            if report.batches > 1 and done < total and elapsed - last_logged < PROGRESS_EVERY_S:
-                continue  # each line is a Dagster event: the first, then at most one per interval, and the last
-            last_logged = elapsed
-            log(f"{target.name_plural}: batch {report.batches}, {done}/{total} sent, created {report.created}, "
-                f"updated {report.updated}, rejected {report.rejected}, held back {report.held_back}, "
-                f"{rate * 60:.0f} records/min, ETA {eta:.0f}s")
+            progress.advance(len(batch), f"batch {report.batches}, created {report.created}, updated "
+                                         f"{report.updated}, rejected {report.rejected}, held back {report.held_back}")
 
     report.seconds = time.monotonic() - started
     report.requests = client.stats.requests - requests_before

@@ -118,7 +118,7 @@ def wave_diff(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     slice_size = None if wave == SAMPLE_WAVE else given.diff_slice  # the sample is diffed whole
     with twenty.client() as client:
         diff = diff_wave(client, store, wave, sample_size=slice_size, seed=given.sample_seed,
-                         map_path=given.field_map)
+                         map_path=given.field_map, log=context.log.info)
     paths = write_reports(diff, reports_dir())
     summary = diff.summary()
     record_diff(store, wave, context.run.run_id, summary)

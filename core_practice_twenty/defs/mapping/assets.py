@@ -92,7 +92,7 @@ def stg_twenty(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         upload_limit = client.upload_limit()  # TWENTY_MAX_UPLOAD_MB, else what this Twenty's upload flow takes
     result = stage_wave(store, wave, gate.field_map, members=members, target_field_names=field_names,
                         reports_dir=reports_dir(), max_upload_bytes=upload_limit,
-                        only=read_sample(store, wave))
+                        only=read_sample(store, wave), log=context.log.info)
     if result.unbalanced:
         raise dg.Failure(description=f"mapping lost rows: {result.unbalanced}", allow_retries=False)
     context.log.info(f"mapping: staged {sum(result.staged.values())} records across {len(result.staged)} "

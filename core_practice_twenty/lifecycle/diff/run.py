@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from core_practice_twenty.lifecycle.diff.provenance import confirmed_map, source
 from core_practice_twenty.lifecycle.objects import lineage_sorted
 from core_practice_twenty.mapping.field_map import FieldMap
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import resolve_refs, twenty_fields
 from core_practice_twenty.store.staging import id_lookup, read_staged, staging_table
 from core_practice_twenty.store.warehouse import Warehouse, existing_tables
@@ -99,7 +100,7 @@ def _fetch_by_id(client: TwentyClient, plural: str, ids: Sequence[str]) -> dict[
 
 def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects: Iterable[str] | None = None,
               sample_size: int | None = None, seed: int = 0, field_map: FieldMap | None = None,
-              map_path: Path | None = None) -> WaveDiff:
+              map_path: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> WaveDiff:
     """Diff a wave's staged records against Twenty: all of them, or `sample_size` per object at random.
 
     The random slice (for the full wave) is deterministic for a seed. Staged records without an id-map
@@ -115,9 +116,10 @@ def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects:
     ids = id_lookup(warehouse, TARGET_OBJECTS)  # references point at any object
     metadata = {o["namePlural"]: o for o in client.list_objects()}
     rows: list[FieldDiff] = []
-    for plural in names:
-        if staging_table(plural) not in tables:
-            continue
+    present = [plural for plural in names if staging_table(plural) in tables]
+    progress = Progress(f"diff of wave {wave}", len(present), log, unit="objects")
+    for plural in present:
+        progress.advance(0, f"reading {plural}")
         staged = read_staged(warehouse, plural, wave)
         if sample_size is not None and len(staged) > sample_size:
             chosen = set(random.Random(f"{seed}:{plural}").sample(sorted(r.source_key for r in staged), sample_size))
@@ -134,5 +136,6 @@ def diff_wave(client: TwentyClient, warehouse: Warehouse, wave: str, *, objects:
             expected, _missing = resolve_refs(twenty_fields(record.payload), lambda o, k: ids.get((o, k)))
             rows += diff_record(plural, record.source_key, expected, actual.get(loaded[record.source_key]), types,
                                 source_line=record.source_line, sources=sources.get(record.source_key))
+        progress.advance(1, f"{plural}: {len(staged):,} records compared")
     return WaveDiff(wave, rows)
 
