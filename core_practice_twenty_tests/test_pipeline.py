@@ -94,6 +94,7 @@ def test_a_failing_blocking_check_stops_the_load(pipeline_env, sample_export, ca
     assert "sent nothing to Twenty" in captured.out
     assert "Validation (rejected rows" not in captured.out and "Reconciliation for wave" not in captured.out
     assert "duplicate_key: 2 row(s), line(s) 3, 4" in err
+    assert "raw_practices:row_rules (wave 'full': blocked: duplicate_key" in err  # the result names its wave
     assert company_count(pipeline_env) == 0
     with dg.DagsterInstance.get() as instance:
         assert instance.get_latest_materialization_event(dg.AssetKey("twenty_companies")) is None

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from core_practice_twenty.defs.mapping.map_file import field_map_file
-from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.partitions import wave_check, waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.mapping.field_map import map_allows_cp1252_lines, map_header_overrides, map_held_out
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
@@ -90,7 +90,8 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         if result.issue_count:
             log = context.log.error if blocking else context.log.info
             log(f"{spec.name} ({wave}): {result.describe()}")
-        return dg.AssetCheckResult(
+        return wave_check(
+            context,
             passed=not blocking,
             severity=dg.AssetCheckSeverity.ERROR,
             description=(f"blocked: {', '.join(blocking)}. {result.describe()}" if blocking

@@ -7,7 +7,7 @@ Wiring only: the logic lives in `core_practice_twenty.lifecycle`.
 import dagster as dg
 
 from core_practice_twenty.defs.mapping.assets import field_map
-from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.partitions import wave_check, waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import (
@@ -95,7 +95,7 @@ def sample_accepted(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
     if blocked:
         context.log.error(blocked)
     accepted = current_acceptance(store)
-    return dg.AssetCheckResult(passed=blocked is None, description=blocked, metadata={
+    return wave_check(context, passed=blocked is None, description=blocked, metadata={
         "gate": "on" if enabled else "off (CPT_SAMPLE_GATE)",
         "accepted_by": accepted.accepted_by if accepted else "",
         "accepted_at": accepted.accepted_at.isoformat() if accepted else "",
@@ -137,7 +137,7 @@ def no_unexpected_differences(context: dg.AssetCheckExecutionContext,
                               warehouse: WarehouseResource) -> dg.AssetCheckResult:
     latest = latest_diff(warehouse.warehouse(), context.op_execution_context.partition_key)
     passed = bool(latest and latest["passed"])
-    return dg.AssetCheckResult(passed=passed, metadata={
+    return wave_check(context, passed=passed, metadata={
         "records_diffed": int(latest["records"]) if latest else 0,
         "unexpected_differences": int(latest["unexpected"]) if latest else 0,
     })

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from core_practice_twenty.defs.mapping.map_file import field_map_file
-from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.partitions import wave_check, waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.defs.validation.assets import validated_export
 from core_practice_twenty.lifecycle.acceptance import read_sample, sample_gate
@@ -55,7 +55,7 @@ def confirmed_for_export(context: dg.AssetCheckExecutionContext, warehouse: Ware
     gate = check_gate(field_map_path(), export.export_dir)
     if not gate.ok:
         context.log.error(gate.message)
-    return dg.AssetCheckResult(passed=gate.ok, description=None if gate.ok else gate.message,
+    return wave_check(context, passed=gate.ok, description=None if gate.ok else gate.message,
                                metadata={"problems": len(gate.problems)})
 
 
@@ -130,7 +130,7 @@ def _changes_check(plural: str) -> dg.AssetChecksDefinition:
         reason = change_gate(store, plan, settings.get().max_change_rate)
         if reason:
             context.log.error(reason)
-        return dg.AssetCheckResult(passed=reason is None, description=reason,
+        return wave_check(context, passed=reason is None, description=reason,
                                    metadata={**plan.as_metadata(), "report": str(report)})
 
     return _check

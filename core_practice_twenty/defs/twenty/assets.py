@@ -5,7 +5,7 @@ import dagster as dg
 
 from core_practice_twenty.defs.lifecycle.assets import twenty_baseline
 from core_practice_twenty.defs.mapping.assets import field_map
-from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.partitions import wave_check, waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import sample_gate
 from core_practice_twenty.lifecycle.changes import change_gate, plan_changes
@@ -121,7 +121,7 @@ def _reconciled_check(target: TargetObject, asset: dg.AssetsDefinition) -> dg.As
         with twenty.client() as client:
             result = reconcile_object(warehouse.warehouse(), client, target,
                                       context.op_execution_context.partition_key)
-        return dg.AssetCheckResult(passed=result.passed, metadata=result.as_metadata())
+        return wave_check(context, passed=result.passed, metadata=result.as_metadata())
 
     return _check
 

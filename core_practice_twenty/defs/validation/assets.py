@@ -4,7 +4,7 @@
 import dagster as dg
 
 from core_practice_twenty.defs.landing.assets import field_map_file, landing_assets, validation_context
-from core_practice_twenty.defs.partitions import waves
+from core_practice_twenty.defs.partitions import wave_check, waves
 from core_practice_twenty.defs.resources import SettingsResource, TwentyResource, WarehouseResource
 from core_practice_twenty.lifecycle.acceptance import SAMPLE_WAVE
 from core_practice_twenty.lifecycle.cutover import shrunk_files
@@ -57,7 +57,8 @@ def rows_accounted(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
         name for name, c in counts.items()
         if c["read"] != c["accepted"] + c["rejected"] or c["issues_without_row"]
     ]
-    return dg.AssetCheckResult(
+    return wave_check(
+        context,
         passed=not broken,
         description=f"counts do not add up for {', '.join(broken)}" if broken else "every row accounted for",
         metadata={"by_object": dg.MetadataValue.json(counts)},
@@ -80,7 +81,8 @@ def cross_table_rules(context: dg.AssetCheckExecutionContext, warehouse: Warehou
         f"{name} ({c['rejected']}/{c['read']})" for name, c in counts.items()
         if c["read"] and c["rejected"] / c["read"] > ctx.max_reject_rate
     ]
-    return dg.AssetCheckResult(
+    return wave_check(
+        context,
         passed=not over,
         description=(f"reject rate above {ctx.max_reject_rate:.1%}: {', '.join(over)}" if over
                      else "reject rates within the limit"),
@@ -100,7 +102,7 @@ def no_file_shrunk(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
     store = warehouse.warehouse()
     previous = store.previous_wave(wave, skip=(SAMPLE_WAVE,))
     if previous is None or wave == SAMPLE_WAVE:
-        return dg.AssetCheckResult(passed=True, description="no earlier snapshot to compare with")
+        return wave_check(context, passed=True, description="no earlier snapshot to compare with")
     max_share = settings.get().max_shrink
     with store.connect() as conn:
         shrunk = shrunk_files(conn, previous, wave, max_share)
@@ -109,6 +111,6 @@ def no_file_shrunk(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
                    if shrunk else f"no file lost more than {max_share:.0%} of wave {previous!r}'s rows")
     if shrunk:
         context.log.error(description)
-    return dg.AssetCheckResult(passed=not shrunk, description=description, metadata={
+    return wave_check(context, passed=not shrunk, description=description, metadata={
         "previous_wave": previous,
         "shrunk": dg.MetadataValue.json({s.object: [s.rows_before, s.rows_now] for s in shrunk})})
