@@ -171,11 +171,14 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     def excluded(obj: str, column: str, reason: str) -> None:
         add(obj, column, (), "excluded", reason)
 
-    twenty_timestamps = "Twenty sets createdAt/updatedAt itself; the source timestamp stays in the warehouse"
-
-    def timestamps(obj: str) -> None:
-        excluded(obj, "created_at", twenty_timestamps)
-        excluded(obj, "updated_at", twenty_timestamps)
+    def timestamps(obj: str, plural: str) -> None:
+        """The source's creation time becomes Twenty's createdAt (one line to switch off: transform: excluded);
+        updatedAt stays Twenty's: it is the clock a delta wave reads to find records changed in Twenty since."""
+        add(obj, "created_at", f"{plural}.createdAt", "datetime",
+            "the record's original creation time (Twenty orders a person's notes and its lists by it), read in "
+            "the practice's time zone; a time after the export date is flagged and left to Twenty")
+        excluded(obj, "updated_at", "Twenty's updatedAt is the migration's clock for changes made in Twenty "
+                                    "(delta waves read it); the source's stays in the warehouse")
 
     # -- practices → companies -----------------------------------------------------------------------
     o = "practices"
@@ -196,7 +199,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     add(o, "email", "companies.practiceEmail.primaryEmail", "rename", "the location's own email")
     add(o, "website", "companies.domainName.primaryLinkUrl", "rename",
         "website normalised to a bare host; a domain shared by a group's locations is kept by one of them")
-    timestamps(o)
+    timestamps(o, "companies")
 
     # -- providers → people (DOCTOR) -----------------------------------------------------------------
     o = "providers"
@@ -213,7 +216,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
         "the doctor's email; also matched against workspace members to assign the doctor's tasks")
     add(o, "phone", "people.phones", "phone_e164", "the doctor's phone in E.164")
     excluded(o, "active", "no field in the target model; inactive providers keep their history")
-    timestamps(o)
+    timestamps(o, "people")
 
     # -- patients → people (PATIENT) -----------------------------------------------------------------
     o = "patients"
@@ -261,7 +264,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     excluded(o, "referral_source", "no field in the target model")
     excluded(o, "first_visit_date", "no field in the target model; visits arrive as tasks")
     excluded(o, "last_visit_date", "no field in the target model; visits arrive as tasks")
-    timestamps(o)
+    timestamps(o, "people")
 
     # -- patient_practices → the person's company ---------------------------------------------------
     o = "patient_practices"
@@ -289,7 +292,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     excluded(o, "chair", "no field in the target model")
     excluded(o, "cancellation_reason", "no field in the target model")
     excluded(o, "booked_online", "no field in the target model")
-    timestamps(o)
+    timestamps(o, "tasks")
 
     # -- treatment_plans → treatmentPlans (+ opportunities while open) ------------------------------
     o = "treatment_plans"
@@ -312,7 +315,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     add(o, "proposed_date", "treatmentPlans.proposedDate", "date", "date proposed")
     add(o, "accepted_date", "treatmentPlans.acceptedDate", "date", "date accepted")
     add(o, "completed_date", "treatmentPlans.completedDate", "date", "date completed")
-    timestamps(o)
+    timestamps(o, "treatmentPlans")
 
     # -- invoices → invoices ----------------------------------------------------------------------------
     o = "invoices"
@@ -329,7 +332,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     add(o, "status", "invoices.invoiceStatus", "status_map:invoices.status", "invoice status → SELECT option")
     add(o, "currency", ("invoices.total.currencyCode", "invoices.amountPaid.currencyCode",
                         "invoices.outstandingBalance.currencyCode"), "rename", "currency code of the amounts")
-    timestamps(o)
+    timestamps(o, "invoices")
 
     # -- invoice_lines → invoices.lineItems ------------------------------------------------------------
     o = "invoice_lines"
@@ -358,7 +361,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     add(o, "amount_paid", "insuranceClaims.amountPaid.amountMicros", "money_micros", "benefit paid in micros")
     add(o, "status", "insuranceClaims.claimStatus", "status_map:insurance_claims.status",
         "claim status → SELECT option")
-    timestamps(o)
+    timestamps(o, "insuranceClaims")
 
     # -- clinical_notes → notes (+ noteTargets) ---------------------------------------------------------
     o = "clinical_notes"
@@ -370,7 +373,7 @@ def _table() -> dict[tuple[str, str], DefaultEntry]:
     add(o, "note_date", ("notes.originalCreatedAt", "notes.title"), "datetime", "when the note was written")
     add(o, "body", "notes.bodyV2.markdown", "rename",
         "clinical note body as plain text (sensitive; exclude with include_clinical_notes: false)")
-    timestamps(o)
+    timestamps(o, "notes")
 
     # -- documents → attachments ------------------------------------------------------------------------
     o = "documents"

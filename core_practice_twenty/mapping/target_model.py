@@ -92,6 +92,10 @@ def std(name: str, type_: str, label: str, **kw) -> TwentyField:
     return TwentyField(name, type_, label, is_custom=False, **kw)
 
 
+CREATED_AT = std("createdAt", "DATE_TIME", "Creation date",
+                 description="Every object's own; the migration sends the source's creation time (default map).")
+
+
 def key(name: str, label: str, source: str) -> TwentyField:
     return TwentyField(name, "TEXT", label, f"Core Practice {source}; the migration's upsert key.", is_unique=True)
 
@@ -109,6 +113,7 @@ COMPANIES = TargetObject(
     fields=(
         std("name", "TEXT", "Name"),
         std("domainName", "LINKS", "Domain"),
+        CREATED_AT,
         std("address", "ADDRESS", "Address"),
         key("cpPracticeId", "Core Practice ID", "practice_id"),
         TwentyField("practicePhone", "PHONES", "Practice phone"),
@@ -124,6 +129,7 @@ PEOPLE = TargetObject(
     fields=(
         std("name", "FULL_NAME", "Name"),
         std("emails", "EMAILS", "Emails"),
+        CREATED_AT,
         std("phones", "PHONES", "Phones"),
         std("jobTitle", "TEXT", "Job title"),
         std("companyId", "RELATION", "Company", relation_target="company"),
@@ -168,6 +174,7 @@ TREATMENT_PLANS = TargetObject(
     label_singular="Treatment plan", label_plural="Treatment plans",
     description="A dental treatment plan from Core Practice.",
     fields=(
+        CREATED_AT,
         TwentyField("procedureName", "TEXT", "Procedure"),
         TwentyField("procedureCodes", "TEXT", "Procedure codes"),
         TwentyField("toothNumbers", "TEXT", "Teeth"),
@@ -187,6 +194,7 @@ INVOICES = TargetObject(
     label_singular="Invoice", label_plural="Invoices",
     description="An invoice from Core Practice, with its lines and payments summarised (reference only).",
     fields=(
+        CREATED_AT,
         TwentyField("invoiceNumber", "TEXT", "Invoice number"),
         TwentyField("invoiceStatus", "SELECT", "Status", options=INVOICE_STATUS),
         TwentyField("total", "CURRENCY", "Total"),
@@ -207,6 +215,7 @@ INSURANCE_CLAIMS = TargetObject(
     label_singular="Insurance claim", label_plural="Insurance claims",
     description="A claim to an insurer or health fund.",
     fields=(
+        CREATED_AT,
         TwentyField("claimStatus", "SELECT", "Status", options=CLAIM_STATUS),
         TwentyField("claimDate", "DATE", "Claim date"),
         TwentyField("providerName", "TEXT", "Provider"),
@@ -227,6 +236,7 @@ TASKS = TargetObject(
     fields=(
         std("title", "TEXT", "Title"),
         std("dueAt", "DATE_TIME", "Due"),
+        CREATED_AT,
         std("status", "SELECT", "Status"),
         std("assigneeId", "RELATION", "Assignee", relation_target="workspaceMember"),
         TwentyField("appointmentStatus", "SELECT", "Appointment status", options=APPOINTMENT_STATUS),
@@ -242,6 +252,7 @@ NOTES = TargetObject(
     fields=(
         std("title", "TEXT", "Title"),
         std("bodyV2", "RICH_TEXT_V2", "Body"),
+        CREATED_AT,
         TwentyField("originalCreatedAt", "DATE_TIME", "Written at"),
         TwentyField("authorDoctor", "TEXT", "Author"),
         key("cpNoteId", "Core Practice note ID", "note_id"),

@@ -130,6 +130,16 @@ create table if not exists twenty_clock (
 alter table if exists raw_practices add column if not exists suburb varchar;
 alter table if exists raw_patients add column if not exists patient_suburb varchar;
 """),
+    (5, """
+-- keys a load sent before it knew what came of them: a run killed in between leaves an intent without an
+-- outcome, and the next run knows the record it finds in Twenty is the migration's own (never from timestamps)
+create table if not exists sent_keys (
+    object varchar not null,
+    source_key varchar not null,
+    run_id varchar not null,
+    sent_at timestamp not null default current_timestamp
+);
+"""),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

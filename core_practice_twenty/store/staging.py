@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -299,3 +299,24 @@ def wave_outcome_counts(warehouse: Warehouse, object_plural: str, wave: str) -> 
             """, [object_plural, wave]).fetchall()
         mapped = conn.execute("select count(*) from id_map where object = ?", [object_plural]).fetchone()[0]
     return staged, dict(rows), mapped
+
+
+def record_sent(warehouse: Warehouse, object_plural: str, run_id: str, keys: Sequence[str]) -> None:
+    """The keys of new records a batch is about to send (one insert per batch)."""
+    if not keys:
+        return
+    with warehouse.transaction() as conn:
+        insert_rows(conn, "sent_keys", ["object", "source_key", "run_id"], [(object_plural, k, run_id) for k in keys])
+
+
+def sent_without_outcome(warehouse: Warehouse, object_plural: str) -> set[str]:
+    """Keys an earlier run sent and recorded nothing for (it was killed between Twenty's answer and the warehouse),
+    still missing from the id map: if Twenty holds them, the migration created them then."""
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            "select distinct s.source_key from sent_keys s where s.object = ? and not exists (select 1 from "
+            "audit_log a where a.object = s.object and a.source_key = s.source_key and a.run_id = s.run_id) and not "
+            "exists (select 1 from id_map m where m.object = s.object and m.source_key = s.source_key)",
+            [object_plural]
+        ).fetchall()
+    return {key for (key,) in rows}

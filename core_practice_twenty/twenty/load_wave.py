@@ -28,6 +28,8 @@ from core_practice_twenty.store.staging import (
     read_id_map,
     read_staged,
     record_outcomes,
+    record_sent,
+    sent_without_outcome,
     wave_outcome_counts,
 )
 from core_practice_twenty.store.warehouse import Warehouse
@@ -113,6 +115,8 @@ def load_object(warehouse: Warehouse, client: TwentyClient, target: TargetObject
         prepare=prepare,
         prepare_concurrency=upload_concurrency if prepare is not None else 1,
         before_states=before_states,
+        sent_before=sent_without_outcome(warehouse, target.name_plural),
+        on_send=lambda keys: record_sent(warehouse, target.name_plural, run_id, keys),
     )
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -199,8 +199,15 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
                  known: dict[str, IdMapEntry], *, on_batch: Callable[[list[WriteOutcome]], None],
                  log: Callable[[str], None] = lambda _msg: None, lookup: Lookup | None = None,
                  pre_existing: PreExisting | None = None, prepare: Prepare | None = None,
-                 prepare_concurrency: int = 1, before_states: BeforeStates | None = None) -> LoadReport:
+                 prepare_concurrency: int = 1, before_states: BeforeStates | None = None,
+                 sent_before: Collection[str] = (),
+                 on_send: Callable[[list[str]], None] = lambda _keys: None) -> LoadReport:
     """Send what is new or changed; call `on_batch` with each batch's outcomes before the next one.
+
+    `on_send` is told the keys of each batch just before it goes (an intent the warehouse keeps); `sent_before`
+    are keys an earlier run sent without recording what came of them (it was killed): a record of theirs that
+    Twenty already holds is the migration's own, created then (`recovered`). Never read from timestamps: the
+    migration sends the source's createdAt.
 
     `lookup` resolves references to other objects (default: none may be unresolved);
     `pre_existing` comes from `read_pre_existing`; `prepare` turns loader directives into fields,
@@ -238,7 +245,7 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
             batch = group[start:start + cap]
             start += len(batch)
             outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare,
-                                   prepare_concurrency, before_states)
+                                   prepare_concurrency, before_states, sent_before, on_send)
             on_batch(outcomes)
             for outcome in outcomes:
                 report.count(outcome)
@@ -283,11 +290,15 @@ class _Ready:
     body: dict
     before: dict | None
     recovered_hint: bool
+    sent_before: bool = False
+    """Sent by an earlier run that ended before it recorded the outcome (an intent without an outcome)."""
 
 
 def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRecord], known: dict[str, IdMapEntry],
                 resolve: Lookup, pre_existing: PreExisting, prepare: Prepare | None,
-                prepare_concurrency: int = 1, before_states: BeforeStates | None = None) -> list[WriteOutcome]:
+                prepare_concurrency: int = 1, before_states: BeforeStates | None = None,
+                sent_before: Collection[str] = (),
+                on_send: Callable[[list[str]], None] = lambda _keys: None) -> list[WriteOutcome]:
     outcomes: list[WriteOutcome] = []
     resolved: list[tuple[StagedRecord, dict]] = []
     for record in batch:
@@ -309,7 +320,8 @@ def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRe
                                          message=f"prepare: {extra}"))
             continue
         body.update(extra)
-        ready.append(_Ready(record, body, pre_existing.match(body), record.source_key not in known))
+        ready.append(_Ready(record, body, pre_existing.match(body), record.source_key not in known,
+                            record.source_key in sent_before))
     changed_ids = []
     for item in ready:  # a delta: the state before this update, for rollback
         entry = known.get(item.record.source_key)
@@ -327,6 +339,7 @@ def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRe
             if entry is not None and item.before is None:
                 item.before = before.get(entry.twenty_id)
     if ready:
+        on_send([item.record.source_key for item in ready if item.recovered_hint])  # the intent, before it goes
         outcomes += _upsert_isolating(client, target, ready)
     return outcomes
 
@@ -353,6 +366,7 @@ def _prepare_all(resolved: list[tuple[StagedRecord, dict]], prepare: Prepare | N
 
 
 def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_Ready]) -> list[WriteOutcome]:
+    unanswered = client.stats.unanswered
     try:
         written = client.create_many(target.name_plural, [r.body for r in batch], upsert=True)
     except TwentyApiError as exc:
@@ -371,7 +385,7 @@ def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_R
         if item.before is not None and item.before.get("id") == result["id"]:
             outcomes.append(WriteOutcome(record.source_key, "update", result["id"], record.payload_hash, item.before,
                                          server_time=at))
-        elif item.recovered_hint and _created_earlier(result):
+        elif item.recovered_hint and (item.sent_before or client.stats.unanswered > unanswered):
             outcomes.append(WriteOutcome(record.source_key, "create", result["id"], record.payload_hash,
                                          message="recovered: already in Twenty (an interrupted run, or a lost answer)",
                                          server_time=at))
@@ -381,7 +395,3 @@ def _upsert_isolating(client: TwentyClient, target: TargetObject, batch: list[_R
     return outcomes
 
 
-def _created_earlier(result: Mapping) -> bool:
-    """Twenty's upsert returns createdAt; a record created well before its updatedAt existed already."""
-    created, updated = result.get("createdAt"), result.get("updatedAt")
-    return bool(created and updated and created != updated)

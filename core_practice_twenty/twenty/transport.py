@@ -43,6 +43,9 @@ class RequestStats:
     waited_s: float = 0.0
     batch_cap_lowered: int = 0
     unpaced_requests: int = 0
+    unanswered: int = 0
+    """Attempts that failed after the request may have reached Twenty (a timeout, a dropped answer): a write
+    sent again after one may find its records already written (the loader's `recovered`)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, amount: float = 1) -> None:
@@ -121,6 +124,9 @@ class Transport:
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.stats.add("retries")
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, httpx.TransportError) and not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+            self.stats.add("unanswered")  # sent, perhaps applied, no answer: not a refused connection
 
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
                 form: dict[str, str] | None = None, upload: tuple[str, Path, str, str] | None = None,

@@ -376,7 +376,8 @@ def test_clinical_notes_keep_the_body_as_text_or_are_excluded_entirely() -> None
     note = staged_by_key(result)["NT1"].payload
     assert note == {"cpNoteId": "NT1", "title": "Clinical note 2021-02-02",
                     "bodyV2": {"markdown": "Line one \\*as typed\\*\n\nLine two"},
-                    "originalCreatedAt": "2021-02-02T00:00:00Z", "authorDoctor": "Dr Jo Doc"}
+                    "originalCreatedAt": "2021-02-02T00:00:00Z", "authorDoctor": "Dr Jo Doc",
+                    "createdAt": "2021-02-02T00:00:00Z"}  # no created_at in the row: the note's date
     assert result.linked["noteTargets"][0].payload == {"noteId": ref("notes", "NT1"),
                                                        "targetPersonId": ref("people", "PT1")}
     excluded = map_clinical_notes(rows, options=MappingOptions(include_clinical_notes=False))

@@ -1,6 +1,5 @@
 """The loader against the local Twenty over real HTTP: idempotent, isolating, counting."""
 
-import time
 
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.model.staged import make_staged_record, ref
@@ -49,8 +48,9 @@ def test_lost_id_map_never_duplicates(twenty_sandbox) -> None:
     """A crash after Twenty wrote a batch but before the id map did: the re-run upserts by source key."""
     client = twenty_sandbox.client()
     sync_schema(client, [COMPANIES])
-    load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None)
-    rerun = load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None)
+    sent: list[str] = []  # the intents the warehouse keeps; the outcomes are lost with the crash
+    load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None, on_send=sent.extend)
+    rerun = load_records(client, COMPANIES, staged_companies(4), {}, on_batch=lambda _o: None, sent_before=sent)
     # the migration's own records (they carry its key): still "created" by it, so rollback destroys them
     assert (rerun.created, rerun.updated, rerun.recovered) == (4, 0, 4)
     assert client.count("companies") == 4
@@ -132,15 +132,13 @@ def test_links_an_interrupted_run_wrote_are_recovered_not_duplicated(twenty_sand
     links = [make_staged_record(source_key=f"A{i}:person", payload={"taskId": ref("tasks", f"A{i}"),
                                                                     "targetPersonId": ref("people", "PT1")})
              for i in (1, 2)]
+    sent: list[str] = []  # the intent is kept before the batch goes ...
     first = load_records(client, TASK_TARGETS, links[:1], {}, on_batch=lambda _o: None,
-                         lookup=lambda o, k: lookup.get((o, k)))
-    assert first.created == 1  # ... and the run dies before its id map is written
-    # A re-run starts seconds later; on loopback it could fall in the same millisecond, where Twenty's createdAt
-    # and updatedAt (millisecond timestamps) are equal and nothing tells a recovered record from a new one.
-    time.sleep(0.01)
+                         lookup=lambda o, k: lookup.get((o, k)), on_send=sent.extend)
+    assert first.created == 1 and sent == ["A1:person"]  # ... and the run dies before its id map is written
     outcomes: list[WriteOutcome] = []
     again = load_records(client, TASK_TARGETS, links, {}, on_batch=outcomes.extend,
-                         lookup=lambda o, k: lookup.get((o, k)))
+                         lookup=lambda o, k: lookup.get((o, k)), sent_before=sent)
     assert (again.created, again.recovered) == (2, 1)
     assert client.count("taskTargets") == 2
     assert {o.twenty_id for o in outcomes} == {record_id(TASK_TARGETS, link.source_key) for link in links}

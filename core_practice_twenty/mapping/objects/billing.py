@@ -153,6 +153,7 @@ def map_invoices(invoices: Sequence[Row], lines: Sequence[Row] = (), payments: S
             "payments": payment_summary(payments_of.get(key, []), options),
             "patientId": ref(PEOPLE.name_plural, patient),
         }
+        cells.stamp(payload, "created_at")
         apply_extra_columns(payload, cells, INVOICES.name_plural)
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
         staged_invoices.add(key)
@@ -202,6 +203,7 @@ def map_insurance_claims(rows: Sequence[Row], warnings: Warnings | None = None,
             "patientId": ref(PEOPLE.name_plural, patient),
             "invoiceId": ref(INVOICES.name_plural, invoice) if invoice else None,
         }
+        cells.stamp(payload, "created_at")
         apply_extra_columns(payload, cells, INSURANCE_CLAIMS.name_plural)
         result.stage(CLAIMS, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
     return result

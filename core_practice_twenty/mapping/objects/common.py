@@ -29,6 +29,7 @@ from core_practice_twenty.mapping.transforms import (
 from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import PROCEDURE_CODE_COLUMNS
+from core_practice_twenty.source.values import DATE_ORDER, parse_datetime
 
 Row = Mapping[str, Any]
 Warnings = Mapping[tuple[str, str], set[str] | frozenset[str]]
@@ -195,6 +196,22 @@ class Cells:
     def instant(self, column: str, tz: tzinfo | None = None) -> str | None:
         """A local date-time cell as a UTC instant (Twenty's DATE_TIME), in `tz` (else the region's zone)."""
         return iso_datetime(self[column], self.options.region, tz, **self.options.date_reading(column))
+
+    def original_time(self, column: str, tz: tzinfo | None = None) -> str | None:
+        """When the source says the record was made, as Twenty's `createdAt` (UTC): None when the map keeps the
+        column out, when it cannot be read, or when it lies after the export date (validation flags those lines;
+        Twenty then sets its own)."""
+        reading = self.options.date_reading(column)
+        parsed = parse_datetime(self[column], DATE_ORDER[as_region(self.options.region)], **reading)
+        if parsed is None or parsed.date() > reading["reference"]:
+            return None
+        return self.instant(column, tz)
+
+    def stamp(self, payload: dict, column: str, tz: tzinfo | None = None) -> None:
+        """Set `payload["createdAt"]` from `column` when the source has a usable time (`original_time`)."""
+        when = self.original_time(column, tz)
+        if when is not None:
+            payload["createdAt"] = when
 
     def codes(self, column: str) -> str | None:
         """Codes in one cell, one spelling; procedure codes restored in the region's coding system."""

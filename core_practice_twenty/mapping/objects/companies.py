@@ -13,7 +13,13 @@ from core_practice_twenty.mapping.companies import (
 from core_practice_twenty.mapping.objects.common import Cells, MappingResult, Row, Warnings, apply_extra_columns
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import COMPANIES
-from core_practice_twenty.mapping.transforms import check_email, compose_address, emails_field, phones_field
+from core_practice_twenty.mapping.transforms import (
+    check_email,
+    compose_address,
+    emails_field,
+    phones_field,
+    practice_timezone,
+)
 from core_practice_twenty.model.staged import make_staged_record, ref
 
 SOURCE = "practices"
@@ -48,6 +54,7 @@ def map_companies(rows: Sequence[Row], warnings: Warnings | None = None,
         practice_id = str(row["practice_id"])
         notes: list[str] = []
         payload: dict = {COMPANIES.source_key_field: practice_id, "name": cells["practice_name"]}
+        cells.stamp(payload, "created_at", practice_timezone(options.region, cells["state"]))
         address = compose_address(street1=cells["address_line1"], street2=cells["address_line2"],
                                   city=cells["city"], state=cells["state"], postcode=cells["postcode"],
                                   country=cells["country"], region=options.region, suburb=cells["suburb"])

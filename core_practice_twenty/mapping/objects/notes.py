@@ -76,6 +76,9 @@ def map_clinical_notes(rows: Sequence[Row], warnings: Warnings | None = None, op
             "originalCreatedAt": cells.instant("note_date", zone),
             "authorDoctor": (provider_names or {}).get(provider) if provider else None,
         }
+        cells.stamp(payload, "created_at", zone)  # Twenty's Notes tab orders a person's notes by createdAt
+        if "createdAt" not in payload and cells.included("created_at"):  # no creation time: the note's date
+            cells.stamp(payload, "note_date", zone)
         apply_extra_columns(payload, cells, NOTES.name_plural)
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
         targets.append(make_staged_record(

@@ -186,6 +186,7 @@ def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), war
             "personType": "PATIENT",
             "name": full_name(cells["first_name"], cells["last_name"], preferred=cells["preferred_name"]),
         }
+        cells.stamp(payload, "created_at")  # when the patient was registered, not the migration night
         # email policy
         email = checks[key]
         household = None
@@ -373,6 +374,7 @@ def map_providers(rows: Sequence[Row], warnings: Warnings | None = None, options
         if boolean(cells["active"]) is False:
             notes.append("provider_inactive")
         payload.update(review_fields(review))
+        cells.stamp(payload, "created_at")
         apply_extra_columns(payload, cells, PEOPLE.name_plural)
         result.stage(PROVIDERS, make_staged_record(source_key=provider_source_key(provider_id),
                                                    source_line=cells.line, payload=payload, notes=notes + review))

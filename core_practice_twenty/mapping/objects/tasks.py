@@ -76,6 +76,7 @@ def map_appointments(rows: Sequence[Row], warnings: Warnings | None = None, opti
             "procedureCodes": codes,
             "assigneeId": assignee,
         }
+        cells.stamp(payload, "created_at", zone_for(timezones, practice, options))  # booked, not the migration
         notes = [] if assignee or not doctors else ["no_assignee"]
         apply_extra_columns(payload, cells, TASKS.name_plural)
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload, notes=notes))

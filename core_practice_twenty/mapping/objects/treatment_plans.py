@@ -76,6 +76,7 @@ def map_treatment_plans(rows: Sequence[Row], warnings: Warnings | None = None, o
             "completedDate": cells.date("completed_date"),
             "patientId": ref(PEOPLE.name_plural, patient),
         }
+        cells.stamp(payload, "created_at")
         apply_extra_columns(payload, cells, TREATMENT_PLANS.name_plural)
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
         stage = status_value(STAGE_MAP, SOURCE, "status", cells["status"])
