@@ -108,6 +108,5 @@ def map_documents(rows: Sequence[Row], warnings: Warnings | None = None, options
         notes = ["document_too_large"] if too_large else []
         if too_large:
             result.count("not_for_upload")
-        cells.stamp(payload, "uploaded_at")
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload, notes=notes))
     return result
