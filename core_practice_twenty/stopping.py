@@ -42,6 +42,7 @@ class StopSignals:
         self._read_fd = self._write_fd = -1
         self._previous_fd = -1
         self._handlers: dict[int, object] = {}
+        self._lock = threading.Lock()
 
     @property
     def signum(self) -> int | None:
@@ -52,6 +53,7 @@ class StopSignals:
             return self  # signals reach the main thread only: nothing to watch from elsewhere
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
+        os.set_blocking(self._read_fd, False)
         for signum in STOP_SIGNALS:  # a Python handler must be set for the wakeup byte to be written
             self._handlers[signum] = signal.getsignal(signum)
             if self._handlers[signum] in (signal.SIG_DFL, signal.SIG_IGN, None):
@@ -64,8 +66,10 @@ class StopSignals:
                  trace: TracebackType | None) -> None:
         if self._write_fd < 0:
             return
-        self._done.set()
         signal.set_wakeup_fd(self._previous_fd)
+        with self._lock:
+            self._take()  # a signal the watcher has not read yet still counts (the run may stop on it at once)
+            self._done.set()
         for signum, handler in self._handlers.items():
             if handler in (signal.SIG_DFL, signal.SIG_IGN, None):
                 signal.signal(signum, handler or signal.SIG_DFL)
@@ -80,19 +84,27 @@ class StopSignals:
             ready, _, _ = select.select([self._read_fd], [], [], timeout)
             if not ready:
                 continue
-            try:
-                data = os.read(self._read_fd, 64)
-            except OSError:
-                return
-            if not data:
-                return  # closed: the run is over
-            for signum in data:
-                if signum not in STOP_SIGNALS or self._done.is_set():
-                    continue
-                self.received.append(signum)
+            with self._lock:
+                if self._done.is_set():
+                    return
+                before = len(self.received)
+                if not self._take():
+                    return  # closed: the run is over
                 if len(self.received) > 1:
                     self._end(self.received[0])  # a second signal: stop at once
-                deadline = time.monotonic() + self._grace_s
+                if len(self.received) > before and deadline is None:
+                    deadline = time.monotonic() + self._grace_s
+
+    def _take(self) -> bool:
+        """Read the signal numbers waiting in the pipe into `received`; False when the pipe is closed."""
+        try:
+            data = os.read(self._read_fd, 64)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        self.received += [signum for signum in data if signum in STOP_SIGNALS]
+        return bool(data)
 
     def _end(self, signum: int) -> None:
         if self._done.is_set():
