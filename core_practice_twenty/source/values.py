@@ -91,18 +91,47 @@ def parse_datetime(text: str | None, order: DateOrder, reference: date | None = 
         if 1 <= serial < 80_000:
             return datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=serial)
         return None
-    for fmt in ISO_FORMATS:
+    likely = _likely_formats(value, order)
+    if likely is not None:  # the formats the text's shape allows: a failed strptime costs an exception each
+        parsed = _first_fit(value, likely)
+        if parsed is not None:
+            return parsed
+    return _first_fit(value, [*ISO_FORMATS, *(b + s for b in _slashed_formats(order) for s in TIME_SUFFIXES)])
+
+
+_SHAPE = re.compile(r"^\d{1,2}([/.\-])\d{1,2}\1(\d+)(.*)$")
+_MERIDIEM = re.compile(r"[AaPp]\.?[Mm]")
+
+
+def _first_fit(value: str, formats: list[str]) -> datetime | None:
+    for fmt in formats:
         try:
-            return datetime.strptime(value, fmt)
+            return datetime.strptime(value.upper() if fmt.endswith("%p") else value, fmt)
         except ValueError:
             continue
-    for base in _slashed_formats(order):
-        for suffix in TIME_SUFFIXES:
-            try:
-                return datetime.strptime(value.upper() if suffix.endswith("%p") else value, base + suffix)
-            except ValueError:
-                continue
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _shaped_formats(order: DateOrder, separator: str, year_digits: int, colons: int, meridiem: bool,
+                    timed: bool) -> list[str]:
+    bases = [b for b in _slashed_formats(order) if b[2] == separator and b.endswith("%Y" if year_digits == 4 else "%y")]
+    suffixes = [s for s in TIME_SUFFIXES if (s.count(":") == colons and s.endswith("%p") == meridiem) or not timed
+                and s == ""]
+    return [b + s for b in bases for s in suffixes]
+
+
+def _likely_formats(value: str, order: DateOrder) -> list[str] | None:
+    """The formats `parse_datetime` could match given the text's shape (ISO start, or separator, year digits and
+    time part); None when the shape says nothing (then every format is tried, as before)."""
+    if value[:4].isdigit() and value[4:5] in ("-", "/"):
+        return ISO_FORMATS
+    shape = _SHAPE.match(value)
+    if shape is None or len(shape.group(2)) not in (2, 4):
+        return None
+    rest = shape.group(3)
+    return _shaped_formats(order, shape.group(1), len(shape.group(2)), rest.count(":"),
+                           bool(_MERIDIEM.search(rest)), bool(rest.strip()))
 
 
 def parse_date(text: str | None, order: DateOrder) -> date | None:
