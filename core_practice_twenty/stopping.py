@@ -76,6 +76,12 @@ class StopSignals:
         os.close(self._write_fd)  # the watcher's read ends
 
     def _watch(self) -> None:
+        try:
+            self._watch_until_done()
+        finally:
+            os.close(self._read_fd)  # the run is over (or the process ends): nothing more to read
+
+    def _watch_until_done(self) -> None:
         deadline: float | None = None
         while not self._done.is_set():
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
