@@ -224,14 +224,13 @@ def run_rollback(instance: dg.DagsterInstance, waves: list[str], *, remove_schem
         return RollbackRunResult(result.run_id, result.success, summary, "; ".join(failures))
 
 
-def _stopped_line(wave: str, signum: int, result: WaveRunResult | None) -> str:
+def _stopped_line(wave: str, signum: int, result: WaveRunResult | None, stopped_at: str | None = None) -> str:
     """The one line a person (or the next shift) reads after a stop: what was done, where it stopped, what next."""
     if result is None:
         done = "stopped before its run could finish the step in flight"
     else:
-        steps = sorted(result.materialized)
-        done = (f"stopped after {len(steps)} step(s) (last: {steps[-1]})" if steps else "stopped before any step "
-                "finished") + f", run {result.run_id}"
+        done = (f"stopped {'in step ' + stopped_at if stopped_at else 'between steps'} after "
+                f"{len(result.materialized)} step(s) had finished (run {result.run_id})")
     return (f"cpt migrate: {STOP_SIGNALS[signum]}: wave {wave!r} {done}; what was sent is in the audit log, and "
             f"nothing is sent twice: run the same command to resume.")
 
@@ -285,7 +284,8 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
             run = instance.get_run_by_id(result.run_id)
             if run is not None and run.status != dg.DagsterRunStatus.CANCELED:
                 instance.report_run_canceled(run, f"stopped by {STOP_SIGNALS[stop.signum]}")
-            print(_stopped_line(wave, stop.signum, result), file=sys.stderr)
+            last = last_runs(instance, [wave]).get(wave)
+            print(_stopped_line(wave, stop.signum, result, last.stopped_at if last else None), file=sys.stderr)
             return exit_code(stop.signum)
     # Only what this run did: after a blocked or failed run the warehouse still holds an earlier run's tables.
     parts = []

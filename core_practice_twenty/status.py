@@ -160,7 +160,10 @@ def _next_step(map_path: Path, confirmed: bool, waves: list[WaveStatus], sample_
             return w.waiting[0]
         if w.map_matches is False:
             return f"cpt map propose --export {w.export_dir}   (the export's columns changed: review and confirm again)"
-        if w.last_run and w.last_run.status not in ("SUCCESS",):
+        if w.last_run and w.last_run.status == "FAILURE":  # a step failed or a blocking check stopped it
+            return (f"cpt issues --wave {w.wave} and the run's failure (make ui), fix what they name, then "
+                    f"cpt migrate --export {w.export_dir} --wave {w.wave}   (it resumes: nothing is sent twice)")
+        if w.last_run and w.last_run.status != "SUCCESS":  # stopped, or still running
             return f"cpt migrate --export {w.export_dir} --wave {w.wave}   (resumes: nothing is sent twice)"
     if not waves:
         return f"cpt migrate --export DIR --wave {SAMPLE_WAVE}   (a sample first: its diff is what a person accepts)"

@@ -104,7 +104,7 @@ def test_sigterm_mid_load_stops_the_wave_within_10_s_and_the_same_command_resume
     assert stopped_after < 10, (stopped_after, err[-1500:])
     assert process.returncode == 143, err[-1500:]
     last = err.strip().splitlines()[-1]
-    assert "run the same command to resume" in last and "wave 'full'" in last, err[-1500:]
+    assert "run the same command to resume" in last and "wave 'full' stopped in step twenty_" in last, last
     assert "Traceback" not in err
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"cpt/launched_by": "cpt migrate"}))

@@ -35,15 +35,15 @@ class DocumentFolder:
     """The export's documents/ folder, with what was learned of it (documents share a few folders)."""
 
     root: str
-    _links: dict[str, bool] = field(default_factory=dict)
+    _folders: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)
+    """Folder path as written → (its name on disk, a link?, a folder?)."""
     _listings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
-    def _entry(self, folder: str, name: str) -> tuple[str | None, bool]:
-        """The name on disk in `folder` for `name`: itself, else the one entry equal to it in NFC and any case.
-        (None, True) when several fit (a person must say which)."""
+    def _entry(self, folder: str, name: str) -> tuple[str | None, os.stat_result | None, bool]:
+        """The entry of `folder` for `name` and its `lstat`: itself, else the one entry equal to it in NFC and any
+        case. (None, None, True) when several fit (a person must say which), (None, None, False) when none does."""
         try:
-            os.lstat(os.path.join(folder, name))
-            return name, False
+            return name, os.lstat(os.path.join(folder, name)), False
         except (OSError, ValueError):
             pass
         if folder not in self._listings:
@@ -55,42 +55,47 @@ class DocumentFolder:
                 pass
             self._listings[folder] = listing
         fits = self._listings[folder].get(_folded(name), [])
-        return (fits[0], False) if len(fits) == 1 else (None, len(fits) > 1)
+        if len(fits) != 1:
+            return None, None, len(fits) > 1
+        try:
+            return fits[0], os.lstat(os.path.join(folder, fits[0])), False
+        except OSError:
+            return None, None, False
 
     def find(self, written: str) -> Found:
-        """The file a listing's path names, or why there is none (`Found.problem`, a rule name)."""
-        text = written.replace("\\", "/")
-        if unsafe_path(written) or unsafe_path(text):
+        """The file a listing's path names, or why there is none (`Found.problem`, a rule name).
+
+        One `lstat` per document and none per folder already seen (documents share a few folders); a symbolic
+        link on the way is refused before its target is opened or stat'ed (it may lie outside documents/)."""
+        if unsafe_path(written):  # both flavours: `..\\..\\x` as well as `../../x`
             return Found(problem="path_traversal")
-        parts = [p for p in text.split("/") if p and p != "."]
+        parts = [p for p in written.replace("\\", "/").split("/") if p and p != "."]
         if not parts:
             return Found(problem="document_missing")
         current, actual = self.root, []
-        for position, part in enumerate(parts):
-            name, ambiguous = self._entry(current, part)
-            if name is None:
-                return Found(problem="document_ambiguous" if ambiguous else "document_missing")
+        for part in parts[:-1]:
+            seen = self._folders.get(os.path.join(current, part))
+            if seen is None:
+                name, status, ambiguous = self._entry(current, part)
+                if name is None:
+                    return Found(problem="document_ambiguous" if ambiguous else "document_missing")
+                seen = (name, stat.S_ISLNK(status.st_mode), stat.S_ISDIR(status.st_mode))
+                self._folders[os.path.join(current, part)] = seen
+            name, is_link, is_dir = seen
+            if is_link:
+                return Found(problem="path_outside_export")
+            if not is_dir:
+                return Found(problem="document_missing")
             current = os.path.join(current, name)
             actual.append(name)
-            last = position == len(parts) - 1
-            if not last and current in self._links:
-                if self._links[current]:
-                    return Found(problem="path_outside_export")
-                continue
-            try:
-                status = os.lstat(current)
-            except (OSError, ValueError):
-                return Found(problem="document_missing")
-            is_link = stat.S_ISLNK(status.st_mode)
-            if not last:
-                self._links[current] = is_link
-            if is_link:  # its target may lie outside documents/: refused before it is opened or stat'ed
-                return Found(problem="path_outside_export")
-            if last:
-                if not stat.S_ISREG(status.st_mode):
-                    return Found(problem="document_missing")
-                return Found(path=current, relative="/".join(actual), size=status.st_size)
-        return Found(problem="document_missing")
+        name, status, ambiguous = self._entry(current, parts[-1])
+        if name is None:
+            return Found(problem="document_ambiguous" if ambiguous else "document_missing")
+        if stat.S_ISLNK(status.st_mode):
+            return Found(problem="path_outside_export")
+        if not stat.S_ISREG(status.st_mode):
+            return Found(problem="document_missing")
+        return Found(path=os.path.join(current, name), relative="/".join([*actual, name]), size=status.st_size)
 
 
 @dataclass(frozen=True)

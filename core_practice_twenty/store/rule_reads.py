@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import duckdb
 import pandas as pd
 
-from core_practice_twenty.source.export_spec import EXPORT_SPEC, ColumnSpec, ObjectSpec
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, TRUE_VALUES, ColumnSpec, ObjectSpec
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.store.raw_reads import source_key_sql
 
@@ -34,7 +34,8 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, specs: Sequence[ObjectSpe
         conn.execute(create_raw_table_sql(spec))
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """A column name as a SQL identifier (export headers may hold quotes)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -51,8 +52,8 @@ def load_country_codes(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, column
     A temp table: visible to `conn` (the cursor that runs the rules) only.
     """
     values = [v for (v,) in conn.execute(
-        f"select distinct {_quoted(column.name)} from {raw_table(spec)} where wave = ? and "
-        f"{_quoted(column.name)} is not null", [wave]).fetchall()]
+        f"select distinct {quoted(column.name)} from {raw_table(spec)} where wave = ? and "
+        f"{quoted(column.name)} is not null", [wave]).fetchall()]
     codes = pd.DataFrame({"value": pd.Series(values, dtype=object),
                           "alpha2": pd.Series([to_alpha2(v) for v in values], dtype=object)})
     conn.register("country_codes_frame", codes)
@@ -70,19 +71,19 @@ def rule_results_sql(spec: ObjectSpec, predicates: Sequence[tuple[str, str]], de
     only rows that break at least one come back.
     """
     key = source_key_sql(spec)
-    present = " and ".join(f"{_quoted(k)} is not null" for k in spec.key)
-    extra = "".join(f", {expr} as {_quoted(name)}" for name, expr in derived.items())
+    present = " and ".join(f"{quoted(k)} is not null" for k in spec.key)
+    extra = "".join(f", {expr} as {quoted(name)}" for name, expr in derived.items())
     joins = ""
     if country is not None:
         alias = f"cc_{country.name}"
-        joins = f" left join {COUNTRY_CODES} {alias} on {alias}.value = r.{_quoted(country.name)}"
-    results = ", ".join(f"coalesce(not ({fails}), true) as {_quoted(name)}" for name, fails in predicates)
+        joins = f" left join {COUNTRY_CODES} {alias} on {alias}.value = r.{quoted(country.name)}"
+    results = ", ".join(f"coalesce(not ({fails}), true) as {quoted(name)}" for name, fails in predicates)
     return (
         f"with checked as (select r.*, case when {present} then {key} end as {SOURCE_KEY}{extra} "
         f"from {raw_table(spec)} r{joins} where r.wave = $1), "
         f"results as (select source_file, source_line, {SOURCE_KEY}, {results} from checked) "
         f"select * from results "
-        + (f"where not ({' and '.join(_quoted(name) for name, _ in predicates)}) " if only_failing else "")
+        + (f"where not ({' and '.join(quoted(name) for name, _ in predicates)}) " if only_failing else "")
         + "order by source_line"
     )
 
@@ -117,9 +118,9 @@ def dangling_reference_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, c
     target_object, target_key = column.references.split(".")
     yield from _stream(conn, (
         f"select {source_key_sql(spec, 'r')}, r.source_file, r.source_line from {raw_table(spec)} r "
-        f"where r.wave = ? and r.{_quoted(column.name)} is not null and not exists ("
+        f"where r.wave = ? and r.{quoted(column.name)} is not null and not exists ("
         f"select 1 from {raw_table(EXPORT_SPEC[target_object])} t where t.wave = ? "
-        f"and t.{_quoted(target_key)} = r.{_quoted(column.name)}) order by r.source_line"), [wave, wave])
+        f"and t.{quoted(target_key)} = r.{quoted(column.name)}) order by r.source_line"), [wave, wave])
 
 
 def _patient_conditions() -> dict[str, tuple[str, int]]:
@@ -136,7 +137,8 @@ def _patient_conditions() -> dict[str, tuple[str, int]]:
             f"email is not null group by all having count(distinct patient_id) > 1)", 2),
         "no_email": (f"{table} r where wave = ? and email is null", 1),
         "marked_deleted": (
-            f"{table} r where wave = ? and lower(is_deleted) in ('true', 'yes', 'y', '1', 't')", 1),
+            f"{table} r where wave = ? and lower(is_deleted) in ({', '.join(repr(v) for v in sorted(TRUE_VALUES))})",
+            1),
         "no_practice": (
             f"{table} r where wave = ? and practice_id is null and not exists (select 1 from {links} l "
             f"where l.wave = ? and l.patient_id = r.patient_id)", 2),
@@ -160,7 +162,7 @@ def text_candidates(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str
     """Rows where `pattern` occurs in one of `columns` or in the practice's own columns (`extra`): (key, file,
     line, the columns' cells, extra as JSON text). DuckDB finds the few candidate rows among millions; their
     cells come back only to be checked in memory (they may be health data: never logged or stored)."""
-    searched = [f"r.{_quoted(c)}" for c in columns] + ["r.extra::varchar"]
+    searched = [f"r.{quoted(c)}" for c in columns] + ["r.extra::varchar"]
     matches = " or ".join(f"regexp_matches({s}, $2)" for s in searched)
     conn.execute(f"select {source_key_sql(spec, 'r')}, r.source_file, r.source_line, [{', '.join(searched[:-1])}]"
                  f"::varchar[], r.extra::varchar from {raw_table(spec)} r where r.wave = $1 and ({matches}) "

@@ -47,7 +47,7 @@ from core_practice_twenty.source.values import (
     code_patterns,
     region_subdivisions,
 )
-from core_practice_twenty.store.rule_reads import SOURCE_KEY
+from core_practice_twenty.store.rule_reads import SOURCE_KEY, quoted
 from core_practice_twenty.validation.context import ValidationContext
 from core_practice_twenty.validation.sql_values import DATE_SHAPE, parse_datetime_sql, regex_sql, sql_string
 
@@ -91,10 +91,6 @@ def severity_of(spec: ObjectSpec, column: ColumnSpec | None, rule: str) -> Sever
     if essential and kind in {"invalid_date", "impossible_date", "money_format", "integer_format", "value_set"}:
         return Severity.REJECT
     return Severity.WARN
-
-
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def parsed_date_column(column: ColumnSpec) -> str:
