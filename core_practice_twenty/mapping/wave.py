@@ -28,6 +28,8 @@ from core_practice_twenty.mapping.objects import (
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
+from core_practice_twenty.mapping.sql.plans import COMPILED
+from core_practice_twenty.mapping.sql.stage import stage_compiled
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
@@ -94,7 +96,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
                members: Iterable[Mapping[str, object]] = (), target_field_names: Mapping[str, str] | None = None,
                reports_dir: Path | None = None, max_upload_bytes: int | None = None,
                only: Mapping[str, set[str]] | None = None,
-               log: Callable[[str], None] = lambda _m: None) -> WaveMapping:
+               log: Callable[[str], None] = lambda _m: None, compiled: bool = True) -> WaveMapping:
     """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
 
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
@@ -102,6 +104,9 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     a time (every row of a patient, and of its invoice or appointment, in the same chunk), and each chunk's
     records are written and committed before the next is read, so memory follows the chunk, not the export.
     The warehouse lock is held only to read a chunk and to write it, not while mapping it.
+    The objects of `plans.COMPILED` are staged by their compiled plans inside DuckDB (mapping/sql), after the
+    core; `compiled=False` maps them in Python as before (kept while the plans replace the mappers: the tests
+    compare the two record by record).
     A mapping interrupted midway leaves the wave's staging incomplete: `stg_twenty` then fails, nothing
     downstream runs, and the re-run replaces it.
     """
@@ -121,6 +126,8 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     kwargs = {"max_upload_bytes": max_upload_bytes} if max_upload_bytes else {}
     summary = WaveMapping(staged={plural: 0 for plural in TARGET_OBJECTS})
     kept: list[MappingResult] = []  # results without their staged records (written already): counts, holds
+    skip = frozenset(COMPILED) if compiled else frozenset()
+    python_sources = tuple(name for name in PATIENT_SOURCES if name not in skip)
 
     def write(conn: duckdb.DuckDBPyConnection, results: Mapping[str, MappingResult]) -> None:
         apply_moves(results, planned)
@@ -132,17 +139,25 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
         core_tables = restrict(accepted_rows(conn, wave, CORE_SOURCES))
-        chunks = assign_chunks(conn, wave, PATIENT_SOURCES, PATIENTS_PER_CHUNK)
+        chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK)
     core = map_core(core_tables, warnings, options, members=members)
     with warehouse.transaction() as conn:
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)
+    if compiled:
+        with warehouse.transaction() as conn:
+            for result, written in stage_compiled(conn, wave, core, options, field_map=field_map,
+                                                  target_field_names=target_field_names, only=only).values():
+                for plural, n in written.items():
+                    summary.staged[plural] = summary.staged.get(plural, 0) + n
+                kept.append(result)
+        log(f"mapping of wave {wave}: {', '.join(COMPILED)} staged inside the warehouse")
     progress = Progress(f"mapping of wave {wave}", chunks, log, unit="chunks of patients")
     for chunk in range(chunks):
         with warehouse.connect() as conn:
-            tables = restrict(chunk_rows(conn, wave, chunk, PATIENT_SOURCES))
+            tables = restrict(chunk_rows(conn, wave, chunk, python_sources))
         results = map_patient_records(core, tables, warnings, options, target_field_names=target_field_names,
-                                      **kwargs)
+                                      skip=skip, **kwargs)
         with warehouse.transaction() as conn:  # committed per chunk: uncommitted rows would stay in memory
             write(conn, results)
         progress.advance(1, f"{sum(summary.staged.values()):,} records staged")

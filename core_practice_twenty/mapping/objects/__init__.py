@@ -97,10 +97,12 @@ def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = No
 def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
                         options: MappingOptions | None = None, *,
                         target_field_names: Mapping[str, str] | None = None,
-                        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> dict[str, MappingResult]:
+                        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+                        skip: frozenset[str] = frozenset()) -> dict[str, MappingResult]:
     """The per-patient objects of `tables` (all patients, or one chunk with every row of its patients).
 
     Works on a copy of the core's `Available`: what one chunk stages is only ever a parent within that chunk.
+    `skip`: source objects staged another way (mapping/sql's compiled plans).
     """
     options = options or MappingOptions()
     available = core.available.copy()
@@ -115,10 +117,12 @@ def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], 
                                                   warnings, options, available)
     available.add(invoices)
     results["insurance_claims"] = map_insurance_claims(rows("insurance_claims"), warnings, options, available)
-    results["appointments"] = map_appointments(rows("appointments"), warnings, options, available, core.doctors,
-                                               target_field_names, zones, homes)
-    results["clinical_notes"] = map_clinical_notes(rows("clinical_notes"), warnings, options, available,
-                                                   core.provider_names, target_field_names, zones, homes)
+    if "appointments" not in skip:
+        results["appointments"] = map_appointments(rows("appointments"), warnings, options, available, core.doctors,
+                                                   target_field_names, zones, homes)
+    if "clinical_notes" not in skip:
+        results["clinical_notes"] = map_clinical_notes(rows("clinical_notes"), warnings, options, available,
+                                                       core.provider_names, target_field_names, zones, homes)
     results["documents"] = map_documents(rows("documents"), warnings, options, available, target_field_names,
                                          max_upload_bytes)
     return results

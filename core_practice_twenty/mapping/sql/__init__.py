@@ -1,0 +1,8 @@
+"""The confirmed map compiled to SQL over the raw tables: where most of the export's records are made.
+
+Mapping in Python costs ~10 µs per cell and ~100 µs per record; a 250,000-patient group has 7.8 M records. Here a
+source object's records are one `SELECT` over its raw table (`plans`), each payload field an expression compiled from
+the map entry that names it (`cells`: the transform vocabulary in SQL), the payload built as canonical JSON by DuckDB
+(`payload`) so its sha256 is the record's `payload_hash`. What needs a library or a policy spanning records is made
+once per distinct value or per decision in Python and joined in as a table (`Lookup`, `MappingContext`).
+"""

@@ -1,0 +1,61 @@
+"""What the core objects decided, as tables the compiled plans join: zones, homes, doctors, names, hold-backs.
+
+The core (practices, providers, patients) is mapped first, whole, with its cross-record policies (households,
+shared emails, doctor ↔ member matches); every per-patient record only reads those decisions. Here they become
+small tables (one row per practice, provider or patient), registered beside the raw tables for one mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core_practice_twenty.mapping.objects import CoreMapping
+from core_practice_twenty.mapping.objects.common import zone_for
+from core_practice_twenty.mapping.options import MappingOptions
+
+ZONES = "mapping_zones"
+"""practice_id → the IANA zone its book is kept in."""
+HOMES = "mapping_homes"
+"""patient_id → the practice id of the patient's primary practice (their company)."""
+ASSIGNEES = "mapping_assignees"
+"""provider_id → the workspace member who owns the provider's tasks (NULL: none)."""
+PROVIDER_NAMES = "mapping_provider_names"
+"""provider_id → `Dr Jane Citizen`."""
+HELD = "mapping_held"
+"""(object plural, source key) → why the core held that record back."""
+ONLY = "mapping_only"
+"""(source object, source key): the rows a sample wave keeps (absent: every row)."""
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """The core's decisions for the compiled plans, plus the zone of a record whose practice is unknown."""
+
+    tables: dict[str, dict[str, list]]
+    default_zone: str
+    fallback_member_id: str | None
+    sample: bool
+
+
+def _zone_name(zone: object) -> str:
+    return str(getattr(zone, "key", zone))
+
+
+def mapping_context(core: CoreMapping, options: MappingOptions,
+                    only: Mapping[str, set[str]] | None = None) -> MappingContext:
+    """The core's decisions as column lists (one dict of columns per table)."""
+    zones = core.zones
+    held = [(plural, key, reason) for plural, keys in core.available.held.items() for key, reason in keys.items()]
+    sample = [(obj, key) for obj, keys in (only or {}).items() for key in keys]
+    assignees = core.doctors.assignees
+    tables = {
+        ZONES: {"practice_id": list(zones), "zone": [_zone_name(z) for z in zones.values()]},
+        HOMES: {"patient_id": list(core.homes), "practice_id": list(core.homes.values())},
+        ASSIGNEES: {"provider_id": list(assignees), "member_id": list(assignees.values())},
+        PROVIDER_NAMES: {"provider_id": list(core.provider_names), "name": list(core.provider_names.values())},
+        HELD: {"object": [h[0] for h in held], "source_key": [h[1] for h in held], "reason": [h[2] for h in held]},
+        ONLY: {"object": [s[0] for s in sample], "source_key": [s[1] for s in sample]},
+    }
+    return MappingContext(tables, _zone_name(zone_for(None, None, options)), core.doctors.fallback_member_id,
+                          only is not None)

@@ -1,0 +1,134 @@
+"""The compiled plans (mapping/sql) stage exactly what the Python mappers staged: every payload, its hash, its
+dependencies, notes and line, every hold-back and count, on generated exports of each region and on rows made by
+hand where the readings are easiest to get wrong (zones at a DST change, markdown, codes, spellings)."""
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from core_practice_twenty.mapping.proposer import propose
+from core_practice_twenty.mapping.sql.plans import COMPILED
+from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.mapping.wave import stage_wave
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.source.generator import generate_export
+from core_practice_twenty.source.values import Region
+from core_practice_twenty.store.issues import replace_issues
+from core_practice_twenty.store.raw import land_object
+from core_practice_twenty.validation.context import ValidationContext
+from core_practice_twenty.validation.cross_table import cross_table_issues
+from core_practice_twenty.validation.run import validate_rows
+
+COMPILED_TARGETS = ("tasks", "taskTargets", "notes", "noteTargets")
+
+
+def land(warehouse, export: Path, wave: str, region: Region) -> None:
+    for spec in EXPORT_SPEC.values():
+        land_object(warehouse, spec, export, wave=wave, snapshot_id=export.name)
+    ctx = ValidationContext.for_export(export, region, date(2026, 11, 24))
+    with warehouse.connect() as conn:
+        for spec in EXPORT_SPEC.values():
+            validate_rows(conn, spec, wave, ctx)
+        replace_issues(conn, wave, "cross", cross_table_issues(conn, wave, ctx), EXPORT_SPEC)
+
+
+def staged(warehouse, wave: str) -> dict[str, dict[str, tuple]]:
+    with warehouse.connect() as conn:
+        found = {}
+        for plural in TARGET_OBJECTS:
+            rows = conn.execute(f"select source_key, source_line, payload, payload_hash, depends_on, notes "
+                                f"from stg_twenty_{plural} where wave = ?", [wave]).fetchall()
+            found[plural] = {k: (line, json.loads(p), h, json.loads(d), json.loads(n)) for k, line, p, h, d, n in rows}
+        return found
+
+
+def held(warehouse, wave: str) -> list[tuple]:
+    with warehouse.connect() as conn:
+        return conn.execute("select source_object, source_key, source_line, reason from held_back where wave = ? "
+                            "and stage = 'mapping' order by all", [wave]).fetchall()
+
+
+def assert_same(warehouse, python: str, sql: str, before, after) -> None:
+    a, b = staged(warehouse, python), staged(warehouse, sql)
+    for plural in TARGET_OBJECTS:
+        assert a[plural].keys() == b[plural].keys(), plural
+        for key in a[plural]:
+            assert a[plural][key] == b[plural][key], (plural, key)
+    assert held(warehouse, python) == held(warehouse, sql)
+    assert (before.staged, before.rows, before.held_back, before.excluded, before.unbalanced) == (
+        after.staged, after.rows, after.held_back, after.excluded, after.unbalanced)
+
+
+@pytest.mark.parametrize("region", [Region.AU, Region.NZ, Region.US])
+def test_compiled_plans_stage_what_the_mappers_staged(tmp_path: Path, warehouse, region: Region) -> None:
+    export = generate_export(tmp_path / "export", practices=3, patients=120, seed=7, dirt="realistic", region=region)
+    for wave in ("python", "sql"):
+        land(warehouse, export, wave, region)
+    field_map = propose(export)
+    field_map.options.region = region.value
+    before = stage_wave(warehouse, "python", field_map, compiled=False)
+    after = stage_wave(warehouse, "sql", field_map)
+    assert all(before.staged[p] for p in COMPILED_TARGETS), before.staged
+    assert set(COMPILED) <= set(after.rows)
+    assert_same(warehouse, "python", "sql", before, after)
+
+
+def append_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    """Add rows to an export file as another program would have saved them (header order, CRLF, quoted cells)."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    title, header = lines[0], lines[1].split(",")
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in header})
+    assert title.startswith("Core Practice")
+
+
+HARD_BODY = ("# not a heading\r\n1. not a list\n> not a quote\r  - dash\tand tab\u00a0\n\n\u2028 line sep"
+             "\x01 control *stars* _under_ [link](x) <b>|pipe\\ back\u3000")
+
+
+def test_compiled_plans_read_hand_made_rows_as_the_mappers_did(tmp_path: Path, warehouse) -> None:
+    export = generate_export(tmp_path / "export", practices=2, patients=40, seed=3, dirt="none")
+    lines = (export / "practices.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    state = lines[1].split(",").index("state")
+    cells = lines[2].split(",")  # PR0001 (no quoted commas in the generator's first practice)
+    cells[state] = "NSW"  # a practice on Sydney's clock: it changes at 2 am twice a year
+    lines[2] = ",".join(cells)
+    (export / "practices.csv").write_text("".join(lines), encoding="utf-8-sig")
+    base = {"patient_id": "PT0000001", "provider_id": "PV00001", "practice_id": "PR0001",
+            "end_at": "", "status": "Completed"}
+    append_rows(export / "appointments.csv", [
+        {**base, "appointment_id": "APH1", "start_at": "05/10/2025 02:30", "created_at": "06/04/2025 02:30",
+         "appointment_type": "", "procedure_codes": "1110; 22 ,  22;D0120"},  # the spring gap, the autumn overlap
+        {**base, "appointment_id": "APH2", "start_at": "2025-03-04T09:00", "status": "FTA",
+         "appointment_type": "Recall – Hygiène", "procedure_codes": "", "created_at": "30/12/2030 10:00"},
+        {**base, "appointment_id": "APH3", "start_at": "04/03/25 9:00 AM", "status": "Canceled",
+         "provider_id": "PV99999", "practice_id": "", "created_at": "45720.5"},
+        {**base, "appointment_id": "APH4", "start_at": "31/02/2025 09:00", "status": "maybe",
+         "patient_id": "PT9999999"},
+    ])
+    note = {"patient_id": "PT0000002", "provider_id": "PV00001", "appointment_id": ""}
+    append_rows(export / "clinical_notes.csv", [
+        {**note, "note_id": "NTH1", "note_type": "Progress NOTE", "note_date": "05/10/2025 02:30",
+         "body": HARD_BODY, "created_at": ""},
+        {**note, "note_id": "NTH2", "note_type": "", "note_date": "", "body": "   \n\t", "created_at": "",
+         "provider_id": "PV99999"},
+        {**note, "note_id": "NTH3", "note_type": "Perio", "note_date": "06/04/2025 02:30", "body": "ok",
+         "created_at": "01/01/2031 00:00", "provider_id": ""},
+    ])
+    for wave in ("python", "sql"):
+        land(warehouse, export, wave, Region.AU)
+    field_map = propose(export)
+    before = stage_wave(warehouse, "python", field_map, compiled=False)
+    after = stage_wave(warehouse, "sql", field_map)
+    assert_same(warehouse, "python", "sql", before, after)
+    tasks, notes = staged(warehouse, "sql")["tasks"], staged(warehouse, "sql")["notes"]
+    assert tasks["APH1"][1]["dueAt"] == "2025-10-04T16:30:00Z"  # 02:30 does not exist in Sydney that night
+    assert tasks["APH1"][1]["procedureCodes"] == "1110, 022, D0120"  # ADA items: 22 restored, 1110 kept (flagged)
+    assert "createdAt" not in tasks["APH2"][1]  # after the export date: Twenty sets its own
+    assert "NTH1" in notes and notes["NTH1"][1]["bodyV2"]["markdown"].startswith("\\# not a heading")
+    assert notes["NTH2"][1]["bodyV2"] is None and notes["NTH2"][1]["authorDoctor"] is None
