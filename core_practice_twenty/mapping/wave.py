@@ -28,8 +28,7 @@ from core_practice_twenty.mapping.objects import (
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
-from core_practice_twenty.mapping.sql.plans import COMPILED
-from core_practice_twenty.mapping.sql.stage import stage_compiled
+from core_practice_twenty.mapping.sql.stage import COMPILED, COMPILED_SOURCES, stage_compiled
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
@@ -126,7 +125,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     kwargs = {"max_upload_bytes": max_upload_bytes} if max_upload_bytes else {}
     summary = WaveMapping(staged={plural: 0 for plural in TARGET_OBJECTS})
     kept: list[MappingResult] = []  # results without their staged records (written already): counts, holds
-    skip = frozenset(COMPILED) if compiled else frozenset()
+    skip = frozenset(COMPILED_SOURCES) if compiled else frozenset()
     python_sources = tuple(name for name in PATIENT_SOURCES if name not in skip)
 
     def write(conn: duckdb.DuckDBPyConnection, results: Mapping[str, MappingResult]) -> None:

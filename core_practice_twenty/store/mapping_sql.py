@@ -1,27 +1,48 @@
-"""Runs a compiled mapping plan (mapping/sql) inside the warehouse: rows in, staged records and hold-backs out.
+"""Runs compiled mapping plans (mapping/sql) inside the warehouse: rows in, staged records and hold-backs out.
 
-The plan arrives as SQL text and plain tables; nothing here knows what a task or a note is. The records go
-from the raw table into the staging table inside DuckDB, their payloads never passing through Python; only the
-distinct cells a Python reading needs (`lookups`) and the held-back rows' ids come out.
+A plan arrives as SQL text and plain tables; nothing here knows what a task or an invoice is. The records go
+from the raw tables into the staging tables inside DuckDB, their payloads never passing through Python; only the
+distinct cells a Python reading needs (`lookup_table`), the held-back rows' ids and counts come out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
 
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.raw import create_raw_table_sql
 from core_practice_twenty.store.staging import staging_table
 
+Held = list[tuple[str, str, int | None, str]]
+"""Held-back rows: (source object, source key, line, reason)."""
 PLAN_ROWS = "plan_rows"
 """The temp table a plan's rows are read into; its staged selects read `plan_rows r`."""
+PLAN_HELD = "plan_held"
+"""What the plans of one mapping held back (object plural, source key, reason): a later plan names the reason."""
+
+
+@contextmanager
+def plan_session(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[str, list]],
+                 sources: Sequence[str]) -> Iterator[None]:
+    """The tables every plan of one mapping reads (column lists, every column text) and the plans' hold-backs; the
+    raw tables of `sources` exist (empty, for a file the export lacks)."""
+    for name in sources:
+        conn.execute(create_raw_table_sql(EXPORT_SPEC[name]))
+    conn.execute(f"create or replace temp table {PLAN_HELD} (object varchar, source_key varchar, reason varchar)")
+    try:
+        with registered(conn, tables):
+            yield
+    finally:
+        conn.execute(f"drop table if exists {PLAN_HELD}")
 
 
 @contextmanager
 def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[str, list]]) -> Iterator[None]:
-    """Column lists registered as views (every column text) for the duration of a plan."""
+    """Column lists registered as views (every column text) while the block runs."""
     for name, columns in tables.items():
         conn.register(name, pa.table({c: pa.array([None if v is None else str(v) for v in values], type=pa.string())
                                       for c, values in columns.items()}))
@@ -41,30 +62,31 @@ def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str,
     return {"raw": cells, "value": [read(cell) for cell in cells]}
 
 
-def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, rows_sql: str, staged: Sequence[tuple[str, str]],
-             counted: Iterable[str] = ()) -> tuple[dict[str, int], list[tuple[str, int | None, str]], dict[str, int]]:
-    """Read the plan's rows, append its staged records to their staging tables (created by `clear_staged`).
+def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
+             staged: Sequence[tuple[str, str]], holds: Sequence[str],
+             counts: Mapping[str, str]) -> tuple[dict[str, int], Held, dict[str, int]]:
+    """Read a plan's rows (`_key`, `_hold`), append its staged records to their staging tables (cleared by the
+    caller), record its rows held back under `target` for later plans, and answer its hold and count queries.
 
-    Returns records written per Twenty object, the held-back rows (source key, line, reason), and for each
-    SQL condition in `counted` how many staged rows meet it; with the row count under `rows`.
+    Returns records written per Twenty object, the held-back rows (source object, source key, line, reason) and
+    each count.
     """
     conn.execute(f"create or replace temp table {PLAN_ROWS} as {rows_sql}")
     try:
         written: dict[str, int] = {}
-        for target, select in staged:
-            before = conn.execute(f"select count(*) from {staging_table(target)} where wave = ?", [wave]).fetchone()[0]
-            conn.execute(f"insert into {staging_table(target)} (wave, source_key, source_line, payload, payload_hash, "
-                         f"depends_on, notes) select ?, s.source_key, s.source_line, s.payload::json, "
-                         f"sha256(s.payload), s.depends_on::json, s.notes::json from ({select}) s", [wave])
-            after = conn.execute(f"select count(*) from {staging_table(target)} where wave = ?", [wave]).fetchone()[0]
-            written[target] = written.get(target, 0) + after - before
-        held = [(str(k), line, reason) for k, line, reason in conn.execute(
-            f"select _key, source_line, _hold from {PLAN_ROWS} where _hold is not null order by source_line"
-        ).fetchall()]
-        counts = {"rows": conn.execute(f"select count(*) from {PLAN_ROWS}").fetchone()[0]}
-        for condition in counted:
-            counts[condition] = conn.execute(
-                f"select count(*) from {PLAN_ROWS} r where r._hold is null and ({condition})").fetchone()[0]
-        return written, held, counts
+        for plural, select in staged:
+            table = staging_table(plural)
+            before = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
+            conn.execute(f"insert into {table} (wave, source_key, source_line, payload, payload_hash, depends_on, "
+                         f"notes) select ?, s.source_key, s.source_line, s.payload::json, sha256(s.payload), "
+                         f"s.depends_on::json, s.notes::json from ({select}) s", [wave])
+            after = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
+            written[plural] = written.get(plural, 0) + after - before
+        conn.execute(f"insert into {PLAN_HELD} select ?, _key, _hold from {PLAN_ROWS} where _hold is not null",
+                     [target])
+        held = [(str(obj), str(key), line, str(reason)) for sql in holds
+                for obj, key, line, reason in conn.execute(sql).fetchall()]
+        found = {name: conn.execute(sql).fetchone()[0] for name, sql in counts.items()}
+        return written, held, found
     finally:
         conn.execute(f"drop table if exists {PLAN_ROWS}")

@@ -113,10 +113,12 @@ def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], 
     results: dict[str, MappingResult] = {}
     homes, zones = core.homes, core.zones
     results["treatment_plans"] = map_treatment_plans(rows("treatment_plans"), warnings, options, available, homes)
-    results["invoices"] = invoices = map_invoices(rows("invoices"), rows("invoice_lines"), rows("payments"),
-                                                  warnings, options, available)
-    available.add(invoices)
-    results["insurance_claims"] = map_insurance_claims(rows("insurance_claims"), warnings, options, available)
+    if "invoices" not in skip:
+        results["invoices"] = invoices = map_invoices(rows("invoices"), rows("invoice_lines"), rows("payments"),
+                                                      warnings, options, available)
+        available.add(invoices)
+    if "insurance_claims" not in skip:
+        results["insurance_claims"] = map_insurance_claims(rows("insurance_claims"), warnings, options, available)
     if "appointments" not in skip:
         results["appointments"] = map_appointments(rows("appointments"), warnings, options, available, core.doctors,
                                                    target_field_names, zones, homes)

@@ -103,4 +103,4 @@ class SqlCells:
             return "null::varchar"
         table = f"lookup_{self.source_object}_{name}"
         self.lookups[table] = Lookup(table, self.source_object, column, read)
-        return f'(select l.value from {table} l where l.raw = {self[column]})'
+        return f"(select lk.value from {table} lk where lk.raw = {self[column]})"

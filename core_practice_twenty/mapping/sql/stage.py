@@ -11,33 +11,41 @@ from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.objects import CoreMapping
 from core_practice_twenty.mapping.objects.common import MappingResult
 from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.mapping.sql.activities import appointments_plan, clinical_notes_plan
+from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
+from core_practice_twenty.mapping.sql.compile import ObjectPlan
 from core_practice_twenty.mapping.sql.context import mapping_context
-from core_practice_twenty.mapping.sql.plans import COMPILED, PLANS, ObjectPlan
-from core_practice_twenty.store.mapping_sql import lookup_table, registered, run_plan
+from core_practice_twenty.store.mapping_sql import lookup_table, plan_session, registered, run_plan
+
+PLANS = {"invoices": invoices_plan, "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
+         "clinical_notes": clinical_notes_plan}
+"""Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
+COMPILED = tuple(PLANS)
+"""Source objects mapped by a compiled plan (the others still by their Python mapper in mapping/objects)."""
+COMPILED_SOURCES = (*COMPILED, "invoice_lines", "payments")
+"""Every source object the compiled plans read (lines and payments are folded into their invoice)."""
 
 
-def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan,
-               tables: Mapping[str, Mapping[str, list]]) -> tuple[MappingResult, dict[str, int]]:
-    """Run one plan on `conn` (inside the caller's transaction, staging tables cleared by it): its result and the
-    records written per Twenty object."""
+def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> tuple[MappingResult, dict[str, int]]:
+    """Run one plan on `conn` (inside `plan_session`, staging tables cleared by the caller): its result, counted
+    as the Python mapper counts, and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
     lookups = {name: lookup_table(conn, wave, lk.source_object, lk.column, lk.read)
-               for name, lk in (plan.cells.lookups.items() if plan.cells else ())}
-    counted = [plan.unknown_status] if plan.unknown_status else []
-    with registered(conn, {**tables, **lookups}):
-        written, held, counts = run_plan(conn, wave, plan.rows, [(s.target, s.select) for s in plan.staged],
-                                         counted)
-    obj = plan.source_object
-    result.count(f"{obj}.rows", counts["rows"])
+               for cells in plan.cells for name, lk in cells.lookups.items()}
+    with registered(conn, lookups):
+        written, held, counts = run_plan(conn, wave, plan.target, plan.rows,
+                                         [(s.target, s.select) for s in plan.staged], plan.holds, plan.counts)
     if plan.excluded_all:
-        result.count(f"{obj}.excluded", counts["rows"])
-        result.decisions.append({"kind": f"{obj}_excluded", "rows": counts["rows"]})
+        rows = counts[f"{plan.source_object}.rows"]
+        result.count(f"{plan.source_object}.rows", rows)
+        result.count(f"{plan.source_object}.excluded", rows)
+        result.decisions.append({"kind": f"{plan.source_object}_excluded", "rows": rows})
         return result, written
-    for key, line, reason in held:
+    for name, n in counts.items():
+        if n or name.endswith(".rows"):
+            result.count(name, n)
+    for obj, key, line, reason in held:
         result.hold(obj, key, line, reason)
-    result.count(f"{obj}.staged", written.get(plan.target, 0))
-    if plan.unknown_status and counts[plan.unknown_status]:
-        result.count("unknown_status", counts[plan.unknown_status])
     return result, written
 
 
@@ -46,6 +54,6 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
                    only: Mapping[str, set[str]] | None = None) -> dict[str, tuple[MappingResult, dict[str, int]]]:
     """Every compiled object of the wave (mapping/sql/plans.COMPILED), after the core is staged on `conn`."""
     context = mapping_context(core, options, only)
-    return {name: stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names),
-                             context.tables)
-            for name in COMPILED}
+    with plan_session(conn, context.tables, COMPILED_SOURCES):
+        return {name: stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
+                for name in COMPILED}
