@@ -112,7 +112,9 @@ def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], 
 
     results: dict[str, MappingResult] = {}
     homes, zones = core.homes, core.zones
-    results["treatment_plans"] = map_treatment_plans(rows("treatment_plans"), warnings, options, available, homes)
+    if "treatment_plans" not in skip:
+        results["treatment_plans"] = map_treatment_plans(rows("treatment_plans"), warnings, options, available,
+                                                         homes)
     if "invoices" not in skip:
         results["invoices"] = invoices = map_invoices(rows("invoices"), rows("invoice_lines"), rows("payments"),
                                                       warnings, options, available)

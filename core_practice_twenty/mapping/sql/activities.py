@@ -17,7 +17,7 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     canonical,
-    codes_text_of,
+    codes_of,
     extras,
     missing,
     routed_members,
@@ -42,7 +42,7 @@ def appointments_plan(wave: str, options: MappingOptions, context: ctx.MappingCo
             f"{accepted(source, wave, context.sample)}")
     routed = routes(field_map, source, options)
     members = routed_members(cells, routed, TASKS.name_plural, "r._zone", {"title", "assigneeId"})
-    codes_sql = codes_text_of(cells, options)
+    codes_sql = codes_of(cells, "procedure_codes")
     kind = cells["appointment_type"]
     title = (f"coalesce({kind}, 'Appointment') || case when ({codes_sql}) is not null then ' (' || ({codes_sql}) "
              f"|| ')' else '' end")

@@ -24,6 +24,7 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     canonical,
+    codes_of,
     currency_of,
     extras,
     micros_text,
@@ -34,7 +35,7 @@ from core_practice_twenty.mapping.sql.compile import (
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, value
 from core_practice_twenty.mapping.target_model import INSURANCE_CLAIMS, INVOICES, PEOPLE
-from core_practice_twenty.mapping.transforms import as_region, boolean, codes_text, parse_amount
+from core_practice_twenty.mapping.transforms import as_region, boolean, parse_amount
 from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.validation.sql_values import sql_string
 
@@ -65,12 +66,11 @@ def _own(options: MappingOptions, source_object: str, cells: SqlCells) -> list[M
 def _line_items(wave: str, options: MappingOptions, sample: bool) -> tuple[str, SqlCells]:
     """SQL (invoice, items): each invoice's lines in source order as `billing.line_items` writes them."""
     cells = SqlCells(LINES, options, alias="l")
-    system = REGION_FACTS[as_region(options.region)].procedure_codes
     item = json_object([
         Member("lineId", value("l.line_id")),
-        Member("itemCode", value(cells.lookup("codes_item_code", "item_code", lambda raw: codes_text(raw, system)))),
+        Member("itemCode", value(codes_of(cells, "item_code"))),
         Member("description", value(cells["description"])),
-        Member("tooth", value(cells.lookup("codes_tooth", "tooth", lambda raw: codes_text(raw, None)))),
+        Member("tooth", value(codes_of(cells, "tooth"))),
         Member("quantity", f"coalesce({cells.lookup('quantity', 'quantity', _json(_quantity))}, {NULL})"),
         Member("unitFee", f"coalesce({cells.lookup('number_unit_fee', 'unit_fee', _json(_amount))}, {NULL})"),
         Member("lineTotal", f"coalesce({cells.lookup('number_line_total', 'line_total', _json(_amount))}, {NULL})"),

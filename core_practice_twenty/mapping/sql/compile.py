@@ -34,7 +34,7 @@ from core_practice_twenty.mapping.transforms import (
     to_micros,
 )
 from core_practice_twenty.model.regions import REGION_FACTS
-from core_practice_twenty.source.export_spec import EXPORT_SPEC, PROCEDURE_CODE_COLUMNS
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, PROCEDURE_CODE_COLUMNS, ColumnType
 from core_practice_twenty.validation.sql_values import sql_string
 
 CREATED_AT = "createdAt"
@@ -101,6 +101,13 @@ def micros_text(raw: str) -> str | None:
     return None if amount is None else str(to_micros(amount))
 
 
+def codes_of(cells: SqlCells, column: str) -> str:
+    """A cell of codes in one spelling (`011, 114`); procedure codes restored in the region's coding system."""
+    system = (REGION_FACTS[as_region(cells.options.region)].procedure_codes
+              if (cells.source_object, column) in PROCEDURE_CODE_COLUMNS else None)
+    return cells.lookup(f"codes_{column}", column, lambda raw: codes_text(raw, system))
+
+
 def currency_of(cells: SqlCells, column: str) -> str:
     """The currency a row's amounts are in: its currency cell read as ISO 4217, else the region's."""
     region = cells.options.region
@@ -121,9 +128,8 @@ def compile_route(cells: SqlCells, route: Route, target: str, zone: str) -> Memb
     name, _, argument = route.transform.partition(":")
     cell = cells[route.column]
     if name == "rename":
-        if (cells.source_object, route.column) in PROCEDURE_CODE_COLUMNS:
-            system = REGION_FACTS[as_region(cells.options.region)].procedure_codes
-            sql = cells.lookup(f"codes_{route.column}", route.column, lambda raw: codes_text(raw, system))
+        if EXPORT_SPEC[cells.source_object].column(route.column).type is ColumnType.CODES:
+            sql = codes_of(cells, route.column)
         elif path.endswith(".markdown"):
             sql = cells.lookup(f"markdown_{route.column}", route.column, plain_text_markdown)
         elif path.endswith(".currencyCode"):
@@ -239,9 +245,5 @@ def canonical(source_object: str, column: str, raw: str) -> str | None:
     return EXPORT_SPEC[source_object].column(column).canonical_value(raw)
 
 
-def codes_text_of(cells: SqlCells, options: MappingOptions) -> str:
-    """The appointment's procedure codes as the task title writes them (whatever field the map sends them to)."""
-    system = REGION_FACTS[as_region(options.region)].procedure_codes
-    return cells.lookup("codes_procedure_codes", "procedure_codes", lambda raw: codes_text(raw, system))
 
 

@@ -15,9 +15,11 @@ from core_practice_twenty.mapping.sql.activities import appointments_plan, clini
 from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
 from core_practice_twenty.mapping.sql.compile import ObjectPlan
 from core_practice_twenty.mapping.sql.context import mapping_context
+from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.store.mapping_sql import lookup_table, plan_session, registered, run_plan
 
-PLANS = {"invoices": invoices_plan, "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
+PLANS = {"treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
+         "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
          "clinical_notes": clinical_notes_plan}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
 COMPILED = tuple(PLANS)
