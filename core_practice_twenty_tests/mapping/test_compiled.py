@@ -186,3 +186,38 @@ def test_invoices_fold_hand_made_lines_and_payments_as_the_mappers_did(tmp_path:
     # INH3's patient is not in the export: validation rejects INH3, and what hangs on it is held back naming it
     assert reasons["LNH3"] == "dependency_missing: invoices INH3" and reasons["PMH14"] == reasons["LNH3"]
     assert reasons["PMH13"] == "payment_without_invoice" and reasons["CLH2"] == "dependency_missing: invoices INH3"
+
+
+def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_path: Path, warehouse) -> None:
+    """Swap two dates, exclude a column, keep a practice's own line column in the line summary: each shows."""
+    from core_practice_twenty.mapping.field_map import confirm, from_dict, to_dict
+
+    export = generate_export(tmp_path / "export", practices=1, patients=15, seed=9, dirt="none")
+    path = export / "invoice_lines.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] += ",Discount Code"
+    lines[2:] = [f"{line},STAFF{i % 3}" for i, line in enumerate(lines[2:])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    data = to_dict(propose(export))
+    for entry in data["objects"]["invoices"]["columns"]:
+        if entry["column"] == "invoice_date":
+            entry["targets"] = ["invoices.dueDate"]
+        elif entry["column"] == "due_date":
+            entry["targets"] = ["invoices.invoiceDate"]
+        elif entry["column"] == "invoice_no":
+            entry["transform"], entry["targets"] = "excluded", []
+    own = next(e for e in data["objects"]["invoice_lines"]["columns"] if e["header"] == "Discount Code")
+    assert own["transform"] == "json_summary"  # the proposer keeps a practice's own line column in the summary
+    field_map = confirm(from_dict(data), export, "Dr Test", accept_all=True, map_path=tmp_path / "map.yaml")
+    land(warehouse, export, "full", Region.AU)
+    stage_wave(warehouse, "full", field_map)
+
+    invoices = (export / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    source = {row["invoice_id"]: row for row in csv.DictReader(invoices)}
+    codes = {row["line_id"]: row["Discount Code"] for row in csv.DictReader(lines[1:])}
+    for key, (_line, payload, *_rest) in staged(warehouse, "full")["invoices"].items():
+        day, month, year = source[key]["invoice_date"].split("/")
+        assert payload["dueDate"] == f"{year}-{month}-{day}"
+        assert "invoiceNumber" not in payload and payload["name"] == key  # excluded: not sent; the key names it
+        for item in payload["lineItems"]:
+            assert item["Discount Code"] == codes[item["lineId"]]

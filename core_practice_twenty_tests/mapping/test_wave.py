@@ -46,14 +46,14 @@ def test_chunks_of_patients_stage_what_the_whole_wave_stages(tmp_path: Path, war
     original = wave_module.map_patient_records
 
     def counted(core, tables, *args, **kwargs):
-        chunks.append(len(tables["invoices"]))
+        chunks.append(len(tables["documents"]))
         return original(core, tables, *args, **kwargs)
 
     monkeypatch.setattr(wave_module, "PATIENTS_PER_CHUNK", 13)
     monkeypatch.setattr(wave_module, "map_patient_records", counted)
     chunked = stage_wave(warehouse, "chunked", field_map)
 
-    assert len(chunks) == 12 and sum(chunks) == whole.rows["invoices"]  # every invoice, in one chunk only
+    assert len(chunks) == 12 and sum(chunks) == whole.rows["documents"]  # every document, in one chunk only
     assert staged(warehouse, "chunked") == staged(warehouse, "whole")
     assert sum(whole.staged.values()) > 1000
     assert held(warehouse, "chunked") == held(warehouse, "whole") and held(warehouse, "whole")
