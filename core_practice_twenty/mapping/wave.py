@@ -25,6 +25,7 @@ from core_practice_twenty.mapping.objects import (
     map_core,
     map_patient_records,
 )
+from core_practice_twenty.mapping.objects.people import POLICY_COLUMNS, decide_patients, provider_emails
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
@@ -34,6 +35,7 @@ from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.mapping_reads import (
+    accepted_columns,
     accepted_rows,
     assign_chunks,
     chunk_rows,
@@ -137,19 +139,32 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
             kept.append(result)
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
-        core_tables = restrict(accepted_rows(conn, wave, CORE_SOURCES))
+        if compiled:  # the patients' payloads are made in SQL: Python reads only what their policies need
+            core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n != "patients"]))
+            core_tables["patients"] = restrict({"patients": accepted_columns(conn, wave, "patients",
+                                                                             POLICY_COLUMNS)})["patients"]
+        else:
+            core_tables = restrict(accepted_rows(conn, wave, CORE_SOURCES))
         chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK)
-    core = map_core(core_tables, warnings, options, members=members)
+    core = map_core(core_tables, warnings, options, members=members, patients=not compiled)
+    taken = provider_emails(core.results["providers"])  # before `write` lets go of the staged records
     with warehouse.transaction() as conn:
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)
     if compiled:
+        decided = decide_patients(core_tables["patients"], core_tables.get("patient_practices", ()), warnings,
+                                  options, core.available, taken)
+        core_tables.pop("patients")
+        core.homes.update({k: v for k, v in decided.practices.items() if k not in decided.held})
         with warehouse.transaction() as conn:
             for result, written in stage_compiled(conn, wave, core, options, field_map=field_map,
-                                                  target_field_names=target_field_names, only=only).values():
+                                                  target_field_names=target_field_names, only=only,
+                                                  decided=decided).values():
                 for plural, n in written.items():
                     summary.staged[plural] = summary.staged.get(plural, 0) + n
                 kept.append(result)
+        core.available.add_keys("people", (k for k in core.homes if k not in decided.held))
+        core.available.held.setdefault("people", {}).update(decided.held)
         log(f"mapping of wave {wave}: {', '.join(COMPILED)} staged inside the warehouse")
     progress = Progress(f"mapping of wave {wave}", chunks, log, unit="chunks of patients")
     for chunk in range(chunks):

@@ -29,6 +29,17 @@ def accepted_rows(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[
     return tables
 
 
+def accepted_columns(conn: duckdb.DuckDBPyConnection, wave: str, name: str,
+                     columns: Sequence[str]) -> list[dict]:
+    """An object's accepted rows, only `columns` (and source_line): what a policy across all rows reads."""
+    spec = EXPORT_SPEC[name]
+    conn.execute(create_raw_table_sql(spec))
+    selected = ", ".join(f'r."{c}"' for c in (*columns, "source_line"))
+    cursor = conn.execute(f"select {selected} from ({accepted_rows_sql(spec)}) r", [wave, wave])
+    names = [*columns, "source_line"]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _patient_of(spec: ObjectSpec, patient_sources: Sequence[str]) -> str:
     """SQL (alias `r`) for the patient whose chunk a row belongs to: its parent's patient when it references a
     per-patient object (an invoice's lines and payments, a claim's invoice, a note's appointment), else its own.

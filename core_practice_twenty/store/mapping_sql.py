@@ -53,13 +53,17 @@ def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[str
             conn.unregister(name)
 
 
-def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str, column: str,
-                 read: Callable[[str], str | None]) -> dict[str, list]:
-    """`read` applied to every distinct non-null cell of the column in the wave: columns raw, value."""
-    cells = [row[0] for row in conn.execute(
-        f'select distinct "{column}" from raw_{source_object} where wave = ? and "{column}" is not null',
-        [wave]).fetchall()]
-    return {"raw": cells, "value": [read(cell) for cell in cells]}
+def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str, alias: str,
+                 cells: Sequence[str], read: Callable[..., str | None]) -> dict[str, list]:
+    """`read` applied to every distinct combination of `cells` (SQL over the wave's rows aliased `alias`):
+    columns c0…, value. One cell: its NULL is left out (it reads as NULL)."""
+    selected = ", ".join(f"{cell} as c{i}" for i, cell in enumerate(cells))
+    where = f" and ({cells[0]}) is not null" if len(cells) == 1 else ""
+    found = conn.execute(f"select distinct {selected} from raw_{source_object} {alias} where {alias}.wave = ?{where}",
+                         [wave]).fetchall()
+    columns: dict[str, list] = {f"c{i}": [row[i] for row in found] for i in range(len(cells))}
+    columns["value"] = [read(*row) for row in found]
+    return columns
 
 
 def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,

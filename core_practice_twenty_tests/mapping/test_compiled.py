@@ -56,7 +56,10 @@ def assert_same(warehouse, python: str, sql: str, before, after) -> None:
     for plural in TARGET_OBJECTS:
         assert a[plural].keys() == b[plural].keys(), plural
         for key in a[plural]:
-            assert a[plural][key] == b[plural][key], (plural, key)
+            if a[plural][key] != b[plural][key]:
+                (line, mine, *rest), (line2, theirs, *rest2) = a[plural][key], b[plural][key]
+                fields = {f: (mine.get(f), theirs.get(f)) for f in {*mine, *theirs} if mine.get(f) != theirs.get(f)}
+                raise AssertionError(f"{plural} {key}: lines {line}/{line2}, fields {fields}, rest {rest} {rest2}")
     assert held(warehouse, python) == held(warehouse, sql)
     assert (before.staged, before.rows, before.held_back, before.excluded, before.unbalanced) == (
         after.staged, after.rows, after.held_back, after.excluded, after.unbalanced)
@@ -221,3 +224,48 @@ def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_pat
         assert "invoiceNumber" not in payload and payload["name"] == key  # excluded: not sent; the key names it
         for item in payload["lineItems"]:
             assert item["Discount Code"] == codes[item["lineId"]]
+
+
+def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, warehouse) -> None:
+    """Shared and taken emails, placeholders, preferred names, phones abroad, suburbs, duplicates, soft deletes."""
+    from core_practice_twenty.mapping.field_map import from_dict, to_dict
+
+    export = generate_export(tmp_path / "export", practices=2, patients=30, seed=11, dirt="realistic")
+    provider_email = next(csv.DictReader((export / "providers.csv").read_text(encoding="utf-8-sig")
+                                         .splitlines()[1:]))["email"]
+    person = {"practice_id": "PR0001", "status": "Active", "is_deleted": "No", "date_of_birth": "02/03/1980",
+              "last_name": "Ngata", "patient_country": "", "created_at": "01/02/2020 10:00"}
+    append_rows(export / "patients.csv", [
+        {**person, "patient_id": "PH1", "first_name": "Aroha", "preferred_name": "aroha", "email": "Home@Example.com",
+         "family_head_id": "PH2", "family_role": "Child", "mobile_phone": "021 555 1234 ext 9",
+         "patient_country": "New Zealand", "first_address": "1 Queen St", "patient_suburb": "Ponsonby",
+         "patient_city": "Auckland", "patient_postal_code": "1011"},
+        {**person, "patient_id": "PH2", "first_name": "Mere  Anne", "preferred_name": "Mere",
+         "email": "home@example.com", "family_role": "Head", "home_phone": "(02) 9876 5432",
+         "work_phone": "02 9876 5432", "first_address": "2 George St", "patient_city": "sydney",
+         "patient_state": "nsw", "patient_postal_code": "200"},
+        {**person, "patient_id": "PH3", "first_name": "Aroha", "email": provider_email.upper(),
+         "mobile_phone": "12", "patient_state": "Qld", "patient_suburb": "Fortitude Valley"},
+        {**person, "patient_id": "PH4", "first_name": "Tama", "email": "tama@", "date_of_birth": "",
+         "created_at": "01/01/2031 09:00"},
+        {**person, "patient_id": "PH5", "first_name": "Gone", "email": "n/a", "is_deleted": "Yes"},
+        {**person, "patient_id": "PH6", "first_name": "Nobody", "practice_id": "", "email": ""},
+    ])
+    for wave in ("python", "sql"):
+        land(warehouse, export, wave, Region.AU)
+    data = to_dict(propose(export))
+    data["options"]["email_placeholder"] = True
+    for entry in data["objects"]["patients"]["columns"]:
+        if entry["column"] == "preferred_name":
+            entry["transform"], entry["targets"] = "rename", ["people.name.firstName"]
+    field_map = from_dict(data)
+    before = stage_wave(warehouse, "python", field_map, compiled=False)
+    after = stage_wave(warehouse, "sql", field_map)
+    assert_same(warehouse, "python", "sql", before, after)
+    people = staged(warehouse, "sql")["people"]
+    assert people["PH2"][1]["emails"]["primaryEmail"] == "home@example.com"  # the head keeps the shared address
+    assert people["PH1"][1]["householdEmail"] == "home@example.com"
+    assert people["PH3"][1]["emails"]["additionalEmails"] == [provider_email.lower()]
+    assert people["PH4"][1]["emails"]["primaryEmail"].endswith("@no-email.invalid")
+    assert people["PH2"][1]["name"]["firstName"] == "Mere Anne (Mere)"
+    assert "PH5" not in people and "PH6" not in people

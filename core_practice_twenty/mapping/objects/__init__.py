@@ -72,8 +72,12 @@ class CoreMapping:
 
 
 def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
-             options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = ()) -> CoreMapping:
-    """Practices, providers and patients (with their practice links), in dependency order."""
+             options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = (),
+             patients: bool = True) -> CoreMapping:
+    """Practices, providers and patients (with their practice links), in dependency order.
+
+    `patients=False`: the patients are staged another way (mapping/sql's compiled plan), which then registers
+    them in `available` and `homes`."""
     options = options or MappingOptions()
 
     def rows(name: str) -> Sequence[Row]:
@@ -86,12 +90,16 @@ def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = No
     doctors = match_doctors(rows("providers"), members, options)
     results["providers"] = providers = map_providers(rows("providers"), warnings, options, available=available,
                                                      match=doctors)
-    results["patients"] = patients = map_patients(rows("patients"), rows("patient_practices"), warnings, options,
-                                                  available=available, taken_emails=provider_emails(providers))
+    homes: dict[str, str] = {}
+    if patients:
+        results["patients"] = staged = map_patients(rows("patients"), rows("patient_practices"), warnings, options,
+                                                    available=available, taken_emails=provider_emails(providers))
+        homes = patient_companies(staged)
     available.add(providers)
-    available.add(patients)
-    return CoreMapping(results, available, doctors, patient_companies(patients),
-                       practice_timezones(rows("practices"), options), provider_display_names(rows("providers")))
+    if patients:
+        available.add(staged)
+    return CoreMapping(results, available, doctors, homes, practice_timezones(rows("practices"), options),
+                       provider_display_names(rows("providers")))
 
 
 def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,

@@ -105,6 +105,79 @@ def _identity(cells: Cells, region: str) -> tuple[str, str, str] | None:
     return (clean(first).casefold(), clean(last).casefold(), iso_date(dob, region) or clean(dob))
 
 
+POLICY_COLUMNS = ("patient_id", "practice_id", "first_name", "last_name", "date_of_birth", "is_deleted", "email",
+                  "family_role", "family_head_id")
+"""The patient columns `decide_patients` reads (with source_line)."""
+
+
+@dataclass
+class PatientDecisions:
+    """What is decided across all patients before any one is mapped (ids only): each patient's practice, who is
+    held back and why, who owns a shared email, who may be a duplicate of whom, and the decisions to report."""
+
+    practices: dict[str, str]
+    held: dict[str, str]
+    owners: dict[str, str]
+    duplicate_of: dict[str, str]
+    taken: set[str]
+    decisions: list[dict]
+
+
+def decide_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), warnings: Warnings | None = None,
+                    options: MappingOptions | None = None, available: Available | None = None,
+                    taken_emails: Collection[str] = ()) -> PatientDecisions:
+    """The cross-record policies of `map_patients`, on the columns they read (a projection of the rows will do:
+    patient_id, practice_id, first_name, last_name, date_of_birth, is_deleted, email, family_role,
+    family_head_id, source_line)."""
+    options = options or MappingOptions()
+    region = options.region
+    practices, decisions = primary_practices(rows, patient_practices, options)
+
+    # possible duplicates: the first row of a (first, last, birth date) identity is the original
+    originals: dict[tuple[str, str, str], str] = {}
+    duplicate_of: dict[str, str] = {}
+    for row in sorted(rows, key=lambda r: int(r.get("source_line") or 0)):
+        identity = _identity(Cells(row, PATIENTS, options), region)
+        if identity is None:
+            continue
+        key = str(row["patient_id"])
+        if identity in originals:
+            duplicate_of[key] = originals[identity]
+        else:
+            originals[identity] = key
+
+    held: dict[str, str] = {}
+    for row in rows:
+        key = str(row["patient_id"])
+        found = warnings_of(warnings, PATIENTS, key)
+        reasons = []
+        if "soft_deleted" in found or boolean(row.get("is_deleted")):
+            reasons.append("soft_deleted")
+        practice = practices.get(key)
+        if practice is None:
+            reasons.append("orphan_patient: no practice_id and no patient_practices row")
+        else:
+            missing = first_missing(available, [(COMPANIES.name_plural, practice)])
+            if missing:
+                reasons.append(missing)
+        if reasons:
+            held[key] = "; ".join(reasons)
+
+    taken = {e.casefold() for e in taken_emails}
+    sharers = []
+    for row in rows:
+        key = str(row["patient_id"])
+        if key in held:
+            continue
+        cells = Cells(row, PATIENTS, options)
+        email = check_email(cells["email"]).email
+        if email and email not in taken:
+            role = canonical(PATIENTS, "family_role", cells["family_role"])
+            sharers.append(Sharer(key, email, cells["family_head_id"], role == "Head"))
+    owners, email_decisions = email_owners(sharers)
+    return PatientDecisions(practices, held, owners, duplicate_of, taken, decisions + email_decisions)
+
+
 def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), warnings: Warnings | None = None,
                  options: MappingOptions | None = None, available: Available | None = None,
                  taken_emails: Collection[str] = ()) -> MappingResult:
@@ -122,55 +195,16 @@ def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), war
     region = options.region
     result = MappingResult(target=PEOPLE.name_plural, source_object=PATIENTS)
     result.count(f"{PATIENTS}.rows", len(rows))
-    practices, practice_decisions = primary_practices(rows, patient_practices, options)
-    result.decisions += practice_decisions
-
-    # possible duplicates: the first row of a (first, last, birth date) identity is the original
-    originals: dict[tuple[str, str, str], str] = {}
-    duplicate_of: dict[str, str] = {}
-    for row in sorted(rows, key=lambda r: int(r.get("source_line") or 0)):
-        identity = _identity(Cells(row, PATIENTS, options), region)
-        if identity is None:
-            continue
-        key = str(row["patient_id"])
-        if identity in originals:
-            duplicate_of[key] = originals[identity]
-        else:
-            originals[identity] = key
-
-    held: dict[str, str] = {}
-    for row in rows:
-        cells = Cells(row, PATIENTS, options)
-        key = str(row["patient_id"])
-        found = warnings_of(warnings, PATIENTS, key)
-        reasons = []
-        if "soft_deleted" in found or boolean(row.get("is_deleted")):
-            reasons.append("soft_deleted")
-        practice = practices.get(key)
-        if practice is None:
-            reasons.append("orphan_patient: no practice_id and no patient_practices row")
-        else:
-            missing = first_missing(available, [(COMPANIES.name_plural, practice)])
-            if missing:
-                reasons.append(missing)
-        if reasons:
-            held[key] = "; ".join(reasons)
-            result.hold(PATIENTS, key, cells.line, held[key])
-
-    taken = {e.casefold() for e in taken_emails}
-    sharers = []
-    checks = {}
+    decided = decide_patients(rows, patient_practices, warnings, options, available, taken_emails)
+    result.decisions += decided.decisions
+    practices, held, owners, duplicate_of, taken = (decided.practices, decided.held, decided.owners,
+                                                    decided.duplicate_of, decided.taken)
     for row in rows:
         key = str(row["patient_id"])
         if key in held:
-            continue
-        cells = Cells(row, PATIENTS, options)
-        checks[key] = check_email(cells["email"])
-        if checks[key].email and checks[key].email not in taken:
-            role = canonical(PATIENTS, "family_role", cells["family_role"])
-            sharers.append(Sharer(key, checks[key].email, cells["family_head_id"], role == "Head"))
-    owners, email_decisions = email_owners(sharers)
-    result.decisions += email_decisions
+            result.hold(PATIENTS, key, Cells(row, PATIENTS, options).line, held[key])
+    checks = {str(row["patient_id"]): check_email(Cells(row, PATIENTS, options)["email"]) for row in rows
+              if str(row["patient_id"]) not in held}
 
     for row in rows:
         key = str(row["patient_id"])

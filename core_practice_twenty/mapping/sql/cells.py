@@ -39,12 +39,17 @@ def utc_instant(local: str, zone: str) -> str:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A Python reading of one column, applied once per distinct raw cell: table `name` (raw, value)."""
+    """A Python reading applied once per distinct cell (or combination of cells): table `name` (c0…, value).
+
+    `cells` are SQL expressions over the source rows aliased `alias`; one cell is looked up by equality (a NULL
+    cell is not read: it reads as NULL), several by `is not distinct from` (`read` gets None for an empty one).
+    """
 
     name: str
     source_object: str
-    column: str
-    read: Callable[[str], str | None]
+    alias: str
+    cells: tuple[str, ...]
+    read: Callable[..., str | None]
 
 
 @dataclass
@@ -102,5 +107,13 @@ class SqlCells:
         if not self.included(column):
             return "null::varchar"
         table = f"lookup_{self.source_object}_{name}"
-        self.lookups[table] = Lookup(table, self.source_object, column, read)
-        return f"(select lk.value from {table} lk where lk.raw = {self[column]})"
+        self.lookups[table] = Lookup(table, self.source_object, self.alias, (self[column],), read)
+        return f"(select lk.value from {table} lk where lk.c0 = {self[column]})"
+
+    def lookup_many(self, name: str, columns: tuple[str, ...], read: Callable[..., str | None]) -> str:
+        """Several cells read together by `read(*cells)` (a column the map keeps out reads as None)."""
+        table = f"lookup_{self.source_object}_{name}"
+        cells = tuple(self[c] for c in columns)
+        self.lookups[table] = Lookup(table, self.source_object, self.alias, cells, read)
+        match = " and ".join(f"lk.c{i} is not distinct from {cell}" for i, cell in enumerate(cells))
+        return f"(select lk.value from {table} lk where {match})"

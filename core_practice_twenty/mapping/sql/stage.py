@@ -10,15 +10,17 @@ import duckdb
 from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.objects import CoreMapping
 from core_practice_twenty.mapping.objects.common import MappingResult
+from core_practice_twenty.mapping.objects.people import PatientDecisions
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql.activities import appointments_plan, clinical_notes_plan
 from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
 from core_practice_twenty.mapping.sql.compile import ObjectPlan
 from core_practice_twenty.mapping.sql.context import mapping_context
+from core_practice_twenty.mapping.sql.people import decision_tables, patients_plan
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.store.mapping_sql import lookup_table, plan_session, registered, run_plan
 
-PLANS = {"treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
+PLANS = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
          "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
          "clinical_notes": clinical_notes_plan}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
@@ -32,7 +34,7 @@ def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> 
     """Run one plan on `conn` (inside `plan_session`, staging tables cleared by the caller): its result, counted
     as the Python mapper counts, and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
-    lookups = {name: lookup_table(conn, wave, lk.source_object, lk.column, lk.read)
+    lookups = {name: lookup_table(conn, wave, lk.source_object, lk.alias, lk.cells, lk.read)
                for cells in plan.cells for name, lk in cells.lookups.items()}
     with registered(conn, lookups):
         written, held, counts = run_plan(conn, wave, plan.target, plan.rows,
@@ -53,9 +55,13 @@ def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> 
 
 def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping, options: MappingOptions, *,
                    field_map: FieldMap | None = None, target_field_names: Mapping[str, str] | None = None,
-                   only: Mapping[str, set[str]] | None = None) -> dict[str, tuple[MappingResult, dict[str, int]]]:
+                   only: Mapping[str, set[str]] | None = None,
+                   decided: PatientDecisions) -> dict[str, tuple[MappingResult, dict[str, int]]]:
     """Every compiled object of the wave (mapping/sql/plans.COMPILED), after the core is staged on `conn`."""
     context = mapping_context(core, options, only)
-    with plan_session(conn, context.tables, COMPILED_SOURCES):
-        return {name: stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
-                for name in COMPILED}
+    staged = {}
+    with plan_session(conn, {**context.tables, **decision_tables(decided)}, COMPILED_SOURCES):
+        for name in COMPILED:
+            staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
+    staged["patients"][0].decisions += decided.decisions
+    return staged

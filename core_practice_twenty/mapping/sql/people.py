@@ -1,0 +1,181 @@
+"""Patients → people (personType PATIENT), as a compiled plan over what was decided across all patients.
+
+The cross-record policies run first, in Python, on a projection of the patients and their practice links
+(`objects.people.decide_patients`: each patient's practice, who is held back, who owns a shared email, who may
+be a duplicate of whom): their answers are small tables here. Each payload is then built in SQL: a name,
+phones and an address read once per distinct combination of their cells, the review reasons and notes in the
+order `objects.people.map_patients` gives them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from core_practice_twenty.mapping.field_map.model import FieldMap
+from core_practice_twenty.mapping.objects.people import PatientDecisions
+from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.mapping.sql import context as ctx
+from core_practice_twenty.mapping.sql.cells import SqlCells
+from core_practice_twenty.mapping.sql.compile import (
+    ObjectPlan,
+    StagedSelect,
+    accepted,
+    extras,
+    routed_members,
+    routes,
+    with_extras,
+)
+from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
+from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
+from core_practice_twenty.mapping.transforms import (
+    as_region,
+    check_email,
+    compose_address,
+    full_name,
+    phones_field,
+    placeholder_email,
+)
+from core_practice_twenty.model.regions import REGION_FACTS
+from core_practice_twenty.source.values import country_alpha2
+from core_practice_twenty.validation.sql_values import sql_string
+
+SOURCE = "patients"
+PRACTICES = "mapping_patient_practices"
+"""patient_id → the practice that is the patient's company (`decide_patients().practices`)."""
+HOLDS = "mapping_patient_holds"
+"""patient_id → why the patient is held back."""
+OWNERS = "mapping_email_owners"
+"""email → the patient who keeps it as primary."""
+DUPLICATES = "mapping_duplicates"
+"""patient_id → the patient it may be a duplicate of."""
+TAKEN = "mapping_taken_emails"
+"""Emails that are primary on a provider already."""
+POLICY_FIELDS = {"name", "emails", "householdEmail", "phones", "homeAddress", "companyId", "needsReview",
+                 "reviewReasons", "personType", "healthFundName", "healthFundMemberNo", "medicareNo"}
+"""Fields of a patient written by a policy, not from one column (the map names them: email_policy, phone_e164,
+address_compose, relation:companies, the soft-delete flag)."""
+
+
+def decision_tables(decided: PatientDecisions) -> dict[str, dict[str, list]]:
+    """The decisions as the tables the plan joins."""
+    return {
+        PRACTICES: {"patient_id": list(decided.practices), "practice_id": list(decided.practices.values())},
+        HOLDS: {"patient_id": list(decided.held), "reason": list(decided.held.values())},
+        OWNERS: {"email": list(decided.owners), "owner": list(decided.owners.values())},
+        DUPLICATES: {"patient_id": list(decided.duplicate_of), "original": list(decided.duplicate_of.values())},
+        TAKEN: {"email": sorted(decided.taken)},
+    }
+
+
+def _canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _warned(wave: str, rule: str) -> str:
+    """SQL: validation warned about this patient with `rule` (a rule name, or a name with its column)."""
+    match = f"v.rule = {sql_string(rule)}" if ":" in rule else (
+        f"(v.rule = {sql_string(rule)} or v.rule like {sql_string(rule + ':%')})")
+    return (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
+            f"'{SOURCE}' and v.severity = 'warn' and v.source_key = r._key and {match})")
+
+
+def _listed(*items: str) -> str:
+    """SQL list of the non-NULL strings among `items` (each a SQL string expression), in order."""
+    return "list_filter([" + ", ".join(items) + "], lambda x: x is not null)"
+
+
+def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
+                  field_map: FieldMap | None = None,
+                  target_field_names: Mapping[str, str] | None = None) -> ObjectPlan:
+    """Patients → people, with the email policy, phones, address, review flags and the patient's practice."""
+    cells = SqlCells(SOURCE, options)
+    region = options.region
+    zone = sql_string(REGION_FACTS[as_region(region)].timezone)
+    rows = (f"select r.*, r.patient_id as _key, {zone} as _zone, "
+            f"(select h.reason from {HOLDS} h where h.patient_id = r.patient_id) as _hold, "
+            f"(select p.practice_id from {PRACTICES} p where p.patient_id = r.patient_id) as _practice "
+            f"{accepted(SOURCE, wave, context.sample)}")
+    members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone",
+                             POLICY_FIELDS)
+
+    def name(first: str | None, last: str | None, preferred: str | None) -> str:
+        return _canonical_json(full_name(first, last, preferred=preferred))
+
+    def phones(mobile: str | None, home: str | None, work: str | None, country: str | None) -> str:
+        found = phones_field([("mobile_phone", mobile), ("home_phone", home), ("work_phone", work)], region,
+                             country=country_alpha2(country))
+        return _canonical_json({"value": found.value, "reasons": found.reasons, "notes": found.notes})
+
+    def address(*parts: str | None) -> str:
+        street1, street2, city, state, postcode, country, suburb = parts
+        found = compose_address(street1=street1, street2=street2, city=city, state=state, postcode=postcode,
+                                country=country, region=region, column_prefix="patient_", suburb=suburb)
+        return _canonical_json({"value": found.value, "reasons": found.reasons, "notes": found.notes})
+
+    full = cells.lookup_many("name", ("first_name", "last_name", "preferred_name"), name)
+    phone = cells.lookup_many("phones", ("mobile_phone", "home_phone", "work_phone", "patient_country"), phones)
+    home = cells.lookup_many("address", ("first_address", "address_line2", "patient_city", "patient_state",
+                                         "patient_postal_code", "patient_country", "patient_suburb"), address)
+
+    review_email = note_email = placeholder_flag = "null::varchar"
+    primary = household = "null::varchar"
+    additional = NULL
+    if cells.included("email"):
+        email = cells.lookup("email", "email", lambda raw: check_email(raw).email)
+        checked = cells.lookup("email_problem", "email", lambda raw: check_email(raw).problem or "ok")
+        problem = f"coalesce({checked}, 'missing')"
+        taken = f"({email}) in (select t.email from {TAKEN} t)"
+        owner = f"(select o.owner from {OWNERS} o where o.email = {email})"
+        primary = f"case when not {taken} and {owner} = r._key then {email} end"
+        household = (f"case when not {taken} and ({email}) is not null and {owner} is distinct from r._key "
+                     f"then {email} end")
+        additional = f"case when {taken} then to_json([{email}])::varchar else {NULL} end"
+        review_email = (f"case when {taken} then 'email_primary_on_another_person' when ({email}) is not null "
+                        f"then null when {problem} = 'malformed' then 'email_malformed_dropped' else 'email_missing' "
+                        f"end")
+        note_email = f"case when ({household}) is not null then 'household_email' end"
+        if options.email_placeholder:
+            nothing = f"({primary}) is null and ({household}) is null and ({additional}) = {NULL}"
+            placeholder = cells.lookup("placeholder", "patient_id",
+                                       lambda raw: placeholder_email(raw, options.placeholder_domain))
+            primary = f"case when {nothing} then {placeholder} else {primary} end"
+            placeholder_flag = f"case when {nothing} then 'email_placeholder' end"
+    duplicate = (f"case when {_warned(wave, 'duplicate_patient')} or exists (select 1 from {DUPLICATES} d where "
+                 f"d.patient_id = r._key) then coalesce('possible_duplicate_of:' || (select d.original from "
+                 f"{DUPLICATES} d where d.patient_id = r._key), 'possible_duplicate') end")
+    email_reviews = _listed(review_email, placeholder_flag)
+    review = (f"list_concat({email_reviews}, json_extract_string({phone}, '$.reasons[*]'), "
+              f"json_extract_string({home}, '$.reasons[*]'), {_listed(duplicate)})")
+    future = f"case when {_warned(wave, 'future_date:created_at')} then 'future_created_at' end"
+    notes = (f"list_concat({_listed(note_email)}, json_extract_string({phone}, '$.notes[*]'), "
+             f"json_extract_string({home}, '$.notes[*]'), "
+             f"{_listed(future)})")
+    unique = "list_filter(x, lambda v, i: list_position(x, v) = i)"
+    members += [
+        Member("personType", "'\"PATIENT\"'"),
+        Member("name", full),
+        Member("emails", json_object([Member("primaryEmail", value(primary)), Member("additionalEmails", additional)])),
+        Member("householdEmail", value(household)),
+        Member("phones", f"json_extract({phone}, '$.value')::varchar"),
+        Member("homeAddress", f"json_extract({home}, '$.value')::varchar"),
+        Member("companyId", ref(COMPANIES.name_plural, "r._practice")),
+        Member("needsReview", "case when len(r._review) > 0 then 'true' else 'false' end"),
+        Member("reviewReasons", value(f"case when len(r._review) > 0 then array_to_string("
+                                      f"list_transform([r._review], lambda x: {unique})[1], '; ') end")),
+    ]
+    if options.include_fund_numbers:
+        members += [Member("healthFundName", value(cells["health_fund_name"])),
+                    Member("healthFundMemberNo", value(cells["health_fund_member_no"])),
+                    Member("medicareNo", value(cells["medicare_no"]))]
+    members = with_extras(members, extras(cells, PEOPLE.name_plural))
+    people = StagedSelect(PEOPLE.name_plural, (
+        f"select r._key as source_key, r.source_line, {json_object(members)} as payload, "
+        f"{json_list([dependency(COMPANIES.name_plural, 'r._practice')])} as depends_on, "
+        f"to_json(list_concat(r._notes, r._review))::varchar as notes "
+        f"from (select r.*, {review} as _review, {notes} as _notes from plan_rows r where r._hold is null) r"))
+    staged = "select count(*) from plan_rows r where r._hold is null"
+    return ObjectPlan(SOURCE, PEOPLE.name_plural, rows, [people], [cells], counts={
+        f"{SOURCE}.staged": staged,
+        "needs_review": f"select count(*) from (select {review} as _review from plan_rows r where r._hold is null) "
+                        f"where len(_review) > 0"})
