@@ -201,6 +201,10 @@ def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_pat
     lines[1] += ",Discount Code"
     lines[2:] = [f"{line},STAFF{i % 3}" for i, line in enumerate(lines[2:])]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    booked = (export / "appointments.csv").read_text(encoding="utf-8-sig").splitlines()
+    booked[1] += ",Colour Tag"
+    booked[2:] = [line + ',' + ('' if i % 4 == 0 else f'Tag {i % 3}') for i, line in enumerate(booked[2:])]
+    (export / "appointments.csv").write_text("\n".join(booked) + "\n", encoding="utf-8-sig")
     data = to_dict(propose(export))
     for entry in data["objects"]["invoices"]["columns"]:
         if entry["column"] == "invoice_date":
@@ -218,6 +222,12 @@ def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_pat
     invoices = (export / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     source = {row["invoice_id"]: row for row in csv.DictReader(invoices)}
     codes = {row["line_id"]: row["Discount Code"] for row in csv.DictReader(lines[1:])}
+    room = next(e for e in data["objects"]["appointments"]["columns"] if e["header"] == "Colour Tag")
+    assert room["targets"] == ["tasks.cpColourTag"]  # a practice's own column: a field of its own on the task
+    rooms = {row["appointment_id"]: row["Colour Tag"] or None for row in csv.DictReader(booked[1:])}
+    tasks = staged(warehouse, "full")["tasks"]
+    assert tasks and all(payload.get("cpColourTag") == rooms[key] for key, (_l, payload, *_r) in tasks.items())
+    assert any("cpColourTag" not in payload for _l, payload, *_r in tasks.values())  # an empty cell sends nothing
     for key, (_line, payload, *_rest) in staged(warehouse, "full")["invoices"].items():
         day, month, year = source[key]["invoice_date"].split("/")
         assert payload["dueDate"] == f"{year}-{month}-{day}"
