@@ -42,6 +42,7 @@ def _entry_to_dict(entry: ColumnEntry) -> dict[str, Any]:
         "profile": dict(entry.profile),
         **({"identifier": entry.identifier} if entry.identifier else {}),
         **({"identifier_opt_in": dict(entry.identifier_opt_in)} if entry.identifier_opt_in is not None else {}),
+        **({"values": {t: dict(v) for t, v in entry.values.items()}} if entry.values is not None else {}),
     }
 
 
@@ -89,6 +90,16 @@ def _opt_in(value: Any, where: str) -> dict[str, str] | None:
     return {k: str(v) for k, v in value.items() if v is not None}
 
 
+def _values(value: Any, where: str) -> dict[str, dict[str, str | None]] | None:
+    shape = f"{where}: expected {{<target>: {{<value as the export spells it>: <Twenty option or null>}}}}"
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise FieldMapError(shape)
+    return {str(target): {str(k): None if v is None else str(v) for k, v in pairs.items()}
+            for target, pairs in value.items()}
+
+
 def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
     """A FieldMap from its YAML content; a wrong shape raises FieldMapError naming the place."""
     if not isinstance(data, dict) or not isinstance(data.get("objects"), dict):
@@ -118,6 +129,7 @@ def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
                 profile=dict(raw.get("profile") or {}),
                 identifier=None if raw.get("identifier") is None else str(raw["identifier"]),
                 identifier_opt_in=_opt_in(raw.get("identifier_opt_in"), f"{where}.identifier_opt_in"),
+                values=_values(raw.get("values"), f"{where}.values"),
             ))
         objects[str(name)] = ObjectMap(file=obj.get("file"), columns=entries)
     options_raw = data.get("options") or {}

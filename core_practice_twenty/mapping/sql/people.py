@@ -18,6 +18,7 @@ from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
 from core_practice_twenty.mapping.sql.compile import (
+    STAGED_ROWS,
     ObjectPlan,
     StagedSelect,
     accepted,
@@ -77,7 +78,7 @@ def _warned(wave: str, rule: str) -> str:
     match = f"v.rule = {sql_string(rule)}" if ":" in rule else (
         f"(v.rule = {sql_string(rule)} or v.rule like {sql_string(rule + ':%')})")
     return (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
-            f"'{SOURCE}' and v.severity = 'warn' and v.source_key = r._key and {match})")
+            f"'{SOURCE}' and v.severity = 'warn' and v.source_key = r.patient_id and {match})")
 
 
 def _listed(*items: str) -> str:
@@ -92,10 +93,6 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     cells = SqlCells(SOURCE, options)
     region = options.region
     zone = sql_string(REGION_FACTS[as_region(region)].timezone)
-    rows = (f"select r.*, r.patient_id as _key, {zone} as _zone, "
-            f"(select h.reason from {HOLDS} h where h.patient_id = r.patient_id) as _hold, "
-            f"(select p.practice_id from {PRACTICES} p where p.patient_id = r.patient_id) as _practice "
-            f"{accepted(SOURCE, wave, context.sample)}")
     members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone",
                              POLICY_FIELDS)
 
@@ -117,48 +114,54 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     phone = cells.lookup_many("phones", ("mobile_phone", "home_phone", "work_phone", "patient_country"), phones)
     home = cells.lookup_many("address", ("first_address", "address_line2", "patient_city", "patient_state",
                                          "patient_postal_code", "patient_country", "patient_suburb"), address)
+    duplicate = (f"case when {_warned(wave, 'duplicate_patient')} or r.patient_id in (select d.patient_id from "
+                 f"{DUPLICATES} d) then coalesce('possible_duplicate_of:' || (select d.original from {DUPLICATES} d "
+                 f"where d.patient_id = r.patient_id), 'possible_duplicate') end")
+    future = f"case when {_warned(wave, 'future_date:created_at')} then 'future_created_at' end"
+    computed = [f"{zone} as _zone", f"(select h.reason from {HOLDS} h where h.patient_id = r.patient_id) as _hold",
+                f"(select p.practice_id from {PRACTICES} p where p.patient_id = r.patient_id) as _practice",
+                f"{full} as _name", f"{phone} as _phones", f"{home} as _address", f"{duplicate} as _duplicate",
+                f"{future} as _future"]
 
+    decided = ["true as _read"]  # what reads the cells read above (a subquery inside a subquery joins badly)
     review_email = note_email = placeholder_flag = "null::varchar"
     primary = household = "null::varchar"
     additional = NULL
     if cells.included("email"):
         email = cells.lookup("email", "email", lambda raw: check_email(raw).email)
         checked = cells.lookup("email_problem", "email", lambda raw: check_email(raw).problem or "ok")
-        problem = f"coalesce({checked}, 'missing')"
-        taken = f"({email}) in (select t.email from {TAKEN} t)"
-        owner = f"(select o.owner from {OWNERS} o where o.email = {email})"
-        primary = f"case when not {taken} and {owner} = r._key then {email} end"
-        household = (f"case when not {taken} and ({email}) is not null and {owner} is distinct from r._key "
-                     f"then {email} end")
-        additional = f"case when {taken} then to_json([{email}])::varchar else {NULL} end"
-        review_email = (f"case when {taken} then 'email_primary_on_another_person' when ({email}) is not null "
-                        f"then null when {problem} = 'malformed' then 'email_malformed_dropped' else 'email_missing' "
-                        f"end")
+        computed += [f"{email} as _email", f"coalesce({checked}, 'missing') as _problem"]
+        decided += [f"(select o.owner from {OWNERS} o where o.email = r._email) as _owner",
+                    f"coalesce(r._email in (select t.email from {TAKEN} t), false) as _taken"]
+        primary = "case when not r._taken and r._owner = r._key then r._email end"
+        household = ("case when not r._taken and r._email is not null and r._owner is distinct from r._key "
+                     "then r._email end")
+        additional = f"case when r._taken then to_json([r._email])::varchar else {NULL} end"
+        review_email = ("case when r._taken then 'email_primary_on_another_person' when r._email is not null then null "
+                        "when r._problem = 'malformed' then 'email_malformed_dropped' else 'email_missing' end")
         note_email = f"case when ({household}) is not null then 'household_email' end"
         if options.email_placeholder:
             nothing = f"({primary}) is null and ({household}) is null and ({additional}) = {NULL}"
             placeholder = cells.lookup("placeholder", "patient_id",
                                        lambda raw: placeholder_email(raw, options.placeholder_domain))
-            primary = f"case when {nothing} then {placeholder} else {primary} end"
+            computed.append(f"{placeholder} as _placeholder")
+            primary = f"case when {nothing} then r._placeholder else {primary} end"
             placeholder_flag = f"case when {nothing} then 'email_placeholder' end"
-    duplicate = (f"case when {_warned(wave, 'duplicate_patient')} or exists (select 1 from {DUPLICATES} d where "
-                 f"d.patient_id = r._key) then coalesce('possible_duplicate_of:' || (select d.original from "
-                 f"{DUPLICATES} d where d.patient_id = r._key), 'possible_duplicate') end")
-    email_reviews = _listed(review_email, placeholder_flag)
-    review = (f"list_concat({email_reviews}, json_extract_string({phone}, '$.reasons[*]'), "
-              f"json_extract_string({home}, '$.reasons[*]'), {_listed(duplicate)})")
-    future = f"case when {_warned(wave, 'future_date:created_at')} then 'future_created_at' end"
-    notes = (f"list_concat({_listed(note_email)}, json_extract_string({phone}, '$.notes[*]'), "
-             f"json_extract_string({home}, '$.notes[*]'), "
-             f"{_listed(future)})")
+    review = (f"list_concat({_listed(review_email, placeholder_flag)}, json_extract_string(r._phones, "
+              f"'$.reasons[*]'), json_extract_string(r._address, '$.reasons[*]'), {_listed('r._duplicate')})")
+    notes = (f"list_concat({_listed(note_email)}, json_extract_string(r._phones, '$.notes[*]'), "
+             f"json_extract_string(r._address, '$.notes[*]'), {_listed('r._future')})")
+    cells_read = f"select r.*, r.patient_id as _key, {', '.join(computed)} {accepted(SOURCE, wave, context.sample)}"
+    rows = (f"select r.*, {review} as _review, {notes} as _notes from (select r.*, {', '.join(decided)} "
+            f"from ({cells_read}) r) r")
     unique = "list_filter(x, lambda v, i: list_position(x, v) = i)"
     members += [
         Member("personType", "'\"PATIENT\"'"),
-        Member("name", full),
+        Member("name", "r._name"),
         Member("emails", json_object([Member("primaryEmail", value(primary)), Member("additionalEmails", additional)])),
         Member("householdEmail", value(household)),
-        Member("phones", f"json_extract({phone}, '$.value')::varchar"),
-        Member("homeAddress", f"json_extract({home}, '$.value')::varchar"),
+        Member("phones", "json_extract(r._phones, '$.value')::varchar"),
+        Member("homeAddress", "json_extract(r._address, '$.value')::varchar"),
         Member("companyId", ref(COMPANIES.name_plural, "r._practice")),
         Member("needsReview", "case when len(r._review) > 0 then 'true' else 'false' end"),
         Member("reviewReasons", value(f"case when len(r._review) > 0 then array_to_string("
@@ -172,10 +175,6 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     people = StagedSelect(PEOPLE.name_plural, (
         f"select r._key as source_key, r.source_line, {json_object(members)} as payload, "
         f"{json_list([dependency(COMPANIES.name_plural, 'r._practice')])} as depends_on, "
-        f"to_json(list_concat(r._notes, r._review))::varchar as notes "
-        f"from (select r.*, {review} as _review, {notes} as _notes from plan_rows r where r._hold is null) r"))
-    staged = "select count(*) from plan_rows r where r._hold is null"
+        f"to_json(list_concat(r._notes, r._review))::varchar as notes from plan_rows r where r._hold is null"))
     return ObjectPlan(SOURCE, PEOPLE.name_plural, rows, [people], [cells], counts={
-        f"{SOURCE}.staged": staged,
-        "needs_review": f"select count(*) from (select {review} as _review from plan_rows r where r._hold is null) "
-                        f"where len(_review) > 0"})
+        f"{SOURCE}.staged": STAGED_ROWS, "needs_review": f"{STAGED_ROWS} and len(r._review) > 0"})

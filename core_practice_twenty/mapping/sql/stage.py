@@ -12,6 +12,7 @@ from core_practice_twenty.mapping.objects import CoreMapping
 from core_practice_twenty.mapping.objects.common import MappingResult
 from core_practice_twenty.mapping.objects.people import PatientDecisions
 from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
 from core_practice_twenty.mapping.sql.activities import appointments_plan, clinical_notes_plan
 from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
 from core_practice_twenty.mapping.sql.compile import ObjectPlan
@@ -25,6 +26,7 @@ PLANS = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "in
          "clinical_notes": clinical_notes_plan}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
 COMPILED = tuple(PLANS)
+assert COMPILED == COMPILED_OBJECTS, "stage.PLANS and mapping.sql.COMPILED_OBJECTS list the same objects in order"
 """Source objects mapped by a compiled plan (the others still by their Python mapper in mapping/objects)."""
 COMPILED_SOURCES = (*COMPILED, "invoice_lines", "payments")
 """Every source object the compiled plans read (lines and payments are folded into their invoice)."""
