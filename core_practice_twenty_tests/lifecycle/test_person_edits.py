@@ -86,3 +86,43 @@ def test_edits_the_pipeline_cannot_honour_are_refused_by_name(export: Path) -> N
     problems = "\n".join(refused.value.problems)
     assert "patients 'status'" in problems and "transform of a canonical column cannot be changed yet" in problems
     assert "patients 'email'" in problems and "cannot be sent to another field yet" in problems
+
+
+def test_a_status_value_map_edited_in_the_map_is_what_twenty_receives(export: Path, warehouse,
+                                                                      twenty_sandbox) -> None:
+    """The front desk wants a no-show kept as cancelled, and a completed visit left without a task status."""
+    data = to_dict(propose(export))
+    status = next(e for e in data["objects"]["appointments"]["columns"] if e["column"] == "status")
+    status["values"] = {"tasks.appointmentStatus": {"no show": "CANCELLED"}, "tasks.status": {"Completed": None}}
+    field_map = confirm(from_dict(data), export, "Dr Test")
+    for name in ("practices", "providers", "patients", "patient_practices", "appointments"):
+        land_object(warehouse, EXPORT_SPEC[name], export, wave="full", snapshot_id=export.name)
+    stage_wave(warehouse, "full", field_map)
+    lines = (export / "appointments.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    source = {row["appointment_id"]: row["status"] for row in csv.DictReader(lines)}
+    tasks = {r.source_key: r.payload for r in read_staged(warehouse, "tasks", "full")}
+    no_shows = [k for k, v in source.items() if v == "No-Show" and k in tasks]
+    completed = [k for k, v in source.items() if v == "Completed" and k in tasks]
+    assert no_shows and completed, "the export has no-shows and completed visits"
+    assert {tasks[k]["appointmentStatus"] for k in no_shows} == {"CANCELLED"}
+    assert {tasks[k]["status"] for k in completed} == {None}
+    assert {tasks[k]["status"] for k in no_shows} == {"DONE"}  # values not named keep the entry's status map
+
+    with twenty_sandbox.client() as client:
+        sync_schema(client, SCHEMA_OBJECTS)
+        load_wave(client, warehouse, "full", {o: read_staged(warehouse, o, "full") for o in ("companies", "people",
+                                                                                             "tasks")})
+        task = next(client.find_many("tasks", filter=f'cpAppointmentId[eq]:"{no_shows[0]}"'))
+        assert task["appointmentStatus"] == "CANCELLED"
+        done = next(client.find_many("tasks", filter=f'cpAppointmentId[eq]:"{completed[0]}"'))
+        assert done["status"] is None
+
+    data["objects"]["providers"]["columns"][0]["values"] = {}
+    bad = next(e for e in data["objects"]["invoices"]["columns"] if e["column"] == "status")
+    bad["values"] = {"invoices.invoiceStatus": {"Paid": "SETTLED", "Lost": "VOID"}}
+    with pytest.raises(ConfirmRefused) as refused:
+        confirm(from_dict(data), export, "Dr Test")
+    problems = "\n".join(refused.value.problems)
+    assert "'SETTLED' is not an option of that field (PAID, OUTSTANDING, OVERDUE, VOID" in problems
+    assert "'Lost' is not a value of invoices.status" in problems
+    assert "`values` is a status entry's own value map" in problems  # on the providers' key column

@@ -5,6 +5,8 @@ from __future__ import annotations
 from core_practice_twenty.mapping.default_map import fit_problem, relation_problem, target_problem, transform_problem
 from core_practice_twenty.mapping.field_map.model import FUND_NUMBER_COLUMNS, STATUSES, ColumnEntry, FieldMap
 from core_practice_twenty.mapping.repoint import repoint_problem
+from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
+from core_practice_twenty.mapping.target_model import STATUS_MAPS, TARGET_OBJECTS
 from core_practice_twenty.model.identifiers import identifier_named
 from core_practice_twenty.model.regions import REGION_CODES
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, normalise_header
@@ -68,6 +70,7 @@ def validate(field_map: FieldMap) -> list[str]:
             problems.append(f"{where}: {problem}")
         if problem := repoint_problem(name, entry):
             problems.append(f"{where}: {problem}")
+        problems += [f"{where}: {p}" for p in values_problems(name, entry)]
     problems.extend(_claimed_twice(field_map))
     mapped_fund = [f"{o}.{c}" for o, c in FUND_NUMBER_COLUMNS if column_included(field_map, o, c)]
     if mapped_fund and not opts.include_fund_numbers:
@@ -75,6 +78,43 @@ def validate(field_map: FieldMap) -> list[str]:
                         "fund/Medicare numbers are sensitive; opt in with include_fund_numbers: true or exclude them")
     if opts.include_fund_numbers and not mapped_fund:
         problems.append("options.include_fund_numbers is true but no fund/Medicare number column is mapped to a field")
+    return problems
+
+
+def select_options(target: str) -> list[str]:
+    """The options a status may be sent as into `target`: the field's own, else those the status maps send there."""
+    plural, _, path = target.partition(".")
+    obj = TARGET_OBJECTS.get(plural)
+    field = next((f for f in obj.fields if f.name == path), None) if obj else None
+    if field is not None and field.options:
+        return [o["value"] for o in field.options]
+    singular = obj.name_singular if obj else plural
+    return sorted({v for name, m in STATUS_MAPS.items() if name.endswith(f"→{singular}.{path}") for v in m.values()})
+
+
+def values_problems(source_object: str, entry: ColumnEntry) -> list[str]:
+    """Why a status entry's own value map (`values:`) cannot be applied, one line each (empty: it can)."""
+    if entry.values is None:
+        return []
+    if not entry.transform.startswith("status_map:"):
+        return ["`values` is a status entry's own value map: it needs transform status_map:<key>"]
+    if source_object not in COMPILED_OBJECTS:
+        return [f"`values` on {source_object} are not applied yet (only on {', '.join(COMPILED_OBJECTS)}); "
+                "remove them"]
+    spec = EXPORT_SPEC[source_object].column(entry.column[0]) if len(entry.column) == 1 else None
+    problems = []
+    for target, pairs in entry.values.items():
+        if target not in entry.targets:
+            problems.append(f"values for {target!r}: not a target of this entry ({', '.join(entry.targets)})")
+            continue
+        allowed = select_options(target)
+        for spelled, option in pairs.items():
+            if spec is not None and spec.canonical_value(spelled) is None:
+                problems.append(f"values for {target!r}: {spelled!r} is not a value of {source_object}."
+                                f"{spec.name} ({', '.join(spec.values or ())})")
+            if option is not None and option not in allowed:
+                problems.append(f"values for {target!r}: {option!r} is not an option of that field "
+                                f"({', '.join(allowed)}, or null to send nothing)")
     return problems
 
 

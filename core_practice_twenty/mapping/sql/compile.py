@@ -30,7 +30,6 @@ from core_practice_twenty.mapping.transforms import (
     parse_amount,
     plain_text_markdown,
     region_currency,
-    status_value,
     to_micros,
 )
 from core_practice_twenty.model.regions import REGION_FACTS
@@ -49,12 +48,14 @@ class Route:
     column: str
     targets: tuple[str, ...]
     transform: str
+    values: dict[str, dict[str, str | None]] | None = None
+    """A status entry's own value map per target (`ColumnEntry.values`)."""
 
 
 def routes(field_map: FieldMap | None, source_object: str, options: MappingOptions) -> list[Route]:
     """The object's canonical columns as the confirmed map routes them (the default map without one)."""
     if field_map is not None and source_object in field_map.objects:
-        found = [Route(e.column[0], e.targets, e.transform) for e in field_map.objects[source_object].columns
+        found = [Route(e.column[0], e.targets, e.transform, e.values) for e in field_map.objects[source_object].columns
                  if len(e.column) == 1 and not e.excluded]
     else:
         found = [Route(column, d.targets, d.transform) for (obj, column), d in DEFAULT_MAP.items()
@@ -93,6 +94,20 @@ class ObjectPlan:
         self.holds.insert(0, f"select {sql_string(obj)}, _key, source_line, _hold from plan_rows "
                              f"where _hold is not null order by source_line")
         self.counts = {f"{obj}.rows": "select count(*) from plan_rows", **self.counts}
+
+
+def status_mapping(source_object: str, column: str, target: str, argument: str,
+                   own: dict[str, str | None] | None = None) -> dict[str, str | None]:
+    """Canonical value → the option a status entry sends into `target`: the map meant for that field
+    (`appointments.status→task.status` for `tasks.status`) or the entry's own (`argument`), with the values a
+    person named in the entry (`values:`, any spelling of the value set) over it."""
+    plural, _, path = target.partition(".")
+    singular = TARGET_OBJECTS[plural].name_singular
+    name = f"{argument}→{singular}.{path}"
+    mapping: dict[str, str | None] = dict(STATUS_MAPS[name if name in STATUS_MAPS else argument])
+    for spelled, option in (own or {}).items():
+        mapping[canonical(source_object, column, spelled) or spelled] = option
+    return mapping
 
 
 def micros_text(raw: str) -> str | None:
@@ -145,11 +160,10 @@ def compile_route(cells: SqlCells, route: Route, target: str, zone: str) -> Memb
             return Member(path, value(sql), f"({sql}) is not null")
         return Member(path, value(cells.instant(route.column, zone)))
     if name == "status_map":
-        singular = TARGET_OBJECTS[plural].name_singular
-        map_name = f"{argument}→{singular}.{path}" if f"{argument}→{singular}.{path}" in STATUS_MAPS else argument
-        source, column = cells.source_object, route.column
-        sql = cells.lookup("status_" + re.sub(r"\W+", "_", map_name), route.column,
-                           lambda raw: status_value(map_name, source, column, raw))
+        column = route.column
+        mapping = status_mapping(cells.source_object, column, target, argument, (route.values or {}).get(target))
+        sql = cells.lookup("status_" + re.sub(r"\W+", "_", f"{column}_{target}"), column,
+                           lambda raw: mapping.get(canonical(cells.source_object, column, raw) or ""))
         return Member(path, value(sql))
     if name == "money_micros":
         sql = cells.lookup(f"micros_{route.column}", route.column, micros_text)
@@ -242,6 +256,7 @@ def zone_of(practice: str, context: ctx.MappingContext) -> str:
 
 
 def canonical(source_object: str, column: str, raw: str) -> str | None:
+    """A value-set cell in any accepted spelling → its canonical value (None: not in the value set)."""
     return EXPORT_SPEC[source_object].column(column).canonical_value(raw)
 
 

@@ -21,12 +21,12 @@ from core_practice_twenty.mapping.sql.people import decision_tables, patients_pl
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.store.mapping_sql import lookup_table, plan_session, registered, run_plan
 
-PLANS = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
-         "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
-         "clinical_notes": clinical_notes_plan}
+_PLAN_OF = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
+            "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
+            "clinical_notes": clinical_notes_plan}
+PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
-COMPILED = tuple(PLANS)
-assert COMPILED == COMPILED_OBJECTS, "stage.PLANS and mapping.sql.COMPILED_OBJECTS list the same objects in order"
+COMPILED = COMPILED_OBJECTS
 """Source objects mapped by a compiled plan (the others still by their Python mapper in mapping/objects)."""
 COMPILED_SOURCES = (*COMPILED, "invoice_lines", "payments")
 """Every source object the compiled plans read (lines and payments are folded into their invoice)."""
