@@ -65,18 +65,24 @@ def assert_same(warehouse, python: str, sql: str, before, after) -> None:
         after.staged, after.rows, after.held_back, after.excluded, after.unbalanced)
 
 
+def stage_both(warehouse, export: Path, field_map, region: Region = Region.AU) -> tuple:
+    """Land the export twice, stage it with the Python mappers and with the compiled plans, prove them equal."""
+    for wave in ("python", "sql"):
+        land(warehouse, export, wave, region)
+    before = stage_wave(warehouse, "python", field_map, compiled=False)
+    after = stage_wave(warehouse, "sql", field_map)
+    assert_same(warehouse, "python", "sql", before, after)
+    return before, after
+
+
 @pytest.mark.parametrize("region", [Region.AU, Region.NZ, Region.US])
 def test_compiled_plans_stage_what_the_mappers_staged(tmp_path: Path, warehouse, region: Region) -> None:
     export = generate_export(tmp_path / "export", practices=3, patients=120, seed=7, dirt="realistic", region=region)
-    for wave in ("python", "sql"):
-        land(warehouse, export, wave, region)
     field_map = propose(export)
     field_map.options.region = region.value
-    before = stage_wave(warehouse, "python", field_map, compiled=False)
-    after = stage_wave(warehouse, "sql", field_map)
+    before, after = stage_both(warehouse, export, field_map, region)
     assert all(before.staged[p] for p in COMPILED_TARGETS), before.staged
     assert set(COMPILED) <= set(after.rows)
-    assert_same(warehouse, "python", "sql", before, after)
 
 
 def append_rows(path: Path, rows: list[dict[str, str]]) -> None:
@@ -123,12 +129,7 @@ def test_compiled_plans_read_hand_made_rows_as_the_mappers_did(tmp_path: Path, w
         {**note, "note_id": "NTH3", "note_type": "Perio", "note_date": "06/04/2025 02:30", "body": "ok",
          "created_at": "01/01/2031 00:00", "provider_id": ""},
     ])
-    for wave in ("python", "sql"):
-        land(warehouse, export, wave, Region.AU)
-    field_map = propose(export)
-    before = stage_wave(warehouse, "python", field_map, compiled=False)
-    after = stage_wave(warehouse, "sql", field_map)
-    assert_same(warehouse, "python", "sql", before, after)
+    stage_both(warehouse, export, propose(export))
     tasks, notes = staged(warehouse, "sql")["tasks"], staged(warehouse, "sql")["notes"]
     assert tasks["APH1"][1]["dueAt"] == "2025-10-04T16:30:00Z"  # 02:30 does not exist in Sydney that night
     assert tasks["APH1"][1]["procedureCodes"] == "1110, 022, D0120"  # ADA items: 22 restored, 1110 kept (flagged)
@@ -173,12 +174,7 @@ def test_invoices_fold_hand_made_lines_and_payments_as_the_mappers_did(tmp_path:
          "amount_paid": "", "status": "Approved"},
         {"claim_id": "CLH2", "patient_id": "PT0000001", "invoice_id": "INH3", "payer": "HCF", "amount_claimed": "1"},
     ])
-    for wave in ("python", "sql"):
-        land(warehouse, export, wave, Region.AU)
-    field_map = propose(export)
-    before = stage_wave(warehouse, "python", field_map, compiled=False)
-    after = stage_wave(warehouse, "sql", field_map)
-    assert_same(warehouse, "python", "sql", before, after)
+    stage_both(warehouse, export, propose(export))
     invoices = staged(warehouse, "sql")["invoices"]
     payload = invoices["INH1"][1]
     assert payload["outstandingBalance"] == {"amountMicros": 1246500000, "currencyCode": "NZD"}
@@ -261,17 +257,12 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
         {**person, "patient_id": "PH5", "first_name": "Gone", "email": "n/a", "is_deleted": "Yes"},
         {**person, "patient_id": "PH6", "first_name": "Nobody", "practice_id": "", "email": ""},
     ])
-    for wave in ("python", "sql"):
-        land(warehouse, export, wave, Region.AU)
     data = to_dict(propose(export))
     data["options"]["email_placeholder"] = True
     for entry in data["objects"]["patients"]["columns"]:
         if entry["column"] == "preferred_name":
             entry["transform"], entry["targets"] = "rename", ["people.name.firstName"]
-    field_map = from_dict(data)
-    before = stage_wave(warehouse, "python", field_map, compiled=False)
-    after = stage_wave(warehouse, "sql", field_map)
-    assert_same(warehouse, "python", "sql", before, after)
+    stage_both(warehouse, export, from_dict(data))
     people = staged(warehouse, "sql")["people"]
     assert people["PH2"][1]["emails"]["primaryEmail"] == "home@example.com"  # the head keeps the shared address
     assert people["PH1"][1]["householdEmail"] == "home@example.com"

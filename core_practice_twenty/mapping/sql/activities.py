@@ -19,6 +19,7 @@ from core_practice_twenty.mapping.sql.compile import (
     canonical,
     codes_of,
     extras,
+    first_missing,
     missing,
     routed_members,
     routes,
@@ -37,7 +38,7 @@ def appointments_plan(wave: str, options: MappingOptions, context: ctx.MappingCo
     source = "appointments"
     cells = SqlCells(source, options)
     patient, practice = cells["patient_id"], cells["practice_id"]
-    hold = f"coalesce({missing(PEOPLE.name_plural, patient, wave)}, {missing(COMPANIES.name_plural, practice, wave)})"
+    hold = first_missing(wave, (PEOPLE.name_plural, patient), (COMPANIES.name_plural, practice))
     rows = (f"select r.*, r.appointment_id as _key, {zone_of(practice, context)} as _zone, {hold} as _hold "
             f"{accepted(source, wave, context.sample)}")
     routed = routes(field_map, source, options)

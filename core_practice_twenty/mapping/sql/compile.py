@@ -240,6 +240,16 @@ def accepted(source_object: str, wave: str, sample: bool, alias: str = "r") -> s
             f"{sql_string(source_object)} and severity = 'reject'){only}")
 
 
+def first_missing(wave: str, *dependencies: tuple[str, str]) -> str:
+    """`common.first_missing` in SQL: why the first of (object plural, key SQL) not staged is missing, or NULL."""
+    return f"coalesce({', '.join(missing(plural, key, wave) for plural, key in dependencies)})"
+
+
+def region_zone(options: MappingOptions) -> str:
+    """SQL: the region's main zone, where a record with no practice of its own keeps its times."""
+    return sql_string(REGION_FACTS[as_region(options.region)].timezone)
+
+
 def missing(plural: str, key: str, wave: str) -> str:
     """`Available.missing` in SQL: NULL when the record is staged in this wave, else why not."""
     staged = f"(select source_key from stg_twenty_{plural} where wave = {sql_string(wave)})"

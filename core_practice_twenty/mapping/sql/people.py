@@ -23,6 +23,7 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     extras,
+    region_zone,
     routed_members,
     routes,
     with_extras,
@@ -30,14 +31,12 @@ from core_practice_twenty.mapping.sql.compile import (
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
 from core_practice_twenty.mapping.transforms import (
-    as_region,
     check_email,
     compose_address,
     full_name,
     phones_field,
     placeholder_email,
 )
-from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.source.values import country_alpha2
 from core_practice_twenty.validation.sql_values import sql_string
 
@@ -92,7 +91,7 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     """Patients → people, with the email policy, phones, address, review flags and the patient's practice."""
     cells = SqlCells(SOURCE, options)
     region = options.region
-    zone = sql_string(REGION_FACTS[as_region(region)].timezone)
+    zone = region_zone(options)
     members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone",
                              POLICY_FIELDS)
 

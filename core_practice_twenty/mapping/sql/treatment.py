@@ -19,16 +19,14 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     extras,
-    missing,
+    first_missing,
+    region_zone,
     routed_members,
     routes,
     with_extras,
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
 from core_practice_twenty.mapping.target_model import COMPANIES, OPPORTUNITIES, PEOPLE, TREATMENT_PLANS
-from core_practice_twenty.mapping.transforms import as_region
-from core_practice_twenty.model.regions import REGION_FACTS
-from core_practice_twenty.validation.sql_values import sql_string
 
 SOURCE = "treatment_plans"
 
@@ -39,8 +37,8 @@ def treatment_plans_plan(wave: str, options: MappingOptions, context: ctx.Mappin
     """Treatment plans → treatmentPlans and opportunities."""
     cells = SqlCells(SOURCE, options)
     patient, practice = cells["patient_id"], cells["practice_id"]
-    zone = sql_string(REGION_FACTS[as_region(options.region)].timezone)
-    hold = f"coalesce({missing(PEOPLE.name_plural, patient, wave)}, {missing(COMPANIES.name_plural, practice, wave)})"
+    zone = region_zone(options)
+    hold = first_missing(wave, (PEOPLE.name_plural, patient), (COMPANIES.name_plural, practice))
     rows = (f"select r.*, r.treatment_plan_id as _key, {zone} as _zone, {hold} as _hold "
             f"{accepted(SOURCE, wave, context.sample)}")
     routed = routes(field_map, SOURCE, options)
