@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", help="map file to write (default: CPT_FIELD_MAP, data/mapping/field-map.yaml)")
     m.add_argument("--reports", help="folder of field-map-review.csv/.md (default: CPT_REPORTS, data/reports)")
     m.add_argument("--region", choices=REGION_CODES, help="default: from the practices' countries")
+    m.add_argument("--fresh", action="store_true",
+                   help="propose every column afresh (default: keep what the confirmed map at --out decided for "
+                        "columns found again: a re-export or a cutover delta is not asked twice)")
     m.set_defaults(func=cmd_map_propose)
     m = map_sub.add_parser("confirm", help="confirm a reviewed map: records who, when and the fingerprint")
     m.add_argument("--map", required=True, help="map file (data/mapping/field-map.yaml)")

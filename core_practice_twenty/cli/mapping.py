@@ -13,7 +13,7 @@ from core_practice_twenty.settings import Settings
 def cmd_map_propose(args: argparse.Namespace) -> int:
     """Write a proposed field map and its review sheet; nothing loads until a person confirms it."""
     from core_practice_twenty.mapping.field_map import load_map, save_map
-    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.mapping.proposer import propose, remember
     from core_practice_twenty.mapping.review import write_review
     from core_practice_twenty.source.readers import ExportStructureError
 
@@ -26,18 +26,28 @@ def cmd_map_propose(args: argparse.Namespace) -> int:
     except ExportStructureError as exc:
         print(f"cpt map propose: {exc}", file=sys.stderr)
         return 2
-    replaced_confirmed = False
+    previous = None
     if out.is_file():
         try:
-            replaced_confirmed = load_map(out).status == "confirmed"
+            previous = load_map(out)
         except Exception:  # an unreadable old map is simply replaced
-            replaced_confirmed = False
+            previous = None
+    replaced_confirmed = previous is not None and previous.status == "confirmed"
+    if replaced_confirmed and not args.fresh:
+        field_map = remember(field_map, previous)
+        if args.region:
+            field_map.options.region = args.region
     save_map(field_map, out)
     csv_path, md_path = write_review(field_map, Path(args.reports) if args.reports else settings.reports,
                                      map_path=out)
     undecided = len(field_map.undecided())
     print(f"proposed field map: {out} ({len(field_map.entries())} entries, {undecided} need a decision)")
     print(f"review sheet: {md_path} and {csv_path}")
+    if field_map.remembered:
+        kept = field_map.remembered
+        print(f"kept what {kept['by']} confirmed on {str(kept['at'])[:10]} for {kept['entries']} entries found again "
+              f"(same header, same file) and the options; {kept['new']} columns are new to this export "
+              f"(--fresh asks about every column again)")
     if replaced_confirmed:
         print("note: this replaced a confirmed map; it must be confirmed again before anything loads")
     print(f"next: review, resolve the needs_decision entries in {out}, then "

@@ -14,6 +14,7 @@ module (`profile`); no cell value is stored, written or logged.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -551,3 +552,40 @@ def propose(export_dir: Path, *, region: str | None = None, now: datetime | None
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     return FieldMap(status="proposed", objects=objects, options=MapOptions(region=region), proposed_at=at,
                     export_name=export_dir.name)
+
+
+KEPT = "kept from the map"
+"""How the reason of a decision carried over from the previous confirmed map starts."""
+
+
+def remember(proposal: FieldMap, previous: FieldMap) -> FieldMap:
+    """The proposal with a person's decisions from the previous confirmed map kept (re-exports and cutover deltas
+    do not ask twice): a column found again under the same header in the same file, or missing again, keeps the
+    previous entry's column, targets, transform, value map and identifier choice, undecided-free; a column new to
+    this export stays as proposed. The options are the previous map's. A previous map that was never confirmed
+    holds no decision: the proposal is returned as it is.
+    """
+    if previous.status != "confirmed":
+        return proposal
+    by, at = previous.confirmation.confirmed_by, previous.confirmation.confirmed_at
+    kept = new = 0
+    for name, obj in proposal.objects.items():
+        before = previous.objects.get(name)
+        if before is None:
+            new += sum(e.header is not None for e in obj.columns)
+            continue
+        by_header = {e.header: e for e in before.columns if e.header is not None}
+        by_column = {e.column: e for e in before.columns if e.header is None}
+        for i, entry in enumerate(obj.columns):
+            old = by_header.get(entry.header) if entry.header is not None else by_column.get(entry.column)
+            if old is None:
+                new += entry.header is not None
+                continue
+            kept += 1
+            why = old.reason.split(": ", 1)[1] if old.reason.startswith(KEPT) and ": " in old.reason else old.reason
+            obj.columns[i] = dataclasses.replace(
+                old, confidence=1.0, needs_decision=False, profile=entry.profile,
+                reason=f"{KEPT} {by} confirmed on {str(at)[:10]}: {why}".strip().rstrip(":"))
+    proposal.options = dataclasses.replace(previous.options)
+    proposal.remembered = {"by": by, "at": at, "entries": kept, "new": new}
+    return proposal

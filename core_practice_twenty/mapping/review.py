@@ -99,6 +99,16 @@ def _identifier_lines(field_map: FieldMap) -> list[str]:
     return [*lines, ""]
 
 
+def _remembered_lines(field_map: FieldMap) -> list[str]:
+    """What the proposal kept from the previous confirmed map, so a person knows what was not asked again."""
+    kept = field_map.remembered
+    if not kept:
+        return []
+    return [f"**{kept['entries']} entries keep what {kept['by']} confirmed on {str(kept['at'])[:10]}** (the same "
+            f"header in the same file, and the options); {kept['new']} columns are new to this export and proposed "
+            "afresh. To be asked about every column again, propose with `--fresh`.", ""]
+
+
 def render_markdown(field_map: FieldMap, *, map_path: Path | None = None) -> str:
     ordered = _ordered(field_map)
     rows = [_row(field_map, name, e) for name, e in ordered]
@@ -114,6 +124,7 @@ def render_markdown(field_map: FieldMap, *, map_path: Path | None = None) -> str
         f"Export `{export}`, proposed {field_map.proposed_at}, status **{field_map.status}**. "
         f"{len(rows)} entries: **{len(decisions)} need a decision**, {own} are the practice's own columns.",
         "",
+        *_remembered_lines(field_map),
         *_identifier_lines(field_map),
         "How to finish: open the map file, and for every entry below with needs_decision: true, correct",
         "`targets`/`transform` if the proposal is wrong (`transform: excluded` with `targets: []` keeps a column",

@@ -362,3 +362,44 @@ def test_headers_the_map_matched_by_synonym_land_in_their_columns(export: Path, 
                          header_overrides=map_header_overrides("patients", map_path))
     assert "Electronic Mail" not in mapped.extra_columns and "email" in mapped.columns_mapped
     assert mapped.null_counts["email"] < mapped.rows_read / 2  # the emails are there
+
+
+def test_a_re_export_keeps_what_the_person_decided_and_asks_only_about_what_is_new(
+        export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The cutover night's re-export must not ask again about the columns a person already decided."""
+    from core_practice_twenty.mapping.field_map import from_dict, load_map, save_map, to_dict
+
+    add_column(export / "patients.csv", "Loyalty Tier", "Gold")
+    out, reports = tmp_path / "m" / "field-map.yaml", tmp_path / "reports"
+    assert main(["map", "propose", "--export", str(export), "--out", str(out), "--reports", str(reports)]) == 0
+    data = to_dict(load_map(out))
+    columns = data["objects"]["patients"]["columns"]
+    tier = next(e for e in columns if e["header"] == "Loyalty Tier")
+    tier.update(transform="excluded", targets=[], reason="not wanted in the CRM", needs_decision=False)
+    birth = next(e for e in columns if e["column"] == "date_of_birth")
+    recall = next(e for e in columns if e["column"] == "recall_due_date")
+    birth["targets"], recall["targets"] = ["people.recallDueDate"], ["people.dateOfBirth"]
+    data["options"]["fallback_owner_email"] = "owner@practice.example"
+    save_map(from_dict(data), out)
+    assert main(["map", "confirm", "--map", str(out), "--export", str(export), "--by", "Dr Lee"]) == 0
+    capsys.readouterr()
+
+    add_column(export / "patients.csv", "Referral Code", "R1")  # the re-export has one column more
+    assert main(["map", "propose", "--export", str(export), "--out", str(out), "--reports", str(reports)]) == 0
+    said = capsys.readouterr().out
+    assert "kept what Dr Lee confirmed on" in said and "1 columns are new to this export" in said
+    again = load_map(out)
+    entries = {e.header: e for e in again.objects["patients"].columns if e.header}
+    assert entries["Loyalty Tier"].excluded and not entries["Loyalty Tier"].needs_decision
+    assert entries["date_of_birth"].targets == ("people.recallDueDate",)
+    assert "kept from the map Dr Lee confirmed" in entries["date_of_birth"].reason
+    assert entries["Referral Code"].needs_decision  # new: asked about
+    assert again.options.fallback_owner_email == "owner@practice.example"
+    assert [(n, e.header) for n, e in again.undecided()] == [("patients", "Referral Code")]
+    sheet = (reports / "field-map-review.md").read_text(encoding="utf-8")
+    assert "entries keep what Dr Lee confirmed on" in sheet and "1 columns are new to this export" in sheet
+
+    assert main(["map", "propose", "--export", str(export), "--out", str(out), "--reports", str(reports),
+                 "--fresh"]) == 0
+    fresh = {e.header: e for e in load_map(out).objects["patients"].columns if e.header}
+    assert fresh["Loyalty Tier"].needs_decision and fresh["date_of_birth"].targets == ("people.dateOfBirth",)

@@ -69,6 +69,7 @@ def to_dict(field_map: FieldMap) -> dict[str, Any]:
         "status": field_map.status,
         **content,
         "confirmation": asdict(field_map.confirmation),
+        **({"remembered": dict(field_map.remembered)} if field_map.remembered else {}),
     }
 
 
@@ -147,6 +148,7 @@ def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
         proposed_at=data.get("proposed_at"),
         export_name=data.get("export"),
         version=int(data.get("version", MAP_VERSION)),
+        remembered=dict(data["remembered"]) if isinstance(data.get("remembered"), dict) else None,
     )
 
 

@@ -116,6 +116,9 @@ class FieldMap:
     proposed_at: str | None = None
     export_name: str | None = None
     version: int = MAP_VERSION
+    remembered: dict[str, Any] | None = None
+    """`{by, at, entries, new}`: this proposal kept the decisions of the map `by` confirmed `at` for `entries`
+    columns it found again; `new` columns were proposed afresh. Informative: not part of the fingerprint."""
 
     def entries(self) -> list[tuple[str, ColumnEntry]]:
         return [(name, e) for name, obj in self.objects.items() for e in obj.columns]
