@@ -506,9 +506,37 @@ def propose_object(spec: ObjectSpec, headers: FileHeaders, region: str, taken: d
         if col.position not in chosen:
             chosen[col.position] = _extra_entry(spec, col, taken)
 
+    for col in cols:  # the runners-up, where the header was not one landing itself reads
+        entry = chosen[col.position]
+        if entry.confidence < 0.95:
+            chosen[col.position] = dataclasses.replace(entry, alternatives=runners_up(spec, col, entry.column))
     entries = [chosen[col.position] for col in cols]
     entries += [_missing_entry(spec, c, True) for c in spec.columns if c.name not in claimed]
     return ObjectMap(file=headers.file, columns=entries)
+
+
+ALTERNATIVES = 2
+"""How many runners-up an entry lists."""
+ALTERNATIVE_MIN = 0.5
+"""Below this header similarity a column is no alternative unless the values fit it (≥ 90 %); above it, values
+that mostly do not fit it (< 50 %) rule it out."""
+
+
+def runners_up(spec: ObjectSpec, col: _Column, chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """The next-best canonical columns for a header, with the evidence for each (`email (name 62%, values 98%)`)."""
+    ranked = []
+    for column in spec.columns:
+        if column.name in chosen:
+            continue
+        score, _ = name_score(col.header, column)
+        fit, _ = type_fit(column, col.profile, value_set_share(column, col.values))
+        filled = bool(col.profile.get("filled"))
+        fits = fit is None or not filled or fit >= 0.5
+        if not ((score >= ALTERNATIVE_MIN and fits) or (filled and fit is not None and fit >= 0.9)):
+            continue
+        evidence = f"name {score:.0%}" + (f", values {fit:.0%}" if fit is not None and filled else "")
+        ranked.append((score + (0.3 * fit if fit is not None else 0.0), f"{column.name} ({evidence})"))
+    return tuple(text for _, text in sorted(ranked, key=lambda r: -r[0])[:ALTERNATIVES])
 
 
 def _profile_match(spec: ObjectSpec, col: _Column, claimed: dict[str, str]

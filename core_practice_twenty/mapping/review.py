@@ -18,7 +18,7 @@ from core_practice_twenty.source.export_spec import EXPORT_SPEC
 REVIEW_STEM = "field-map-review"
 PROFILE_COUNTS = ("sampled", "filled", "distinct")
 CSV_COLUMNS = ("needs_decision", "object", "file", "header", "column", "targets", "transform", "confidence",
-               "reason", "filled", "looks_like")
+               "reason", "next_best", "filled", "looks_like")
 
 
 def _looks_like(entry: ColumnEntry) -> str:
@@ -54,6 +54,7 @@ def _row(field_map: FieldMap, name: str, entry: ColumnEntry) -> dict[str, str]:
         "transform": entry.transform,
         "confidence": f"{entry.confidence:.2f}",
         "reason": entry.reason,
+        "next_best": "; ".join(entry.alternatives),
         "filled": _filled(entry),
         "looks_like": _looks_like(entry),
     }
@@ -64,13 +65,15 @@ def _md(text: str) -> str:
 
 
 def _md_table(rows: list[dict[str, str]], with_object: bool) -> list[str]:
-    head = (["object"] if with_object else []) + ["header", "column", "→ Twenty", "transform", "conf.", "why"]
+    head = (["object"] if with_object else []) + ["header", "column", "→ Twenty", "transform", "conf.", "why",
+                                                   "next best"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = ([r["object"]] if with_object else []) + [
             f"`{r['header']}`" if r["header"] else "—", r["column"] or "(own column)",
             r["targets"].replace(" ", "<br>") or "—", r["transform"],
-            ("**" + r["confidence"] + "**") if r["needs_decision"] else r["confidence"], r["reason"]]
+            ("**" + r["confidence"] + "**") if r["needs_decision"] else r["confidence"], r["reason"],
+            r["next_best"].replace("; ", "<br>") or "—"]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
 

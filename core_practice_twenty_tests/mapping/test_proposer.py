@@ -241,3 +241,22 @@ def test_a_map_is_never_confirmed_for_an_export_landing_would_refuse(export: Pat
     assert "appointments.csv" in err and "required column(s) missing: status" in err and "not confirmed" in err
     saved = load_map(map_path)  # nothing was recorded as confirmed
     assert saved.status == "proposed" and saved.confirmation.confirmed_by is None
+
+
+def test_an_uncertain_entry_shows_its_evidence_and_the_runners_up(tmp_path: Path) -> None:
+    """`Recal Due` is probably the recall date; the sheet also names what else it could be, and why."""
+    export = generate_export(tmp_path / "export", practices=1, patients=20, seed=2, dirt="none")
+    path = export / "patients.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = lines[1].replace("recall_due_date", "Recal Due")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    field_map = propose(export)
+    entry = next(e for e in field_map.objects["patients"].columns if e.header == "Recal Due")
+    assert entry.column == ("recall_due_date",) and "resembles recall_due_date" in entry.reason
+    assert entry.alternatives and all("values 100%" in a for a in entry.alternatives)
+    assert entry.alternatives[0].startswith(("created_at", "date_of_birth", "first_visit_date", "last_visit_date"))
+    canonical = next(e for e in field_map.objects["patients"].columns if e.header == "email")
+    assert canonical.alternatives == ()  # a header landing itself reads needs no runner-up
+    _csv, md = write_review(field_map, tmp_path / "reports")
+    row = next(line for line in md.read_text(encoding="utf-8").splitlines() if "`Recal Due`" in line)
+    assert entry.alternatives[0].split(" (")[0] in row

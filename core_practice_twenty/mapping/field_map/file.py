@@ -42,6 +42,7 @@ def _entry_to_dict(entry: ColumnEntry) -> dict[str, Any]:
         "profile": dict(entry.profile),
         **({"identifier": entry.identifier} if entry.identifier else {}),
         **({"identifier_opt_in": dict(entry.identifier_opt_in)} if entry.identifier_opt_in is not None else {}),
+        **({"alternatives": list(entry.alternatives)} if entry.alternatives else {}),
         **({"values": {t: dict(v) for t, v in entry.values.items()}} if entry.values is not None else {}),
     }
 
@@ -130,6 +131,7 @@ def from_dict(data: Any, *, source: str = "field map") -> FieldMap:
                 profile=dict(raw.get("profile") or {}),
                 identifier=None if raw.get("identifier") is None else str(raw["identifier"]),
                 identifier_opt_in=_opt_in(raw.get("identifier_opt_in"), f"{where}.identifier_opt_in"),
+                alternatives=_as_tuple(raw.get("alternatives"), f"{where}.alternatives"),
                 values=_values(raw.get("values"), f"{where}.values"),
             ))
         objects[str(name)] = ObjectMap(file=obj.get("file"), columns=entries)

@@ -50,6 +50,9 @@ class ColumnEntry:
     """The kind of identifier the column holds (model/identifiers.py), found by the proposer by header or value."""
     identifier_opt_in: dict[str, str] | None = None
     """`{column: <the header>, by: <a person>}`: who decided that this identifier goes to Twenty all the same."""
+    alternatives: tuple[str, ...] = ()
+    """The next-best canonical columns the proposer weighed for this header (`name 80%, values 95%`), best first:
+    what a person looks at when the choice is wrong."""
     values: dict[str, dict[str, str | None]] | None = None
     """A status entry's own value map, per target: `{tasks.appointmentStatus: {No-Show: CANCELLED}}` sends a
     No-Show as CANCELLED there; values not named keep the entry's status map (null: nothing is sent)."""
