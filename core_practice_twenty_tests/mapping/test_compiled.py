@@ -201,6 +201,10 @@ def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_pat
     booked[1] += ",Colour Tag"
     booked[2:] = [line + ',' + ('' if i % 4 == 0 else f'Tag {i % 3}') for i, line in enumerate(booked[2:])]
     (export / "appointments.csv").write_text("\n".join(booked) + "\n", encoding="utf-8-sig")
+    billed = (export / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()
+    billed[1] += ",Practice Ref"
+    billed[2:] = [f"{line},REF-{i}" for i, line in enumerate(billed[2:])]
+    (export / "invoices.csv").write_text("\n".join(billed) + "\n", encoding="utf-8-sig")
     data = to_dict(propose(export))
     for entry in data["objects"]["invoices"]["columns"]:
         if entry["column"] == "invoice_date":
@@ -209,14 +213,17 @@ def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_pat
             entry["targets"] = ["invoices.invoiceDate"]
         elif entry["column"] == "invoice_no":
             entry["transform"], entry["targets"] = "excluded", []
+        elif entry["header"] == "Practice Ref":  # a practice's own column into a field the model has
+            entry["targets"] = ["invoices.invoiceNumber"]
+    payer = next(e for e in data["objects"]["insurance_claims"]["columns"] if e["column"] == "payer")
+    payer["transform"], payer["targets"] = "excluded", []
     own = next(e for e in data["objects"]["invoice_lines"]["columns"] if e["header"] == "Discount Code")
     assert own["transform"] == "json_summary"  # the proposer keeps a practice's own line column in the summary
     field_map = confirm(from_dict(data), export, "Dr Test", accept_all=True, map_path=tmp_path / "map.yaml")
     land(warehouse, export, "full", Region.AU)
     stage_wave(warehouse, "full", field_map)
 
-    invoices = (export / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
-    source = {row["invoice_id"]: row for row in csv.DictReader(invoices)}
+    source = {row["invoice_id"]: row for row in csv.DictReader(billed[1:])}
     codes = {row["line_id"]: row["Discount Code"] for row in csv.DictReader(lines[1:])}
     room = next(e for e in data["objects"]["appointments"]["columns"] if e["header"] == "Colour Tag")
     assert room["targets"] == ["tasks.cpColourTag"]  # a practice's own column: a field of its own on the task
@@ -227,9 +234,11 @@ def test_a_persons_edits_of_the_map_change_what_the_compiled_plans_stage(tmp_pat
     for key, (_line, payload, *_rest) in staged(warehouse, "full")["invoices"].items():
         day, month, year = source[key]["invoice_date"].split("/")
         assert payload["dueDate"] == f"{year}-{month}-{day}"
-        assert "invoiceNumber" not in payload and payload["name"] == key  # excluded: not sent; the key names it
+        assert payload["invoiceNumber"] == source[key]["Practice Ref"] and payload["name"] == key
         for item in payload["lineItems"]:
             assert item["Discount Code"] == codes[item["lineId"]]
+    claims = staged(warehouse, "full")["insuranceClaims"]
+    assert claims and not any("payer" in payload for _l, payload, *_r in claims.values())  # excluded: not sent
 
 
 def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, warehouse) -> None:
