@@ -83,8 +83,10 @@ def main() -> None:
         return
     results = []
     for patients in sorted(args.patients):
-        out = subprocess.run([sys.executable, __file__, "--child", str(patients)], check=True, capture_output=True,
-                             text=True)
+        out = subprocess.run([sys.executable, __file__, "--child", str(patients)], capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"{patients:,} patients: the measuring process failed (exit {out.returncode}):\n"
+                     f"{out.stderr[-4000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(result)
         print(f"{patients:,} patients: mapping {result['seconds']:.1f}s, {result['staged']:,} records staged, "

@@ -4,7 +4,7 @@ hand where the readings are easiest to get wrong (zones at a DST change, markdow
 
 import csv
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from core_practice_twenty.mapping.proposer import propose
 from core_practice_twenty.mapping.sql.stage import COMPILED
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
+from core_practice_twenty.mapping.transforms import practice_timezone
 from core_practice_twenty.mapping.wave import stage_wave
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.generator import generate_export
@@ -255,7 +256,7 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
          "family_head_id": "PH2", "family_role": "Child", "mobile_phone": "021 555 1234 ext 9",
          "patient_country": "New Zealand", "first_address": "1 Queen St", "patient_suburb": "Ponsonby",
          "patient_city": "Auckland", "patient_postal_code": "1011"},
-        {**person, "patient_id": "PH2", "first_name": "Mere  Anne", "preferred_name": "Mere",
+        {**person, "patient_id": "PH2", "first_name": "Mere  Anne", "preferred_name": "Mere", "practice_id": "PR0002",
          "email": "home@example.com", "family_role": "Head", "home_phone": "(02) 9876 5432",
          "work_phone": "02 9876 5432", "first_address": "2 George St", "patient_city": "sydney",
          "patient_state": "nsw", "patient_postal_code": "200"},
@@ -279,3 +280,9 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
     assert people["PH4"][1]["emails"]["primaryEmail"].endswith("@no-email.invalid")
     assert people["PH2"][1]["name"]["firstName"] == "Mere Anne (Mere)"
     assert "PH5" not in people and "PH6" not in people
+    practices = {row["practice_id"]: row for row in csv.DictReader(
+        (export / "practices.csv").read_text(encoding="utf-8-sig").splitlines()[1:])}
+    zone = practice_timezone("AU", practices["PR0002"]["state"])  # registered at 10:00 on the practice's clock
+    assert zone.key != "Australia/Sydney"  # not the region's main zone: the practice's own decides
+    expected = datetime(2020, 2, 1, 10, 0, tzinfo=zone).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert people["PH2"][1]["createdAt"] == expected

@@ -85,21 +85,22 @@ def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = No
 
     results: dict[str, MappingResult] = {}
     available = Available()
+    zones = practice_timezones(rows("practices"), options)
     results["practices"] = companies = map_companies(rows("practices"), warnings, options)
     available.add(companies)
     doctors = match_doctors(rows("providers"), members, options)
     results["providers"] = providers = map_providers(rows("providers"), warnings, options, available=available,
-                                                     match=doctors)
+                                                     match=doctors, timezones=zones)
     homes: dict[str, str] = {}
     if patients:
         results["patients"] = staged = map_patients(rows("patients"), rows("patient_practices"), warnings, options,
-                                                    available=available, taken_emails=provider_emails(providers))
+                                                    available=available, taken_emails=provider_emails(providers),
+                                                    timezones=zones)
         homes = patient_companies(staged)
     available.add(providers)
     if patients:
         available.add(staged)
-    return CoreMapping(results, available, doctors, homes, practice_timezones(rows("practices"), options),
-                       provider_display_names(rows("providers")))
+    return CoreMapping(results, available, doctors, homes, zones, provider_display_names(rows("providers")))
 
 
 def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
@@ -122,13 +123,14 @@ def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], 
     homes, zones = core.homes, core.zones
     if "treatment_plans" not in skip:
         results["treatment_plans"] = map_treatment_plans(rows("treatment_plans"), warnings, options, available,
-                                                         homes)
+                                                         homes, zones)
     if "invoices" not in skip:
         results["invoices"] = invoices = map_invoices(rows("invoices"), rows("invoice_lines"), rows("payments"),
-                                                      warnings, options, available)
+                                                      warnings, options, available, zones, homes)
         available.add(invoices)
     if "insurance_claims" not in skip:
-        results["insurance_claims"] = map_insurance_claims(rows("insurance_claims"), warnings, options, available)
+        results["insurance_claims"] = map_insurance_claims(rows("insurance_claims"), warnings, options, available,
+                                                           zones, homes)
     if "appointments" not in skip:
         results["appointments"] = map_appointments(rows("appointments"), warnings, options, available, core.doctors,
                                                    target_field_names, zones, homes)

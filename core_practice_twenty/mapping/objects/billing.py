@@ -9,7 +9,8 @@ out of Twenty.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from decimal import Decimal
 
 from core_practice_twenty.mapping.objects.common import (
@@ -21,6 +22,7 @@ from core_practice_twenty.mapping.objects.common import (
     apply_extra_columns,
     first_missing,
     natural_key,
+    zone_for,
 )
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import INSURANCE_CLAIMS, INVOICES, PEOPLE
@@ -96,7 +98,8 @@ def payment_summary(payments: Sequence[Row], options: MappingOptions) -> dict | 
 
 def map_invoices(invoices: Sequence[Row], lines: Sequence[Row] = (), payments: Sequence[Row] = (),
                  warnings: Warnings | None = None, options: MappingOptions | None = None,
-                 available: Available | None = None) -> MappingResult:
+                 available: Available | None = None, timezones: Mapping[str, tzinfo] | None = None,
+                 patient_practice: Mapping[str, str] | None = None) -> MappingResult:
     """Accepted invoices + their lines + their payments → invoice records.
 
     Lines and payments are folded into their invoice (`invoice_lines.staged` counts folded rows). A
@@ -153,7 +156,8 @@ def map_invoices(invoices: Sequence[Row], lines: Sequence[Row] = (), payments: S
             "payments": payment_summary(payments_of.get(key, []), options),
             "patientId": ref(PEOPLE.name_plural, patient),
         }
-        cells.stamp(payload, "created_at")
+        home = cells["practice_id"] or (patient_practice or {}).get(patient or "")
+        cells.stamp(payload, "created_at", zone_for(timezones, home, options))
         apply_extra_columns(payload, cells, INVOICES.name_plural)
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
         staged_invoices.add(key)
@@ -173,7 +177,9 @@ def map_invoices(invoices: Sequence[Row], lines: Sequence[Row] = (), payments: S
 
 
 def map_insurance_claims(rows: Sequence[Row], warnings: Warnings | None = None,
-                         options: MappingOptions | None = None, available: Available | None = None) -> MappingResult:
+                         options: MappingOptions | None = None, available: Available | None = None,
+                         timezones: Mapping[str, tzinfo] | None = None,
+                         patient_practice: Mapping[str, str] | None = None) -> MappingResult:
     """Accepted claim rows → insuranceClaim records related to the patient and (when given) the invoice.
 
     A claim whose patient or named invoice was not staged is held back with the dependency named.
@@ -203,7 +209,8 @@ def map_insurance_claims(rows: Sequence[Row], warnings: Warnings | None = None,
             "patientId": ref(PEOPLE.name_plural, patient),
             "invoiceId": ref(INVOICES.name_plural, invoice) if invoice else None,
         }
-        cells.stamp(payload, "created_at")
+        home = cells["practice_id"] or (patient_practice or {}).get(patient or "")
+        cells.stamp(payload, "created_at", zone_for(timezones, home, options))
         apply_extra_columns(payload, cells, INSURANCE_CLAIMS.name_plural)
         result.stage(CLAIMS, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from core_practice_twenty.mapping.objects.common import (
     Available,
@@ -21,6 +22,7 @@ from core_practice_twenty.mapping.objects.common import (
     first_missing,
     natural_key,
     warnings_of,
+    zone_for,
 )
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
@@ -180,7 +182,7 @@ def decide_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), 
 
 def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), warnings: Warnings | None = None,
                  options: MappingOptions | None = None, available: Available | None = None,
-                 taken_emails: Collection[str] = ()) -> MappingResult:
+                 taken_emails: Collection[str] = (), timezones: Mapping[str, tzinfo] | None = None) -> MappingResult:
     """Accepted patient rows (+ patient_practices rows) → people (personType PATIENT).
 
     Held back (reason first): soft-deleted patients (`soft_deleted`), patients with no practice at all
@@ -220,7 +222,8 @@ def map_patients(rows: Sequence[Row], patient_practices: Sequence[Row] = (), war
             "personType": "PATIENT",
             "name": full_name(cells["first_name"], cells["last_name"], preferred=cells["preferred_name"]),
         }
-        cells.stamp(payload, "created_at")  # when the patient was registered, not the migration night
+        # when the patient was registered, not the migration night, on the clock of the patient's practice
+        cells.stamp(payload, "created_at", zone_for(timezones, practices[key], options))
         # email policy
         email = checks[key]
         household = None
@@ -355,7 +358,8 @@ def provider_emails(result: MappingResult) -> set[str]:
 
 def map_providers(rows: Sequence[Row], warnings: Warnings | None = None, options: MappingOptions | None = None,
                   members: Iterable[Mapping[str, object]] = (), available: Available | None = None,
-                  match: DoctorMatch | None = None) -> MappingResult:
+                  match: DoctorMatch | None = None,
+                  timezones: Mapping[str, tzinfo] | None = None) -> MappingResult:
     """Accepted provider rows → people (personType DOCTOR), keyed `provider:<id>`, with the member match recorded.
 
     `match` may be passed in (the same match then feeds `map_appointments`); otherwise it is made here
@@ -408,7 +412,7 @@ def map_providers(rows: Sequence[Row], warnings: Warnings | None = None, options
         if boolean(cells["active"]) is False:
             notes.append("provider_inactive")
         payload.update(review_fields(review))
-        cells.stamp(payload, "created_at")
+        cells.stamp(payload, "created_at", zone_for(timezones, practice, options))
         apply_extra_columns(payload, cells, PEOPLE.name_plural)
         result.stage(PROVIDERS, make_staged_record(source_key=provider_source_key(provider_id),
                                                    source_line=cells.line, payload=payload, notes=notes + review))

@@ -8,6 +8,7 @@ its company the practice. Completed and declined plans are history: a treatmentP
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 
 from core_practice_twenty.mapping.objects.common import (
     Available,
@@ -17,6 +18,7 @@ from core_practice_twenty.mapping.objects.common import (
     Warnings,
     apply_extra_columns,
     first_missing,
+    zone_for,
 )
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.target_model import COMPANIES, OPPORTUNITIES, PEOPLE, TREATMENT_PLANS
@@ -39,7 +41,8 @@ def patient_companies(people: MappingResult) -> dict[str, str]:
 
 def map_treatment_plans(rows: Sequence[Row], warnings: Warnings | None = None, options: MappingOptions | None = None,
                         available: Available | None = None,
-                        patient_practice: Mapping[str, str] | None = None) -> MappingResult:
+                        patient_practice: Mapping[str, str] | None = None,
+                        timezones: Mapping[str, tzinfo] | None = None) -> MappingResult:
     """Accepted treatment plan rows → treatmentPlans (`staged`) and opportunities (`linked["opportunities"]`).
 
     A plan whose patient (or named practice) was not staged is held back with the dependency named.
@@ -76,7 +79,8 @@ def map_treatment_plans(rows: Sequence[Row], warnings: Warnings | None = None, o
             "completedDate": cells.date("completed_date"),
             "patientId": ref(PEOPLE.name_plural, patient),
         }
-        cells.stamp(payload, "created_at")
+        cells.stamp(payload, "created_at", zone_for(timezones, practice or (patient_practice or {}).get(patient),
+                                                    options))
         apply_extra_columns(payload, cells, TREATMENT_PLANS.name_plural)
         result.stage(SOURCE, make_staged_record(source_key=key, source_line=cells.line, payload=payload))
         stage = status_value(STAGE_MAP, SOURCE, "status", cells["status"])

@@ -30,10 +30,10 @@ from core_practice_twenty.mapping.sql.compile import (
     first_missing,
     micros_text,
     missing,
-    region_zone,
     routed_members,
     routes,
     with_extras,
+    zone_of,
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, value
 from core_practice_twenty.mapping.target_model import INSURANCE_CLAIMS, INVOICES, PEOPLE
@@ -137,7 +137,8 @@ def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     """Invoices with their lines and payments → invoice records (see `objects.billing.map_invoices`)."""
     cells = SqlCells(SOURCE, options)
     patient = cells["patient_id"]
-    zone = region_zone(options)
+    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    zone = zone_of(f"coalesce({cells['practice_id']}, {home})", context)
     lines, line_cells = _line_items(wave, options, context.sample)
     payments, payment_cells = _payment_summaries(wave, options, context.sample)
     rows = (f"select r.*, r.invoice_id as _key, {zone} as _zone, {missing(PEOPLE.name_plural, patient, wave)} as "
@@ -197,7 +198,8 @@ def insurance_claims_plan(wave: str, options: MappingOptions, context: ctx.Mappi
     """Insurance claims → insuranceClaim records (see `objects.billing.map_insurance_claims`)."""
     cells = SqlCells(CLAIMS, options)
     patient, invoice = cells["patient_id"], cells["invoice_id"]
-    zone = region_zone(options)
+    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    zone = zone_of(f"coalesce({cells['practice_id']}, {home})", context)
     hold = first_missing(wave, (PEOPLE.name_plural, patient), (INVOICES.name_plural, invoice))
     rows = f"select r.*, r.claim_id as _key, {zone} as _zone, {hold} as _hold {accepted(CLAIMS, wave, context.sample)}"
     members = routed_members(cells, routes(field_map, CLAIMS, options), INSURANCE_CLAIMS.name_plural, "r._zone",

@@ -245,11 +245,6 @@ def first_missing(wave: str, *dependencies: tuple[str, str]) -> str:
     return f"coalesce({', '.join(missing(plural, key, wave) for plural, key in dependencies)})"
 
 
-def region_zone(options: MappingOptions) -> str:
-    """SQL: the region's main zone, where a record with no practice of its own keeps its times."""
-    return sql_string(REGION_FACTS[as_region(options.region)].timezone)
-
-
 def missing(plural: str, key: str, wave: str) -> str:
     """`Available.missing` in SQL: NULL when the record is staged in this wave, else why not."""
     staged = f"(select source_key from stg_twenty_{plural} where wave = {sql_string(wave)})"

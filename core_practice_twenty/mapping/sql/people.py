@@ -23,10 +23,10 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     extras,
-    region_zone,
     routed_members,
     routes,
     with_extras,
+    zone_of,
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
@@ -91,7 +91,6 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     """Patients → people, with the email policy, phones, address, review flags and the patient's practice."""
     cells = SqlCells(SOURCE, options)
     region = options.region
-    zone = region_zone(options)
     members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone",
                              POLICY_FIELDS)
 
@@ -117,12 +116,13 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
                  f"{DUPLICATES} d) then coalesce('possible_duplicate_of:' || (select d.original from {DUPLICATES} d "
                  f"where d.patient_id = r.patient_id), 'possible_duplicate') end")
     future = f"case when {_warned(wave, 'future_date:created_at')} then 'future_created_at' end"
-    computed = [f"{zone} as _zone", f"(select h.reason from {HOLDS} h where h.patient_id = r.patient_id) as _hold",
+    computed = [f"(select h.reason from {HOLDS} h where h.patient_id = r.patient_id) as _hold",
                 f"(select p.practice_id from {PRACTICES} p where p.patient_id = r.patient_id) as _practice",
                 f"{full} as _name", f"{phone} as _phones", f"{home} as _address", f"{duplicate} as _duplicate",
                 f"{future} as _future"]
 
-    decided = ["true as _read"]  # what reads the cells read above (a subquery inside a subquery joins badly)
+    # what reads the cells read above (a subquery inside a subquery joins badly): the practice's clock, the email
+    decided = [f"{zone_of('r._practice', context)} as _zone"]
     review_email = note_email = placeholder_flag = "null::varchar"
     primary = household = "null::varchar"
     additional = NULL

@@ -20,10 +20,10 @@ from core_practice_twenty.mapping.sql.compile import (
     accepted,
     extras,
     first_missing,
-    region_zone,
     routed_members,
     routes,
     with_extras,
+    zone_of,
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
 from core_practice_twenty.mapping.target_model import COMPANIES, OPPORTUNITIES, PEOPLE, TREATMENT_PLANS
@@ -37,7 +37,8 @@ def treatment_plans_plan(wave: str, options: MappingOptions, context: ctx.Mappin
     """Treatment plans → treatmentPlans and opportunities."""
     cells = SqlCells(SOURCE, options)
     patient, practice = cells["patient_id"], cells["practice_id"]
-    zone = region_zone(options)
+    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    zone = zone_of(f"coalesce({practice}, {home})", context)
     hold = first_missing(wave, (PEOPLE.name_plural, patient), (COMPANIES.name_plural, practice))
     rows = (f"select r.*, r.treatment_plan_id as _key, {zone} as _zone, {hold} as _hold "
             f"{accepted(SOURCE, wave, context.sample)}")
@@ -49,7 +50,7 @@ def treatment_plans_plan(wave: str, options: MappingOptions, context: ctx.Mappin
         f"select r._key as source_key, r.source_line, {json_object(plan_members)} as payload, "
         f"{json_list([dependency(PEOPLE.name_plural, patient)])} as depends_on, '[]' as notes "
         f"from plan_rows r where r._hold is null"))
-    company = f"coalesce({practice}, (select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient}))"
+    company = f"coalesce({practice}, {home})"
     opportunity_members = routed_members(cells, routed, OPPORTUNITIES.name_plural, "r._zone",
                                          {"name", "companyId", "pointOfContactId"})
     company_ref = ref(COMPANIES.name_plural, company)
