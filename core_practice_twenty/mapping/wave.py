@@ -156,10 +156,10 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
                                   options, core.available, taken)
         core_tables.pop("patients")
         core.homes.update({k: v for k, v in decided.practices.items() if k not in decided.held})
-        with warehouse.transaction() as conn:
+        with warehouse.connect() as conn:  # each plan's inserts commit on their own (store/mapping_sql.py)
             for result, written in stage_compiled(conn, wave, core, options, field_map=field_map,
                                                   target_field_names=target_field_names, only=only,
-                                                  decided=decided).values():
+                                                  decided=decided, log=log).values():
                 for plural, n in written.items():
                     summary.staged[plural] = summary.staged.get(plural, 0) + n
                 kept.append(result)

@@ -7,6 +7,7 @@ distinct cells a Python reading needs (`lookup_table`), the held-back rows' ids 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -16,11 +17,17 @@ import pyarrow as pa
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.raw import create_raw_table_sql
 from core_practice_twenty.store.staging import staging_table
+from core_practice_twenty.store.warehouse import in_transaction
 
 Held = list[tuple[str, str, int | None, str]]
 """Held-back rows: (source object, source key, line, reason)."""
 PLAN_ROWS = "plan_rows"
-"""The temp table a plan's rows are read into; its staged selects read `plan_rows r`."""
+"""The temp view of a plan's rows (a view: DuckDB streams it into each statement instead of holding it); its
+queries read `plan_rows r`."""
+PART, PARTS = "__PART__", "__PARTS__"
+"""A plan's slice placeholders (`mapping.sql.compile.in_part`): replaced by the slice staged and how many there are."""
+ROWS_PER_PART = 200_000
+"""Rows of a sliced plan staged per statement: what bounds the memory of its aggregates."""
 PLAN_HELD = "plan_held"
 """What the plans of one mapping held back (object plural, source key, reason): a later plan names the reason."""
 
@@ -33,11 +40,13 @@ def plan_session(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[s
     for name in sources:
         conn.execute(create_raw_table_sql(EXPORT_SPEC[name]))
     conn.execute(f"create or replace temp table {PLAN_HELD} (object varchar, source_key varchar, reason varchar)")
+    conn.execute("set preserve_insertion_order = false")  # staging has no order: inserts need not buffer for one
     try:
         with registered(conn, tables):
             yield
     finally:
-        conn.execute(f"drop table if exists {PLAN_HELD}")
+        _quietly(conn, f"drop table if exists {PLAN_HELD}")
+        _quietly(conn, "reset preserve_insertion_order")
 
 
 @contextmanager
@@ -50,7 +59,14 @@ def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[str
         yield
     finally:
         for name in tables:
-            conn.unregister(name)
+            with contextlib.suppress(duckdb.Error):  # after a failed statement: the error that matters is that one
+                conn.unregister(name)
+
+
+def _quietly(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Clean-up that must not hide the error that aborted the transaction (the caller's rollback undoes it)."""
+    with contextlib.suppress(duckdb.Error):
+        conn.execute(sql)
 
 
 def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str, alias: str,
@@ -71,26 +87,38 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
              counts: Mapping[str, str]) -> tuple[dict[str, int], Held, dict[str, int]]:
     """Read a plan's rows (`_key`, `_hold`), append its staged records to their staging tables (cleared by the
     caller), record its rows held back under `target` for later plans, and answer its hold and count queries.
+    Each insert is its own transaction (outside any of the caller's): a wave's staging is replaced as a whole by
+    the next mapping, and a mapping that stops midway fails its step.
 
     Returns records written per Twenty object, the held-back rows (source object, source key, line, reason) and
     each count.
     """
-    conn.execute(f"create or replace temp table {PLAN_ROWS} as {rows_sql}")
+    def view(sql: str, part: int, parts: int) -> None:
+        sliced = sql.replace(PARTS, str(parts)).replace(PART, str(part))
+        conn.execute(f"create or replace temp view {PLAN_ROWS} as {sliced}")
+
+    view(rows_sql, 0, 1)
     try:
         written: dict[str, int] = {}
-        for plural, select in staged:
-            table = staging_table(plural)
-            before = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
-            conn.execute(f"insert into {table} (wave, source_key, source_line, payload, payload_hash, depends_on, "
-                         f"notes) select ?, s.source_key, s.source_line, s.payload::json, sha256(s.payload), "
-                         f"s.depends_on::json, s.notes::json from ({select}) s", [wave])
-            after = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
-            written[plural] = written.get(plural, 0) + after - before
-        conn.execute(f"insert into {PLAN_HELD} select ?, _key, _hold from {PLAN_ROWS} where _hold is not null",
-                     [target])
+        rows = conn.execute(f"select count(*) from {PLAN_ROWS}").fetchone()[0] if PART in rows_sql else 0
+        parts = max(1, -(-rows // ROWS_PER_PART))
+        for part in range(parts):
+            view(rows_sql, part, parts)
+            for plural, select in staged:
+                sliced = select.replace(PARTS, str(parts)).replace(PART, str(part))
+                with in_transaction(conn):  # committed at once: DuckDB keeps a transaction's new rows in memory
+                    n = conn.execute(f"insert into {staging_table(plural)} (wave, source_key, source_line, payload, "
+                                     f"payload_hash, depends_on, notes) select ?, s.source_key, s.source_line, "
+                                     f"s.payload::json, sha256(s.payload), s.depends_on::json, s.notes::json "
+                                     f"from ({sliced}) s", [wave]).fetchone()[0]
+                written[plural] = written.get(plural, 0) + n
+        view(rows_sql, 0, 1)
+        with in_transaction(conn):
+            conn.execute(f"insert into {PLAN_HELD} select ?, _key, _hold from {PLAN_ROWS} where _hold is not null",
+                         [target])
         held = [(str(obj), str(key), line, str(reason)) for sql in holds
                 for obj, key, line, reason in conn.execute(sql).fetchall()]
         found = {name: conn.execute(sql).fetchone()[0] for name, sql in counts.items()}
         return written, held, found
     finally:
-        conn.execute(f"drop table if exists {PLAN_ROWS}")
+        _quietly(conn, f"drop view if exists {PLAN_ROWS}")

@@ -129,6 +129,8 @@ def test_compiled_plans_read_hand_made_rows_as_the_mappers_did(tmp_path: Path, w
          "provider_id": "PV99999"},
         {**note, "note_id": "NTH3", "note_type": "Perio", "note_date": "06/04/2025 02:30", "body": "ok",
          "created_at": "01/01/2031 00:00", "provider_id": ""},
+        {**note, "note_id": "NTH4", "note_type": "Recall", "note_date": "", "created_at": "",
+         "body": "\u0661. an Arabic-Indic list\n  + a plus\n1) a bracket\n12.5 mm, not a list\n-\n#"},
     ])
     stage_both(warehouse, export, propose(export))
     tasks, notes = staged(warehouse, "sql")["tasks"], staged(warehouse, "sql")["notes"]

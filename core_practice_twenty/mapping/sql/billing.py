@@ -28,6 +28,7 @@ from core_practice_twenty.mapping.sql.compile import (
     currency_of,
     extras,
     first_missing,
+    in_part,
     micros_text,
     missing,
     routed_members,
@@ -79,7 +80,7 @@ def _line_items(wave: str, options: MappingOptions, sample: bool) -> tuple[str, 
         *_own(options, LINES, cells),
     ])
     sql = (f"select coalesce(l.invoice_id, 'None') as invoice, '[' || string_agg({item}, ',' order by l.source_line) "
-           f"|| ']' as items {accepted(LINES, wave, sample, 'l')} group by 1")
+           f"|| ']' as items {accepted(LINES, wave, sample, 'l')} and {in_part('l.invoice_id')} group by 1")
     return sql, cells
 
 
@@ -98,6 +99,7 @@ def _payment_summaries(wave: str, options: MappingOptions, sample: bool) -> tupl
     payments = (f"select p.invoice_id, p.payment_id, {paid_at} as paid_at, coalesce({amount}, '0') as amount, "
                 f"coalesce({amount_json}, '0.0') as amount_json, {method} as method, "
                 f"coalesce({reversal}, 'false') as reversal {accepted(PAYMENTS, wave, sample, 'p')} "
+                f"and {in_part('p.invoice_id')} "
                 f"and p.invoice_id is not null")
     item = json_object([Member("paymentId", value("q.payment_id")), Member("paidAt", value("q.paid_at")),
                         Member("amount", "q.amount_json"), Member("method", value("q.method")),
@@ -143,7 +145,7 @@ def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     payments, payment_cells = _payment_summaries(wave, options, context.sample)
     rows = (f"select r.*, r.invoice_id as _key, {zone} as _zone, {missing(PEOPLE.name_plural, patient, wave)} as "
             f"_hold, li.items as _lines, ps.summary as _payments "
-            f"{accepted(SOURCE, wave, context.sample)}".replace(
+            f"{accepted(SOURCE, wave, context.sample)} and {in_part('r.invoice_id')}".replace(
                 f"from raw_{SOURCE} r where",
                 f"from raw_{SOURCE} r left join ({lines}) li on li.invoice = r.invoice_id "
                 f"left join ({payments}) ps on ps.invoice = r.invoice_id where", 1))

@@ -16,6 +16,7 @@ from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.transforms import as_region
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ColumnType
 from core_practice_twenty.source.values import DATE_ORDER
+from core_practice_twenty.store.raw import WHITESPACE
 from core_practice_twenty.validation.sql_values import parse_datetime_sql, sql_string
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -35,6 +36,25 @@ def utc_instant(local: str, zone: str) -> str:
     return (f"list_transform([{local}], lambda x: list_transform([{before}], lambda e: "
             f"case when timezone({zone}, timezone('UTC', e)) = x or timezone({zone}, {icu}) <> x then e "
             f"else timezone('UTC', {icu}) end)[1])[1]")
+
+
+_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+"""RE2 for what Python's `\\s` matches in a str pattern (RE2's own `\\s` is ASCII only)."""
+
+
+def markdown(text: str) -> str:
+    """SQL for `transforms.plain_text_markdown(text)`: the same three patterns (RE2, with Python's whitespace and
+    Unicode digits spelled out), line by line, blank lines dropped, paragraphs joined by a blank line."""
+    space = sql_string(WHITESPACE)
+    escape = sql_string(r"([\\`*_\[\]<>|])")
+    start = sql_string(rf"^({_SPACE}*)([#>+\-])({_SPACE}|$)")
+    ordered = sql_string(rf"^({_SPACE}*\p{{Nd}}+)([.)])({_SPACE}|$)")
+    escaped, marked = sql_string(r"\\\1"), sql_string(r"\1\\\2\3")  # RE2 rewrites: `\\` a backslash, `\1` a group
+    line = (f"regexp_replace(regexp_replace(regexp_replace(rtrim(line, {space}), {escape}, {escaped}, 'g'), "
+            f"{start}, {marked}), {ordered}, {marked})")
+    lines = f"string_split(replace(replace({text}, chr(13) || chr(10), chr(10)), chr(13), chr(10)), chr(10))"
+    kept = f"list_filter(list_transform({lines}, lambda line: {line}), lambda line: trim(line, {space}) <> '')"
+    return f"nullif(array_to_string({kept}, chr(10) || chr(10)), '')"
 
 
 @dataclass(frozen=True)

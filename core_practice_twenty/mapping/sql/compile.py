@@ -17,7 +17,7 @@ from core_practice_twenty.mapping.default_map import DEFAULT_MAP
 from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
-from core_practice_twenty.mapping.sql.cells import SqlCells
+from core_practice_twenty.mapping.sql.cells import SqlCells, markdown
 from core_practice_twenty.mapping.sql.payload import NULL, Member, json_object, ref, value
 from core_practice_twenty.mapping.target_model import (
     STATUS_MAPS,
@@ -28,12 +28,12 @@ from core_practice_twenty.mapping.transforms import (
     codes_text,
     currency_code,
     parse_amount,
-    plain_text_markdown,
     region_currency,
     to_micros,
 )
 from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, PROCEDURE_CODE_COLUMNS, ColumnType
+from core_practice_twenty.store.mapping_sql import PART, PARTS
 from core_practice_twenty.validation.sql_values import sql_string
 
 CREATED_AT = "createdAt"
@@ -146,7 +146,7 @@ def compile_route(cells: SqlCells, route: Route, target: str, zone: str) -> Memb
         if EXPORT_SPEC[cells.source_object].column(route.column).type is ColumnType.CODES:
             sql = codes_of(cells, route.column)
         elif path.endswith(".markdown"):
-            sql = cells.lookup(f"markdown_{route.column}", route.column, plain_text_markdown)
+            sql = markdown(cell)  # in SQL: every note body is different, a lookup would hold them all
         elif path.endswith(".currencyCode"):
             sql = currency_of(cells, route.column)
         else:
@@ -238,6 +238,14 @@ def accepted(source_object: str, wave: str, sample: bool, alias: str = "r") -> s
     return (f"from raw_{source_object} {alias} where {alias}.wave = {sql_string(wave)} and {alias}.source_line not in "
             f"(select source_line from validation_issues where wave = {sql_string(wave)} and object = "
             f"{sql_string(source_object)} and severity = 'reject'){only}")
+
+
+def in_part(key: str) -> str:
+    """SQL: the row's key falls in the slice being staged (every row when the plan runs in one slice).
+
+    `store.mapping_sql.run_plan` stages a large object a slice of keys at a time: DuckDB holds an aggregate's rows
+    in memory (an invoice's lines and payments ordered into its summary)."""
+    return f"(hash({key}) % {PARTS} = {PART})"
 
 
 def first_missing(wave: str, *dependencies: tuple[str, str]) -> str:

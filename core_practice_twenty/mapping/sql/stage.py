@@ -3,7 +3,7 @@ the `MappingResult` the Python mappers return, so the wave's summary and reports
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import duckdb
 
@@ -19,6 +19,7 @@ from core_practice_twenty.mapping.sql.compile import ObjectPlan
 from core_practice_twenty.mapping.sql.context import mapping_context
 from core_practice_twenty.mapping.sql.people import decision_tables, patients_plan
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.store.mapping_sql import lookup_table, plan_session, registered, run_plan
 
 _PLAN_OF = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
@@ -58,12 +59,15 @@ def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> 
 def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping, options: MappingOptions, *,
                    field_map: FieldMap | None = None, target_field_names: Mapping[str, str] | None = None,
                    only: Mapping[str, set[str]] | None = None,
-                   decided: PatientDecisions) -> dict[str, tuple[MappingResult, dict[str, int]]]:
+                   decided: PatientDecisions,
+                   log: Callable[[str], None] = lambda _m: None) -> dict[str, tuple[MappingResult, dict[str, int]]]:
     """Every compiled object of the wave (mapping/sql/plans.COMPILED), after the core is staged on `conn`."""
     context = mapping_context(core, options, only)
     staged = {}
+    progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED), log, unit="objects")
     with plan_session(conn, {**context.tables, **decision_tables(decided)}, COMPILED_SOURCES):
         for name in COMPILED:
             staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
+            progress.advance(1, f"{name}: {sum(staged[name][1].values()):,} records staged")
     staged["patients"][0].decisions += decided.decisions
     return staged
