@@ -25,7 +25,7 @@ from core_practice_twenty.mapping.objects import (
     map_core,
     map_patient_records,
 )
-from core_practice_twenty.mapping.objects.people import POLICY_COLUMNS, decide_patients, provider_emails
+from core_practice_twenty.mapping.objects.people import POLICY_READS, decide_patients, provider_emails
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
@@ -140,9 +140,9 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
         if compiled:  # the patients' payloads are made in SQL: Python reads only what their policies need
-            core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n != "patients"]))
-            core_tables["patients"] = restrict({"patients": accepted_columns(conn, wave, "patients",
-                                                                             POLICY_COLUMNS)})["patients"]
+            core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n not in POLICY_READS]))
+            core_tables.update(restrict({name: accepted_columns(conn, wave, name, columns)
+                                         for name, columns in POLICY_READS.items()}))
         else:
             core_tables = restrict(accepted_rows(conn, wave, CORE_SOURCES))
         chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK)
@@ -154,7 +154,8 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     if compiled:
         decided = decide_patients(core_tables["patients"], core_tables.get("patient_practices", ()), warnings,
                                   options, core.available, taken)
-        core_tables.pop("patients")
+        for name in POLICY_READS:  # 250,000 patients' projections: not held while the plans run
+            core_tables.pop(name)
         core.homes.update({k: v for k, v in decided.practices.items() if k not in decided.held})
         with warehouse.connect() as conn:  # each plan's inserts commit on their own (store/mapping_sql.py)
             for result, written in stage_compiled(conn, wave, core, options, field_map=field_map,

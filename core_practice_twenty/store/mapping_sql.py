@@ -50,11 +50,13 @@ def plan_session(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[s
 
 
 @contextmanager
-def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, Mapping[str, list]]) -> Iterator[None]:
+def registered(conn: duckdb.DuckDBPyConnection,
+               tables: Mapping[str, Mapping[str, list] | pa.Table]) -> Iterator[None]:
     """Column lists registered as views (every column text) while the block runs."""
     for name, columns in tables.items():
-        conn.register(name, pa.table({c: pa.array([None if v is None else str(v) for v in values], type=pa.string())
-                                      for c, values in columns.items()}))
+        conn.register(name, columns if isinstance(columns, pa.Table) else pa.table(
+            {c: pa.array([None if v is None else str(v) for v in values], type=pa.string())
+             for c, values in columns.items()}))
     try:
         yield
     finally:
@@ -70,16 +72,17 @@ def _quietly(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str, alias: str,
-                 cells: Sequence[str], read: Callable[..., str | None]) -> dict[str, list]:
+                 cells: Sequence[str], read: Callable[..., str | None]) -> pa.Table:
     """`read` applied to every distinct combination of `cells` (SQL over the wave's rows aliased `alias`):
-    columns c0…, value. One cell: its NULL is left out (it reads as NULL)."""
+    columns c0…, value, as Arrow (one copy in memory: a patient's phones, for 250,000 patients). One cell: its
+    NULL is left out (it reads as NULL)."""
     selected = ", ".join(f"{cell} as c{i}" for i, cell in enumerate(cells))
     where = f" and ({cells[0]}) is not null" if len(cells) == 1 else ""
-    found = conn.execute(f"select distinct {selected} from raw_{source_object} {alias} where {alias}.wave = ?{where}",
-                         [wave]).fetchall()
-    columns: dict[str, list] = {f"c{i}": [row[i] for row in found] for i in range(len(cells))}
-    columns["value"] = [read(*row) for row in found]
-    return columns
+    found = conn.sql(f"select distinct {selected} from raw_{source_object} {alias} where {alias}.wave = ?{where}",
+                     params=[wave]).to_arrow_table()
+    raw = [column.to_pylist() for column in found.columns]
+    values = pa.array([read(*row) for row in zip(*raw, strict=True)] if raw else [], type=pa.string())
+    return found.append_column("value", values)
 
 
 def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
