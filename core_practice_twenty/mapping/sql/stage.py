@@ -1,5 +1,6 @@
-"""Stage the compiled objects of a wave: each plan run in one transaction, its counts and hold-backs returned as
-the `MappingResult` the Python mappers return, so the wave's summary and reports read both alike."""
+"""Stage the compiled objects of a wave, one plan after another on one connection (each insert commits on its own:
+store/mapping_sql.py), their counts and hold-backs returned as the `MappingResult` the Python mappers return, so
+the wave's summary and reports read both alike."""
 
 from __future__ import annotations
 
