@@ -29,7 +29,8 @@ from core_practice_twenty.mapping.objects.people import POLICY_READS, decide_pat
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
-from core_practice_twenty.mapping.sql.stage import COMPILED, COMPILED_SOURCES, stage_compiled
+from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
+from core_practice_twenty.mapping.sql.stage import COMPILED_SOURCES, stage_compiled
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
@@ -105,7 +106,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     a time (every row of a patient, and of its invoice or appointment, in the same chunk), and each chunk's
     records are written and committed before the next is read, so memory follows the chunk, not the export.
     The warehouse lock is held only to read a chunk and to write it, not while mapping it.
-    The objects of `plans.COMPILED` are staged by their compiled plans inside DuckDB (mapping/sql), after the
+    The objects of `mapping.sql.COMPILED_OBJECTS` are staged by compiled plans inside DuckDB (mapping/sql), after the
     core; `compiled=False` maps them in Python as before (kept while the plans replace the mappers: the tests
     compare the two record by record).
     A mapping interrupted midway leaves the wave's staging incomplete: `stg_twenty` then fails, nothing
@@ -166,7 +167,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
                 kept.append(result)
         core.available.add_keys("people", (k for k in core.homes if k not in decided.held))
         core.available.held.setdefault("people", {}).update(decided.held)
-        log(f"mapping of wave {wave}: {', '.join(COMPILED)} staged inside the warehouse")
+        log(f"mapping of wave {wave}: {', '.join(COMPILED_OBJECTS)} staged inside the warehouse")
     progress = Progress(f"mapping of wave {wave}", chunks, log, unit="chunks of patients")
     for chunk in range(chunks):
         with warehouse.connect() as conn:

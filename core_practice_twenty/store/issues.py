@@ -99,6 +99,14 @@ def rule_counts(conn: duckdb.DuckDBPyConnection, wave: str, object_name: str, sc
     return {f"{rule} ({severity})": n for rule, severity, n in rows}
 
 
+def accepted_from(spec: ObjectSpec, alias: str = "r", wave: str = "?") -> str:
+    """`from … where …` of a wave's rows validation did not reject (`wave`: SQL, a parameter by default, given
+    twice): the one statement of "accepted", for mapping's reads and its compiled plans alike."""
+    return (f"from {raw_table(spec)} {alias} where {alias}.wave = {wave} and {alias}.source_line not in "
+            f"(select source_line from validation_issues where wave = {wave} and object = '{spec.name}' "
+            f"and severity = 'reject')")
+
+
 def accepted_rows_sql(spec: ObjectSpec, where: str = "") -> str:
     """Select a wave's accepted rows (parameters: wave, wave, then any of `where`, a condition on alias `r`);
     the row hash as text, as `raw.read_raw` gives it.
@@ -106,10 +114,7 @@ def accepted_rows_sql(spec: ObjectSpec, where: str = "") -> str:
     Text because NumPy has no 128-bit unsigned integer: `.df()` on the raw UHUGEINT would fail.
     """
     extra = f"and ({where}) " if where else ""
-    return (f"select * replace (row_hash::varchar as row_hash) from {raw_table(spec)} r where wave = ? "
-            f"and source_line not in (select source_line from validation_issues where wave = ? "
-            f"and object = '{spec.name}' and severity = 'reject') {extra}"
-            f"order by source_line")
+    return f"select * replace (row_hash::varchar as row_hash) {accepted_from(spec)} {extra}order by source_line"
 
 
 def issue_summary(warehouse: Warehouse, wave: str, object_name: str | None = None) -> list[tuple]:

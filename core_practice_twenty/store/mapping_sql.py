@@ -65,6 +65,10 @@ def registered(conn: duckdb.DuckDBPyConnection,
                 conn.unregister(name)
 
 
+class MappingMemoryError(RuntimeError):
+    """A compiled plan needed more memory than the warehouse may use; the message says what to do."""
+
+
 def _quietly(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Clean-up that must not hide the error that aborted the transaction (the caller's rollback undoes it)."""
     with contextlib.suppress(duckdb.Error):
@@ -102,26 +106,38 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
 
     view(rows_sql, 0, 1)
     try:
-        written: dict[str, int] = {}
-        rows = conn.execute(f"select count(*) from {PLAN_ROWS}").fetchone()[0] if PART in rows_sql else 0
-        parts = max(1, -(-rows // ROWS_PER_PART))
-        for part in range(parts):
-            view(rows_sql, part, parts)
-            for plural, select in staged:
-                sliced = select.replace(PARTS, str(parts)).replace(PART, str(part))
-                with in_transaction(conn):  # committed at once: DuckDB keeps a transaction's new rows in memory
-                    n = conn.execute(f"insert into {staging_table(plural)} (wave, source_key, source_line, payload, "
-                                     f"payload_hash, depends_on, notes) select ?, s.source_key, s.source_line, "
-                                     f"s.payload::json, sha256(s.payload), s.depends_on::json, s.notes::json "
-                                     f"from ({sliced}) s", [wave]).fetchone()[0]
-                written[plural] = written.get(plural, 0) + n
-        view(rows_sql, 0, 1)
-        with in_transaction(conn):
-            conn.execute(f"insert into {PLAN_HELD} select ?, _key, _hold from {PLAN_ROWS} where _hold is not null",
-                         [target])
-        held = [(str(obj), str(key), line, str(reason)) for sql in holds
-                for obj, key, line, reason in conn.execute(sql).fetchall()]
-        found = {name: conn.execute(sql).fetchone()[0] for name, sql in counts.items()}
-        return written, held, found
+        return _staged(conn, wave, target, rows_sql, staged, holds, counts, view)
+    except duckdb.OutOfMemoryException:
+        raise MappingMemoryError(
+            f"mapping {target} needed more memory than the warehouse may use (CPT_DUCKDB_MEMORY, default 1GB). "
+            f"Nothing was loaded into Twenty. Set CPT_DUCKDB_MEMORY higher (for example 2GB, below this machine's "
+            f"free memory) and run the same command again: the wave is mapped again from the start.") from None
     finally:
         _quietly(conn, f"drop view if exists {PLAN_ROWS}")
+
+
+def _staged(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
+            staged: Sequence[tuple[str, str]], holds: Sequence[str], counts: Mapping[str, str],
+            view: Callable[[str, int, int], None]) -> tuple[dict[str, int], Held, dict[str, int]]:
+    """`run_plan`'s work, on the view of the plan's rows."""
+    written: dict[str, int] = {}
+    rows = conn.execute(f"select count(*) from {PLAN_ROWS}").fetchone()[0] if PART in rows_sql else 0
+    parts = max(1, -(-rows // ROWS_PER_PART))
+    for part in range(parts):
+        view(rows_sql, part, parts)
+        for plural, select in staged:
+            sliced = select.replace(PARTS, str(parts)).replace(PART, str(part))
+            with in_transaction(conn):  # committed at once: DuckDB keeps a transaction's new rows in memory
+                n = conn.execute(f"insert into {staging_table(plural)} (wave, source_key, source_line, payload, "
+                                 f"payload_hash, depends_on, notes) select ?, s.source_key, s.source_line, "
+                                 f"s.payload::json, sha256(s.payload), s.depends_on::json, s.notes::json "
+                                 f"from ({sliced}) s", [wave]).fetchone()[0]
+            written[plural] = written.get(plural, 0) + n
+    view(rows_sql, 0, 1)
+    with in_transaction(conn):
+        conn.execute(f"insert into {PLAN_HELD} select ?, _key, _hold from {PLAN_ROWS} where _hold is not null",
+                     [target])
+    held = [(str(obj), str(key), line, str(reason)) for sql in holds
+            for obj, key, line, reason in conn.execute(sql).fetchall()]
+    found = {name: conn.execute(sql).fetchone()[0] for name, sql in counts.items()}
+    return written, held, found

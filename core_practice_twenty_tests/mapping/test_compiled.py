@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core_practice_twenty.mapping.proposer import propose
-from core_practice_twenty.mapping.sql.stage import COMPILED
+from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.mapping.transforms import practice_timezone
 from core_practice_twenty.mapping.wave import stage_wave
@@ -83,7 +83,7 @@ def test_compiled_plans_stage_what_the_mappers_staged(tmp_path: Path, warehouse,
     field_map.options.region = region.value
     before, after = stage_both(warehouse, export, field_map, region)
     assert all(before.staged[p] for p in COMPILED_TARGETS), before.staged
-    assert set(COMPILED) <= set(after.rows)
+    assert set(COMPILED_OBJECTS) <= set(after.rows)
 
 
 def test_a_sample_wave_stages_the_same_records_both_ways(tmp_path: Path, warehouse) -> None:
@@ -306,3 +306,18 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
     assert zone.key != "Australia/Sydney"  # not the region's main zone: the practice's own decides
     expected = datetime(2020, 2, 1, 10, 0, tzinfo=zone).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert people["PH2"][1]["createdAt"] == expected
+
+
+def test_a_plan_out_of_memory_says_which_setting_to_raise(tmp_path: Path, warehouse) -> None:
+    """A warehouse given too little memory: the message names the object and CPT_DUCKDB_MEMORY, not DuckDB's SET."""
+    from core_practice_twenty.store.mapping_sql import MappingMemoryError
+    from core_practice_twenty.store.warehouse import Warehouse, close_connections
+
+    export = generate_export(tmp_path / "export", practices=2, patients=2000, seed=3, dirt="none")
+    land(warehouse, export, "full", Region.AU)
+    close_connections()  # the next opening takes the smaller limit
+    with pytest.raises(MappingMemoryError) as failed:
+        stage_wave(Warehouse(warehouse.path, memory_limit="8MB"), "full", propose(export))
+    message = str(failed.value)
+    assert message.startswith("mapping people needed more memory") and "CPT_DUCKDB_MEMORY" in message
+    assert "SET memory_limit" not in message and "run the same command again" in message

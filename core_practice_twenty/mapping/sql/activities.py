@@ -16,10 +16,10 @@ from core_practice_twenty.mapping.sql.compile import (
     ObjectPlan,
     StagedSelect,
     accepted,
-    canonical,
     codes_of,
     extras,
     first_missing,
+    home_of,
     missing,
     routed_members,
     routes,
@@ -28,6 +28,7 @@ from core_practice_twenty.mapping.sql.compile import (
 )
 from core_practice_twenty.mapping.sql.payload import Member, dependency, json_list, json_object, ref, value
 from core_practice_twenty.mapping.target_model import COMPANIES, NOTE_TARGETS, NOTES, PEOPLE, TASK_TARGETS, TASKS
+from core_practice_twenty.mapping.transforms import canonical
 from core_practice_twenty.validation.sql_values import sql_string
 
 
@@ -61,7 +62,7 @@ def appointments_plan(wave: str, options: MappingOptions, context: ctx.MappingCo
     link = TASK_TARGETS.name_plural
     person = json_object([Member("taskId", ref(TASKS.name_plural, "r._key")),
                           Member(fields["person"], ref(PEOPLE.name_plural, patient))])
-    company_key = f"coalesce({practice}, (select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient}))"
+    company_key = f"coalesce({practice}, {home_of(patient)})"
     company = json_object([Member("taskId", ref(TASKS.name_plural, "r._key")),
                            Member(fields["company"], ref(COMPANIES.name_plural, company_key))])
     targets = StagedSelect(link, (
@@ -84,7 +85,7 @@ def clinical_notes_plan(wave: str, options: MappingOptions, context: ctx.Mapping
     source = "clinical_notes"
     cells = SqlCells(source, options)
     patient = cells["patient_id"]
-    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    home = home_of(patient)
     rows = (f"select r.*, r.note_id as _key, {zone_of(home, context)} as _zone, "
             f"{missing(PEOPLE.name_plural, patient, wave)} as _hold {accepted(source, wave, context.sample)}")
     if not options.include_clinical_notes:

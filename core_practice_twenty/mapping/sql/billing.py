@@ -23,11 +23,11 @@ from core_practice_twenty.mapping.sql.compile import (
     Route,
     StagedSelect,
     accepted,
-    canonical,
     codes_of,
     currency_of,
     extras,
     first_missing,
+    home_of,
     in_part,
     micros_text,
     missing,
@@ -38,7 +38,7 @@ from core_practice_twenty.mapping.sql.compile import (
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, value
 from core_practice_twenty.mapping.target_model import INSURANCE_CLAIMS, INVOICES, PEOPLE
-from core_practice_twenty.mapping.transforms import as_region, boolean, parse_amount
+from core_practice_twenty.mapping.transforms import as_region, boolean, canonical, parse_amount
 from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.validation.sql_values import sql_string
 
@@ -139,7 +139,7 @@ def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     """Invoices with their lines and payments → invoice records (see `objects.billing.map_invoices`)."""
     cells = SqlCells(SOURCE, options)
     patient = cells["patient_id"]
-    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    home = home_of(patient)
     zone = zone_of(f"coalesce({cells['practice_id']}, {home})", context)
     lines, line_cells = _line_items(wave, options, context.sample)
     payments, payment_cells = _payment_summaries(wave, options, context.sample)
@@ -200,7 +200,7 @@ def insurance_claims_plan(wave: str, options: MappingOptions, context: ctx.Mappi
     """Insurance claims → insuranceClaim records (see `objects.billing.map_insurance_claims`)."""
     cells = SqlCells(CLAIMS, options)
     patient, invoice = cells["patient_id"], cells["invoice_id"]
-    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    home = home_of(patient)
     zone = zone_of(f"coalesce({cells['practice_id']}, {home})", context)
     hold = first_missing(wave, (PEOPLE.name_plural, patient), (INVOICES.name_plural, invoice))
     rows = f"select r.*, r.claim_id as _key, {zone} as _zone, {hold} as _hold {accepted(CLAIMS, wave, context.sample)}"

@@ -25,6 +25,7 @@ from core_practice_twenty.mapping.target_model import (
 )
 from core_practice_twenty.mapping.transforms import (
     as_region,
+    canonical,
     codes_text,
     currency_code,
     parse_amount,
@@ -33,6 +34,7 @@ from core_practice_twenty.mapping.transforms import (
 )
 from core_practice_twenty.model.regions import REGION_FACTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, PROCEDURE_CODE_COLUMNS, ColumnType
+from core_practice_twenty.store.issues import accepted_from
 from core_practice_twenty.store.mapping_sql import PART, PARTS
 from core_practice_twenty.validation.sql_values import sql_string
 
@@ -235,9 +237,7 @@ def accepted(source_object: str, wave: str, sample: bool, alias: str = "r") -> s
     key = spec.key[0]
     only = (f" and {alias}.\"{key}\" in (select source_key from {ctx.ONLY} where object = "
             f"{sql_string(source_object)})" if sample else "")
-    return (f"from raw_{source_object} {alias} where {alias}.wave = {sql_string(wave)} and {alias}.source_line not in "
-            f"(select source_line from validation_issues where wave = {sql_string(wave)} and object = "
-            f"{sql_string(source_object)} and severity = 'reject'){only}")
+    return accepted_from(spec, alias, sql_string(wave)) + only
 
 
 def in_part(key: str) -> str:
@@ -246,6 +246,11 @@ def in_part(key: str) -> str:
     `store.mapping_sql.run_plan` stages a large object a slice of keys at a time: DuckDB holds an aggregate's rows
     in memory (an invoice's lines and payments ordered into its summary)."""
     return f"(hash({key}) % {PARTS} = {PART})"
+
+
+def home_of(patient: str) -> str:
+    """SQL: the practice id of a patient's primary practice (the core's decision), NULL for an unknown patient."""
+    return f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
 
 
 def first_missing(wave: str, *dependencies: tuple[str, str]) -> str:
@@ -266,12 +271,3 @@ def missing(plural: str, key: str, wave: str) -> str:
 def zone_of(practice: str, context: ctx.MappingContext) -> str:
     return (f"coalesce((select z.zone from {ctx.ZONES} z where z.practice_id = {practice}), "
             f"{sql_string(context.default_zone)})")
-
-
-def canonical(source_object: str, column: str, raw: str) -> str | None:
-    """A value-set cell in any accepted spelling → its canonical value (None: not in the value set)."""
-    return EXPORT_SPEC[source_object].column(column).canonical_value(raw)
-
-
-
-

@@ -28,9 +28,7 @@ _PLAN_OF = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, 
             "clinical_notes": clinical_notes_plan}
 PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
-COMPILED = COMPILED_OBJECTS
-"""Source objects mapped by a compiled plan (the others still by their Python mapper in mapping/objects)."""
-COMPILED_SOURCES = (*COMPILED, "invoice_lines", "payments")
+COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments")
 """Every source object the compiled plans read (lines and payments are folded into their invoice)."""
 
 
@@ -62,12 +60,12 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
                    only: Mapping[str, set[str]] | None = None,
                    decided: PatientDecisions,
                    log: Callable[[str], None] = lambda _m: None) -> dict[str, tuple[MappingResult, dict[str, int]]]:
-    """Every compiled object of the wave (mapping/sql/plans.COMPILED), after the core is staged on `conn`."""
+    """Every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the core is staged on `conn`."""
     context = mapping_context(core, options, only)
     staged = {}
-    progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED), log, unit="objects")
+    progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED_OBJECTS), log, unit="objects")
     with plan_session(conn, {**context.tables, **decision_tables(decided)}, COMPILED_SOURCES):
-        for name in COMPILED:
+        for name in COMPILED_OBJECTS:
             staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
             progress.advance(1, f"{name}: {sum(staged[name][1].values()):,} records staged")
     staged["patients"][0].decisions += decided.decisions

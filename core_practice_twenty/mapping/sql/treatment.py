@@ -20,6 +20,7 @@ from core_practice_twenty.mapping.sql.compile import (
     accepted,
     extras,
     first_missing,
+    home_of,
     routed_members,
     routes,
     with_extras,
@@ -37,7 +38,7 @@ def treatment_plans_plan(wave: str, options: MappingOptions, context: ctx.Mappin
     """Treatment plans → treatmentPlans and opportunities."""
     cells = SqlCells(SOURCE, options)
     patient, practice = cells["patient_id"], cells["practice_id"]
-    home = f"(select h.practice_id from {ctx.HOMES} h where h.patient_id = {patient})"
+    home = home_of(patient)
     zone = zone_of(f"coalesce({practice}, {home})", context)
     hold = first_missing(wave, (PEOPLE.name_plural, patient), (COMPANIES.name_plural, practice))
     rows = (f"select r.*, r.treatment_plan_id as _key, {zone} as _zone, {hold} as _hold "
