@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from core_practice_twenty.mapping.objects import (
     map_core,
     map_patient_records,
 )
-from core_practice_twenty.mapping.objects.people import POLICY_READS, decide_patients, provider_emails
+from core_practice_twenty.mapping.objects.people import provider_emails
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
@@ -36,11 +36,11 @@ from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.mapping_reads import (
-    accepted_columns,
     accepted_rows,
     assign_chunks,
     chunk_rows,
     clear_chunks,
+    staged_keys,
     warning_rows,
 )
 from core_practice_twenty.store.staging import append_staged, clear_staged, write_held_back
@@ -76,10 +76,12 @@ def source_key(spec: ObjectSpec, row: Mapping[str, object]) -> str:
     return "|".join(str(row[k]) for k in spec.key)
 
 
-def read_warnings(warehouse: Warehouse, wave: str) -> dict[tuple[str, str], set[str]]:
-    """Validation warnings by (source object, source key): the mappers flag or repair these rows."""
+def read_warnings(warehouse: Warehouse, wave: str,
+                  skip: Collection[str] = ()) -> dict[tuple[str, str], set[str]]:
+    """Validation warnings by (source object, source key), but for the objects in `skip`: the mappers flag or repair
+    these rows."""
     warnings: dict[tuple[str, str], set[str]] = {}
-    for obj, key, rule in warning_rows(warehouse, wave):
+    for obj, key, rule in warning_rows(warehouse, wave, skip):
         warnings.setdefault((obj, key), set()).add(rule.split(":", 1)[0])
         warnings[(obj, key)].add(rule)
     return warnings
@@ -116,7 +118,8 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     with contextlib.suppress(LookupError):  # unregistered (tests, benchmarks): two-digit years read against today
         # two-digit years are read against the day the export was taken, as validation read them
         options = dataclasses.replace(options, export_date=warehouse.wave_export(wave).export_date)
-    warnings = read_warnings(warehouse, wave)
+    skip = frozenset(COMPILED_SOURCES) if compiled else frozenset()
+    warnings = read_warnings(warehouse, wave, skip)  # the compiled plans read theirs in SQL
     planned = moves(field_map)  # columns a person sent to another field than their default (mapping/repoint.py)
 
     def restrict(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
@@ -128,7 +131,6 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     kwargs = {"max_upload_bytes": max_upload_bytes} if max_upload_bytes else {}
     summary = WaveMapping(staged={plural: 0 for plural in TARGET_OBJECTS})
     kept: list[MappingResult] = []  # results without their staged records (written already): counts, holds
-    skip = frozenset(COMPILED_SOURCES) if compiled else frozenset()
     python_sources = tuple(name for name in PATIENT_SOURCES if name not in skip)
 
     def write(conn: duckdb.DuckDBPyConnection, results: Mapping[str, MappingResult]) -> None:
@@ -140,12 +142,8 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
             kept.append(result)
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
-        if compiled:  # the patients' payloads are made in SQL: Python reads only what their policies need
-            core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n not in POLICY_READS]))
-            core_tables.update(restrict({name: accepted_columns(conn, wave, name, columns)
-                                         for name, columns in POLICY_READS.items()}))
-        else:
-            core_tables = restrict(accepted_rows(conn, wave, CORE_SOURCES))
+        # compiled: the patients and their practice links are mapped in SQL, their policies too (mapping/sql)
+        core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n not in skip]))
         chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK)
     core = map_core(core_tables, warnings, options, members=members, patients=not compiled)
     taken = provider_emails(core.results["providers"])  # before `write` lets go of the staged records
@@ -153,26 +151,25 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)
     if compiled:
-        decided = decide_patients(core_tables["patients"], core_tables.get("patient_practices", ()), warnings,
-                                  options, core.available, taken)
-        for name in POLICY_READS:  # 250,000 patients' projections: not held while the plans run
-            core_tables.pop(name)
-        core.homes.update({k: v for k, v in decided.practices.items() if k not in decided.held})
         with warehouse.connect() as conn:  # each plan's inserts commit on their own (store/mapping_sql.py)
-            for result, written in stage_compiled(conn, wave, core, options, field_map=field_map,
-                                                  target_field_names=target_field_names, only=only,
-                                                  decided=decided, log=log).values():
-                for plural, n in written.items():
-                    summary.staged[plural] = summary.staged.get(plural, 0) + n
-                kept.append(result)
-        core.available.add_keys("people", (k for k in core.homes if k not in decided.held))
-        core.available.held.setdefault("people", {}).update(decided.held)
+            done = stage_compiled(conn, wave, core, options, field_map=field_map,
+                                  target_field_names=target_field_names, only=only, taken=taken, log=log)
+        for result, written in done.staged.values():
+            for plural, n in written.items():
+                summary.staged[plural] = summary.staged.get(plural, 0) + n
+            kept.append(result)
+        core.available.held.setdefault("people", {}).update(done.people_held)
         log(f"mapping of wave {wave}: {', '.join(COMPILED_OBJECTS)} staged inside the warehouse")
     progress = Progress(f"mapping of wave {wave}", chunks, log, unit="chunks of patients")
     for chunk in range(chunks):
         with warehouse.connect() as conn:
             tables = restrict(chunk_rows(conn, wave, chunk, python_sources))
-        results = map_patient_records(core, tables, warnings, options, target_field_names=target_field_names,
+            chunk_core = core
+            if compiled:  # the patients the chunk's rows name that were staged (not all 250,000: memory)
+                named = {str(row["patient_id"]) for rows in tables.values() for row in rows if row.get("patient_id")}
+                chunk_core = dataclasses.replace(core, available=core.available.copy())
+                chunk_core.available.add_keys("people", staged_keys(conn, wave, "people", named))
+        results = map_patient_records(chunk_core, tables, warnings, options, target_field_names=target_field_names,
                                       skip=skip, **kwargs)
         with warehouse.transaction() as conn:  # committed per chunk: uncommitted rows would stay in memory
             write(conn, results)

@@ -6,13 +6,15 @@ at a time (`mapping_chunks` says which chunk each row is in); the SQL lives here
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import duckdb
+import pyarrow as pa
 
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.issues import accepted_rows_sql
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
+from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.store.warehouse import Warehouse
 
 
@@ -27,17 +29,6 @@ def accepted_rows(conn: duckdb.DuckDBPyConnection, wave: str, objects: Iterable[
         columns = [d[0] for d in cursor.description]
         tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return tables
-
-
-def accepted_columns(conn: duckdb.DuckDBPyConnection, wave: str, name: str,
-                     columns: Sequence[str]) -> list[dict]:
-    """An object's accepted rows, only `columns` (and source_line): what a policy across all rows reads."""
-    spec = EXPORT_SPEC[name]
-    conn.execute(create_raw_table_sql(spec))
-    selected = ", ".join(f'r."{c}"' for c in (*columns, "source_line"))
-    cursor = conn.execute(f"select {selected} from ({accepted_rows_sql(spec)}) r", [wave, wave])
-    names = [*columns, "source_line"]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _patient_of(spec: ObjectSpec, patient_sources: Sequence[str]) -> str:
@@ -92,10 +83,24 @@ def clear_chunks(conn: duckdb.DuckDBPyConnection, wave: str) -> None:
     conn.execute("delete from mapping_chunks where wave = ?", [wave])
 
 
-def warning_rows(warehouse: Warehouse, wave: str) -> list[tuple[str, str, str]]:
-    """(object, source key, rule) of every warning validation raised on a row with a key."""
+def warning_rows(warehouse: Warehouse, wave: str, skip: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    """(object, source key, rule) of every warning validation raised on a row with a key, but for the objects in
+    `skip`."""
     with warehouse.connect() as conn:
         return conn.execute(
             "select object, source_key, rule from validation_issues where wave = ? and severity = 'warn' "
-            "and source_key is not null", [wave]
+            "and source_key is not null and not list_contains(?, object)", [wave, list(skip)]
         ).fetchall()
+
+
+def staged_keys(conn: duckdb.DuckDBPyConnection, wave: str, plural: str, keys: Collection[str]) -> set[str]:
+    """Which of `keys` are staged as `plural` in the wave."""
+    if not keys:
+        return set()
+    conn.register("wanted_keys", pa.table({"key": pa.array(sorted(keys), type=pa.string())}))
+    try:
+        return {key for (key,) in conn.execute(
+            f"select source_key from {staging_table(plural)} where wave = ? and source_key in "
+            f"(select key from wanted_keys)", [wave]).fetchall()}
+    finally:
+        conn.unregister("wanted_keys")

@@ -89,6 +89,34 @@ def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str,
     return found.append_column("value", values)
 
 
+@contextmanager
+def temp_tables(conn: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]], what: str) -> Iterator[None]:
+    """Create each (name, SELECT) as a temp table, in order (a later one may read an earlier one), for the block;
+    `what` names the work in the message of a warehouse out of memory."""
+    try:
+        try:
+            for name, sql in tables:
+                conn.execute(f"create or replace temp table {name} as {sql}")
+        except duckdb.OutOfMemoryException:
+            raise _out_of_memory(what) from None
+        yield
+    finally:
+        for name, _sql in tables:
+            _quietly(conn, f"drop table if exists {name}")
+
+
+def fetch(conn: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """Every row of a query (ids, counts and decisions: small)."""
+    return conn.execute(sql).fetchall()
+
+
+def _out_of_memory(what: str) -> MappingMemoryError:
+    return MappingMemoryError(
+        f"mapping {what} needed more memory than the warehouse may use (CPT_DUCKDB_MEMORY, default 1GB). "
+        f"Nothing was loaded into Twenty. Set CPT_DUCKDB_MEMORY higher (for example 2GB, below this machine's "
+        f"free memory) and run the same command again: the wave is mapped again from the start.")
+
+
 def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
              staged: Sequence[tuple[str, str]], holds: Sequence[str],
              counts: Mapping[str, str]) -> tuple[dict[str, int], Held, dict[str, int]]:
@@ -108,10 +136,7 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
     try:
         return _staged(conn, wave, target, rows_sql, staged, holds, counts, view)
     except duckdb.OutOfMemoryException:
-        raise MappingMemoryError(
-            f"mapping {target} needed more memory than the warehouse may use (CPT_DUCKDB_MEMORY, default 1GB). "
-            f"Nothing was loaded into Twenty. Set CPT_DUCKDB_MEMORY higher (for example 2GB, below this machine's "
-            f"free memory) and run the same command again: the wave is mapped again from the start.") from None
+        raise _out_of_memory(target) from None
     finally:
         _quietly(conn, f"drop view if exists {PLAN_ROWS}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -35,12 +36,14 @@ def _tls_context() -> ssl.SSLContext:
 
 @dataclass
 class RequestStats:
-    """What this client spent: HTTP requests sent, 429s received, retries, seconds held by the limiter."""
+    """What this client spent: HTTP requests sent, 429s received, retries, seconds held by the limiter, seconds
+    waiting for Twenty's answers (what is left of a load's time is the client's own work)."""
 
     requests: int = 0
     retries: int = 0
     throttled: int = 0
     waited_s: float = 0.0
+    http_s: float = 0.0
     batch_cap_lowered: int = 0
     unpaced_requests: int = 0
     unanswered: int = 0
@@ -162,13 +165,17 @@ class Transport:
             self.stats.add("requests")
         else:
             self.stats.add("unpaced_requests")
-        if upload is not None:
-            part, file_path, filename, mime_type = upload
-            with file_path.open("rb") as fh:
-                response = self._http.request(method, path, params=params, data=form,
-                                              files={part: (filename, fh, mime_type)})
-        else:
-            response = self._http.request(method, path, params=params, json=body)
+        sent = time.monotonic()
+        try:
+            if upload is not None:
+                part, file_path, filename, mime_type = upload
+                with file_path.open("rb") as fh:
+                    response = self._http.request(method, path, params=params, data=form,
+                                                  files={part: (filename, fh, mime_type)})
+            else:
+                response = self._http.request(method, path, params=params, json=body)
+        finally:
+            self.stats.add("http_s", time.monotonic() - sent)
         data: Any = None
         if response.status_code >= 400:
             try:

@@ -107,14 +107,6 @@ def _identity(cells: Cells, region: str) -> tuple[str, str, str] | None:
     return (clean(first).casefold(), clean(last).casefold(), iso_date(dob, region) or clean(dob))
 
 
-POLICY_READS = {
-    PATIENTS: ("patient_id", "practice_id", "first_name", "last_name", "date_of_birth", "is_deleted", "email",
-               "family_role", "family_head_id"),
-    "patient_practices": ("patient_id", "practice_id", "is_primary", "last_seen"),
-}
-"""The columns `decide_patients` reads (with source_line), per object: all it needs of 250,000 patients."""
-
-
 @dataclass
 class PatientDecisions:
     """What is decided across all patients before any one is mapped (ids only): each patient's practice, who is

@@ -234,8 +234,8 @@ def with_extras(members: list[Member], extras: list[Member]) -> list[Member]:
 def accepted(source_object: str, wave: str, sample: bool, alias: str = "r") -> str:
     """`from` and `where` of a wave's rows validation accepted (and the sample keeps, in a sample wave)."""
     spec = EXPORT_SPEC[source_object]
-    key = spec.key[0]
-    only = (f" and {alias}.\"{key}\" in (select source_key from {ctx.ONLY} where object = "
+    key = " || '|' || ".join(f'{alias}."{k}"' for k in spec.key)  # a source key as `wave.source_key` joins it
+    only = (f" and {key} in (select source_key from {ctx.ONLY} where object = "
             f"{sql_string(source_object)})" if sample else "")
     return accepted_from(spec, alias, sql_string(wave)) + only
 

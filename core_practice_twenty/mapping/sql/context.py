@@ -17,7 +17,8 @@ from core_practice_twenty.mapping.options import MappingOptions
 ZONES = "mapping_zones"
 """practice_id → the IANA zone its book is kept in."""
 HOMES = "mapping_homes"
-"""patient_id → the practice id of the patient's primary practice (their company)."""
+"""patient_id → the practice id of the patient's primary practice (their company): made by the patients' policies
+(`mapping.sql.policies`), not registered here."""
 ASSIGNEES = "mapping_assignees"
 """provider_id → the workspace member who owns the provider's tasks (NULL: none)."""
 PROVIDER_NAMES = "mapping_provider_names"
@@ -51,7 +52,6 @@ def mapping_context(core: CoreMapping, options: MappingOptions,
     assignees = core.doctors.assignees
     tables = {
         ZONES: {"practice_id": list(zones), "zone": [_zone_name(z) for z in zones.values()]},
-        HOMES: {"patient_id": list(core.homes), "practice_id": list(core.homes.values())},
         ASSIGNEES: {"provider_id": list(assignees), "member_id": list(assignees.values())},
         PROVIDER_NAMES: {"provider_id": list(core.provider_names), "name": list(core.provider_names.values())},
         HELD: {"object": [h[0] for h in held], "source_key": [h[1] for h in held], "reason": [h[2] for h in held]},

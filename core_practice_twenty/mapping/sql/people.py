@@ -1,8 +1,8 @@
 """Patients → people (personType PATIENT), as a compiled plan over what was decided across all patients.
 
-The cross-record policies run first, in Python, on a projection of the patients and their practice links
-(`objects.people.decide_patients`: each patient's practice, who is held back, who owns a shared email, who may
-be a duplicate of whom): their answers are small tables here. Each payload is then built in SQL: a name,
+The cross-record policies run first, as SQL over all patients (`mapping.sql.policies`: each patient's practice, who
+is held back, who owns a shared email, who may be a duplicate of whom); their answers are temp tables here. Each
+payload is then built in SQL: a name,
 phones and an address read once per distinct combination of their cells, the review reasons and notes in the
 order `objects.people.map_patients` gives them.
 """
@@ -13,7 +13,6 @@ import json
 from collections.abc import Mapping
 
 from core_practice_twenty.mapping.field_map.model import FieldMap
-from core_practice_twenty.mapping.objects.people import PatientDecisions
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
@@ -29,6 +28,7 @@ from core_practice_twenty.mapping.sql.compile import (
     zone_of,
 )
 from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
+from core_practice_twenty.mapping.sql.policies import DUPLICATES, HOLDS, OWNERS, PRACTICES, TAKEN
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
 from core_practice_twenty.mapping.transforms import (
     check_email,
@@ -41,31 +41,10 @@ from core_practice_twenty.source.values import country_alpha2
 from core_practice_twenty.validation.sql_values import sql_string
 
 SOURCE = "patients"
-PRACTICES = "mapping_patient_practices"
-"""patient_id → the practice that is the patient's company (`decide_patients().practices`)."""
-HOLDS = "mapping_patient_holds"
-"""patient_id → why the patient is held back."""
-OWNERS = "mapping_email_owners"
-"""email → the patient who keeps it as primary."""
-DUPLICATES = "mapping_duplicates"
-"""patient_id → the patient it may be a duplicate of."""
-TAKEN = "mapping_taken_emails"
-"""Emails that are primary on a provider already."""
 POLICY_FIELDS = {"name", "emails", "householdEmail", "phones", "homeAddress", "companyId", "needsReview",
                  "reviewReasons", "personType", "healthFundName", "healthFundMemberNo", "medicareNo"}
 """Fields of a patient written by a policy, not from one column (the map names them: email_policy, phone_e164,
 address_compose, relation:companies, the soft-delete flag)."""
-
-
-def decision_tables(decided: PatientDecisions) -> dict[str, dict[str, list]]:
-    """The decisions as the tables the plan joins."""
-    return {
-        PRACTICES: {"patient_id": list(decided.practices), "practice_id": list(decided.practices.values())},
-        HOLDS: {"patient_id": list(decided.held), "reason": list(decided.held.values())},
-        OWNERS: {"email": list(decided.owners), "owner": list(decided.owners.values())},
-        DUPLICATES: {"patient_id": list(decided.duplicate_of), "original": list(decided.duplicate_of.values())},
-        TAKEN: {"email": sorted(decided.taken)},
-    }
 
 
 def _canonical_json(value: object) -> str:

@@ -4,41 +4,48 @@ the wave's summary and reports read both alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import json
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 import duckdb
 
 from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.objects import CoreMapping
 from core_practice_twenty.mapping.objects.common import MappingResult
-from core_practice_twenty.mapping.objects.people import PatientDecisions
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
 from core_practice_twenty.mapping.sql.activities import appointments_plan, clinical_notes_plan
 from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
 from core_practice_twenty.mapping.sql.compile import ObjectPlan
 from core_practice_twenty.mapping.sql.context import mapping_context
-from core_practice_twenty.mapping.sql.people import decision_tables, patients_plan
+from core_practice_twenty.mapping.sql.people import patients_plan
+from core_practice_twenty.mapping.sql.policies import TAKEN, patient_policies
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.model.progress import Progress
-from core_practice_twenty.store.mapping_sql import lookup_table, plan_session, registered, run_plan
+from core_practice_twenty.store.mapping_sql import fetch, lookup_table, plan_session, registered, run_plan, temp_tables
 
 _PLAN_OF = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
             "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
             "clinical_notes": clinical_notes_plan}
 PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
-COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments")
-"""Every source object the compiled plans read (lines and payments are folded into their invoice)."""
+COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments", "patient_practices")
+"""Every source object the compiled plans read (lines and payments are folded into their invoice; the patients'
+practice links into their policies)."""
+
+
+def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list) -> dict:
+    return {name: lookup_table(conn, wave, lk.source_object, lk.alias, lk.cells, lk.read)
+            for c in cells for name, lk in c.lookups.items()}
 
 
 def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> tuple[MappingResult, dict[str, int]]:
     """Run one plan on `conn` (inside `plan_session`, staging tables cleared by the caller): its result, counted
     as the Python mapper counts, and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
-    lookups = {name: lookup_table(conn, wave, lk.source_object, lk.alias, lk.cells, lk.read)
-               for cells in plan.cells for name, lk in cells.lookups.items()}
-    with registered(conn, lookups):
+    with registered(conn, _lookups(conn, wave, plan.cells)):
         written, held, counts = run_plan(conn, wave, plan.target, plan.rows,
                                          [(s.target, s.select) for s in plan.staged], plan.holds, plan.counts)
     if plan.excluded_all:
@@ -55,18 +62,33 @@ def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> 
     return result, written
 
 
+@dataclass
+class CompiledStaging:
+    """What the compiled plans staged (per source object: its result and records written per Twenty object) and
+    the patients the policies held back (id → reason), which the Python mappers after them must know."""
+
+    staged: dict[str, tuple[MappingResult, dict[str, int]]]
+    people_held: dict[str, str]
+
+
 def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping, options: MappingOptions, *,
                    field_map: FieldMap | None = None, target_field_names: Mapping[str, str] | None = None,
-                   only: Mapping[str, set[str]] | None = None,
-                   decided: PatientDecisions,
-                   log: Callable[[str], None] = lambda _m: None) -> dict[str, tuple[MappingResult, dict[str, int]]]:
-    """Every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the core is staged on `conn`."""
+                   only: Mapping[str, set[str]] | None = None, taken: Collection[str] = (),
+                   log: Callable[[str], None] = lambda _m: None) -> CompiledStaging:
+    """The patients' policies, then every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the
+    core is staged on `conn`. `taken`: emails primary on a provider already."""
     context = mapping_context(core, options, only)
+    policies = patient_policies(wave, options, context.sample)
     staged = {}
     progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED_OBJECTS), log, unit="objects")
-    with plan_session(conn, {**context.tables, **decision_tables(decided)}, COMPILED_SOURCES):
+    tables = {**context.tables, TAKEN: {"email": sorted({e.casefold() for e in taken})}}
+    with plan_session(conn, tables, COMPILED_SOURCES), contextlib.ExitStack() as decided:
+        with registered(conn, _lookups(conn, wave, policies.cells)):  # the lookups only while the tables are made
+            decided.enter_context(temp_tables(conn, policies.tables, "people"))
+        decisions = [json.loads(row[0]) for sql in policies.decisions.values() for row in fetch(conn, sql)]
+        held = {str(key): str(reason) for key, reason in fetch(conn, policies.held)}
         for name in COMPILED_OBJECTS:
             staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
             progress.advance(1, f"{name}: {sum(staged[name][1].values()):,} records staged")
-    staged["patients"][0].decisions += decided.decisions
-    return staged
+    staged["patients"][0].decisions += decisions
+    return CompiledStaging(staged, held)
