@@ -8,8 +8,8 @@ home. At a real plan's rate limit the requests dominate a wave; what is left her
 work — landing, validation, mapping, Dagster's bookkeeping, the warehouse writes of every batch — which the
 test loop and every delta pay. Prints the wave's seconds, the records loaded, how many DuckDB
 connections were opened (each costs 20-40 ms), and the loader's own work per batch (a load's time less its
-waits for Twenty's answers and the pacing; goal ≤ 0.1 s, a sixth of the 0.6 s between requests at 100/min). Compare two checkouts with
-`farm-bench --vs` (PYTHONPATH=<other checkout>).
+waits for Twenty's answers and the pacing; goal ≤ 0.1 s, a sixth of the 0.6 s between requests at 100/min).
+Compare two checkouts with `farm-bench --vs` (PYTHONPATH=<other checkout>).
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ from core_practice_twenty.store.mapping_reads import (
     assign_chunks,
     chunk_rows,
     clear_chunks,
-    staged_keys,
     warning_rows,
 )
 from core_practice_twenty.store.staging import append_staged, clear_staged, write_held_back
@@ -144,7 +143,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
         # compiled: the patients and their practice links are mapped in SQL, their policies too (mapping/sql)
         core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n not in skip]))
-        chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK)
+        chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK) if python_sources else 0
     core = map_core(core_tables, warnings, options, members=members, patients=not compiled)
     taken = provider_emails(core.results["providers"])  # before `write` lets go of the staged records
     with warehouse.transaction() as conn:
@@ -153,7 +152,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     if compiled:
         with warehouse.connect() as conn:  # each plan's inserts commit on their own (store/mapping_sql.py)
             done = stage_compiled(conn, wave, core, options, field_map=field_map,
-                                  target_field_names=target_field_names, only=only, taken=taken, log=log)
+                                  target_field_names=target_field_names, only=only, taken=taken, log=log, **kwargs)
         for result, written in done.staged.values():
             for plural, n in written.items():
                 summary.staged[plural] = summary.staged.get(plural, 0) + n
@@ -164,12 +163,7 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     for chunk in range(chunks):
         with warehouse.connect() as conn:
             tables = restrict(chunk_rows(conn, wave, chunk, python_sources))
-            chunk_core = core
-            if compiled:  # the patients the chunk's rows name that were staged (not all 250,000: memory)
-                named = {str(row["patient_id"]) for rows in tables.values() for row in rows if row.get("patient_id")}
-                chunk_core = dataclasses.replace(core, available=core.available.copy())
-                chunk_core.available.add_keys("people", staged_keys(conn, wave, "people", named))
-        results = map_patient_records(chunk_core, tables, warnings, options, target_field_names=target_field_names,
+        results = map_patient_records(core, tables, warnings, options, target_field_names=target_field_names,
                                       skip=skip, **kwargs)
         with warehouse.transaction() as conn:  # committed per chunk: uncommitted rows would stay in memory
             write(conn, results)

@@ -6,15 +6,13 @@ at a time (`mapping_chunks` says which chunk each row is in); the SQL lives here
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import duckdb
-import pyarrow as pa
 
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, ObjectSpec
 from core_practice_twenty.store.issues import accepted_rows_sql
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
-from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.store.warehouse import Warehouse
 
 
@@ -91,16 +89,3 @@ def warning_rows(warehouse: Warehouse, wave: str, skip: Sequence[str] = ()) -> l
             "select object, source_key, rule from validation_issues where wave = ? and severity = 'warn' "
             "and source_key is not null and not list_contains(?, object)", [wave, list(skip)]
         ).fetchall()
-
-
-def staged_keys(conn: duckdb.DuckDBPyConnection, wave: str, plural: str, keys: Collection[str]) -> set[str]:
-    """Which of `keys` are staged as `plural` in the wave."""
-    if not keys:
-        return set()
-    conn.register("wanted_keys", pa.table({"key": pa.array(sorted(keys), type=pa.string())}))
-    try:
-        return {key for (key,) in conn.execute(
-            f"select source_key from {staging_table(plural)} where wave = ? and source_key in "
-            f"(select key from wanted_keys)", [wave]).fetchall()}
-    finally:
-        conn.unregister("wanted_keys")

@@ -75,18 +75,51 @@ def _quietly(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
         conn.execute(sql)
 
 
-def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, source_object: str, alias: str,
-                 cells: Sequence[str], read: Callable[..., str | None]) -> pa.Table:
-    """`read` applied to every distinct combination of `cells` (SQL over the wave's rows aliased `alias`):
-    columns c0…, value, as Arrow (one copy in memory: a patient's phones, for 250,000 patients). One cell: its
-    NULL is left out (it reads as NULL)."""
+LOOKUP_BATCH = 50_000
+"""Distinct cells read by Python at a time: what a lookup holds in Python memory, whatever the export's size."""
+
+
+def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, name: str, source_object: str, alias: str,
+                 cells: Sequence[str], read: Callable[..., str | None]) -> None:
+    """Temp table `name` (c0…, value): `read` applied to every distinct combination of `cells` (SQL over the wave's
+    rows aliased `alias`). One cell: its NULL is left out (it reads as NULL).
+
+    The distinct cells stay in DuckDB and pass through Python `LOOKUP_BATCH` at a time: a patient's phones for
+    500,000 patients are as many distinct cells, and DuckDB may spill them where Python could not."""
     selected = ", ".join(f"{cell} as c{i}" for i, cell in enumerate(cells))
     where = f" and ({cells[0]}) is not null" if len(cells) == 1 else ""
-    found = conn.sql(f"select distinct {selected} from raw_{source_object} {alias} where {alias}.wave = ?{where}",
-                     params=[wave]).to_arrow_table()
-    raw = [column.to_pylist() for column in found.columns]
-    values = pa.array([read(*row) for row in zip(*raw, strict=True)] if raw else [], type=pa.string())
-    return found.append_column("value", values)
+    distinct = f"{name}_cells"
+    conn.execute(f"create or replace temp table {distinct} as select distinct {selected} from raw_{source_object} "
+                 f"{alias} where {alias}.wave = ?{where}", [wave])
+    columns = ", ".join(f"c{i} varchar" for i in range(len(cells)))
+    conn.execute(f"create or replace temp table {name} ({columns}, value varchar)")
+    try:
+        rows = conn.execute(f"select count(*) from {distinct}").fetchall()[0][0]
+        for start in range(0, rows, LOOKUP_BATCH):
+            found = conn.sql(f"select * from {distinct} where rowid >= ? and rowid < ?",
+                             params=[start, start + LOOKUP_BATCH]).to_arrow_table()
+            raw = [column.to_pylist() for column in found.columns]
+            values = pa.array([read(*row) for row in zip(*raw, strict=True)], type=pa.string())
+            conn.register("lookup_batch", found.append_column("value", values))
+            try:
+                conn.execute(f"insert into {name} select * from lookup_batch")
+            finally:
+                conn.unregister("lookup_batch")
+    finally:
+        _quietly(conn, f"drop table if exists {distinct}")
+
+
+@contextmanager
+def lookup_tables(conn: duckdb.DuckDBPyConnection, wave: str,
+                  lookups: Sequence[tuple[str, str, str, Sequence[str], Callable[..., str | None]]]) -> Iterator[None]:
+    """Each (name, source object, alias, cells, read) as `lookup_table` while the block runs."""
+    try:
+        for name, source_object, alias, cells, read in lookups:
+            lookup_table(conn, wave, name, source_object, alias, cells, read)
+        yield
+    finally:
+        for name, *_rest in lookups:
+            _quietly(conn, f"drop table if exists {name}")
 
 
 @contextmanager

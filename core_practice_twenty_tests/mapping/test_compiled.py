@@ -66,12 +66,22 @@ def assert_same(warehouse, python: str, sql: str, before, after) -> None:
         after.staged, after.rows, after.held_back, after.excluded, after.unbalanced)
 
 
-def stage_both(warehouse, export: Path, field_map, region: Region = Region.AU) -> tuple:
-    """Land the export twice, stage it with the Python mappers and with the compiled plans, prove them equal."""
+def stage_both(warehouse, export: Path, field_map, region: Region = Region.AU, documents: bool = False,
+               max_upload_bytes: int | None = None) -> tuple:
+    """Land the export twice, stage it with the Python mappers and with the compiled plans, prove them equal
+    (`documents`: the map sends the documents' listed size and upload time too, which it keeps out by default)."""
+    if documents:
+        from core_practice_twenty.mapping.field_map import from_dict, to_dict
+
+        data = to_dict(field_map)
+        for entry in data["objects"]["documents"]["columns"]:
+            if entry["column"] in ("size_bytes", "uploaded_at", "sha256"):
+                entry["transform"], entry["targets"] = "rename", ["attachments"]
+        field_map = from_dict(data)
     for wave in ("python", "sql"):
         land(warehouse, export, wave, region)
-    before = stage_wave(warehouse, "python", field_map, compiled=False)
-    after = stage_wave(warehouse, "sql", field_map)
+    before = stage_wave(warehouse, "python", field_map, compiled=False, max_upload_bytes=max_upload_bytes)
+    after = stage_wave(warehouse, "sql", field_map, max_upload_bytes=max_upload_bytes)
     assert_same(warehouse, "python", "sql", before, after)
     return before, after
 
@@ -150,13 +160,26 @@ def test_compiled_plans_read_hand_made_rows_as_the_mappers_did(tmp_path: Path, w
         {**note, "note_id": "NTH4", "note_type": "Recall", "note_date": "", "created_at": "",
          "body": "\u0661. an Arabic-Indic list\n  + a plus\n1) a bracket\n12.5 mm, not a list\n-\n#"},
     ])
-    stage_both(warehouse, export, propose(export))
+    listed = next(csv.DictReader((export / "documents.csv").read_text(encoding="utf-8-sig").splitlines()[1:]))
+    windows = listed["relative_path"].replace("/", "\\")  # as a Windows PC writes it, the file is there
+    document = {**listed, "uploaded_at": "06/04/2025 02:30"}
+    arabic = "".join(chr(0x0660 + int(d)) for d in listed["size_bytes"])  # its true size in Arabic-Indic digits
+    append_rows(export / "documents.csv", [
+        {**document, "document_id": "DCH1", "relative_path": windows, "mime_type": "", "size_bytes": arabic},
+        {**document, "document_id": "DCH2", "mime_type": "IMAGE/PNG", "sha256": listed["sha256"].upper()},
+    ])
+    stage_both(warehouse, export, propose(export), documents=True, max_upload_bytes=int(listed["size_bytes"]) - 1)
     tasks, notes = staged(warehouse, "sql")["tasks"], staged(warehouse, "sql")["notes"]
     assert tasks["APH1"][1]["dueAt"] == "2025-10-04T16:30:00Z"  # 02:30 does not exist in Sydney that night
     assert tasks["APH1"][1]["procedureCodes"] == "1110, 022, D0120"  # ADA items: 22 restored, 1110 kept (flagged)
     assert "createdAt" not in tasks["APH2"][1]  # after the export date: Twenty sets its own
     assert "NTH1" in notes and notes["NTH1"][1]["bodyV2"]["markdown"].startswith("\\# not a heading")
     assert notes["NTH2"][1]["bodyV2"] is None and notes["NTH2"][1]["authorDoctor"] is None
+    attachments = staged(warehouse, "sql")["attachments"]
+    assert attachments["DCH1"][1]["$file"]["path"] == "documents/" + listed["relative_path"]
+    assert attachments["DCH1"][1]["$file"]["sizeBytes"] == int(listed["size_bytes"])
+    assert attachments["DCH1"][1]["$file"]["upload"] is False  # one byte over the limit: referenced only
+    assert attachments["DCH2"][1]["fileCategory"] == "IMAGE" and attachments["DCH2"][1]["$file"]["sha256"].islower()
 
 
 def test_invoices_fold_hand_made_lines_and_payments_as_the_mappers_did(tmp_path: Path, warehouse) -> None:
@@ -286,6 +309,14 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
          "created_at": "01/01/2031 09:00"},
         {**person, "patient_id": "PH5", "first_name": "Gone", "email": "n/a", "is_deleted": "Yes"},
         {**person, "patient_id": "PH6", "first_name": "Nobody", "practice_id": "", "email": ""},
+        {**person, "patient_id": "PH7", "first_name": "Moved", "practice_id": "", "email": "HOME@example.com",
+         "family_head_id": "PH2"},
+    ])
+    append_rows(export / "patient_practices.csv", [  # PH1 primary at two locations; PH7 seen at two, primary at none
+        {"patient_id": "PH1", "practice_id": "PR0002", "is_primary": "Yes", "last_seen": "01/01/2024"},
+        {"patient_id": "PH1", "practice_id": "PR0001", "is_primary": "Y", "last_seen": "01/01/2020"},
+        {"patient_id": "PH7", "practice_id": "PR0001", "is_primary": "No", "last_seen": "01/01/2020"},
+        {"patient_id": "PH7", "practice_id": "PR0002", "is_primary": "", "last_seen": "2024-01-01"},
     ])
     data = to_dict(propose(export))
     data["options"]["email_placeholder"] = True
@@ -300,6 +331,8 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
     assert people["PH4"][1]["emails"]["primaryEmail"].endswith("@no-email.invalid")
     assert people["PH2"][1]["name"]["firstName"] == "Mere Anne (Mere)"
     assert "PH5" not in people and "PH6" not in people
+    assert people["PH7"][1]["companyId"] == {"$ref": ["companies", "PR0002"]}  # the location seen last
+    assert people["PH1"][1]["companyId"] == {"$ref": ["companies", "PR0001"]}  # two primaries: the first by id
     practices = {row["practice_id"]: row for row in csv.DictReader(
         (export / "practices.csv").read_text(encoding="utf-8-sig").splitlines()[1:])}
     zone = practice_timezone("AU", practices["PR0002"]["state"])  # registered at 10:00 on the practice's clock

@@ -1,6 +1,8 @@
 """The loader against the local Twenty over real HTTP: idempotent, isolating, counting."""
 
 
+import httpx
+
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.model.staged import make_staged_record, ref
 from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
@@ -142,3 +144,17 @@ def test_links_an_interrupted_run_wrote_are_recovered_not_duplicated(twenty_sand
     assert (again.created, again.recovered) == (2, 1)
     assert client.count("taskTargets") == 2
     assert {o.twenty_id for o in outcomes} == {record_id(TASK_TARGETS, link.source_key) for link in links}
+
+
+def test_the_report_tells_the_loaders_own_work_from_waiting_for_twenty(twenty_sandbox) -> None:
+    """A Twenty that takes 0.25 s per answer: the load's time is mostly waiting, and its own work says so (what a
+    person compares with the pacing interval to see whether the client or Twenty sets the pace)."""
+    client = twenty_sandbox.client(batch_cap=2)
+    sync_schema(client, [COMPANIES])
+    httpx.post(f"{twenty_sandbox.url}/_sandbox/faults", json={"latency_ms": 250},
+               headers={"Authorization": f"Bearer {twenty_sandbox.api_key}"}, timeout=10).raise_for_status()
+    report = load_records(client, COMPANIES, staged_companies(6), {}, on_batch=lambda _o: None)
+    assert (report.created, report.batches) == (6, 3)
+    assert report.seconds >= 0.75  # three batches, each answered after 0.25 s
+    assert 0 < report.own_seconds < report.seconds - 0.7
+    assert report.as_metadata()["own_work_s_per_batch"] == round(report.own_seconds / 3, 3)

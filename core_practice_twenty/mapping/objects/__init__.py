@@ -137,8 +137,9 @@ def map_patient_records(core: CoreMapping, tables: Mapping[str, Sequence[Row]], 
     if "clinical_notes" not in skip:
         results["clinical_notes"] = map_clinical_notes(rows("clinical_notes"), warnings, options, available,
                                                        core.provider_names, target_field_names, zones, homes)
-    results["documents"] = map_documents(rows("documents"), warnings, options, available, target_field_names,
-                                         max_upload_bytes)
+    if "documents" not in skip:
+        results["documents"] = map_documents(rows("documents"), warnings, options, available, target_field_names,
+                                             max_upload_bytes)
     return results
 
 

@@ -85,7 +85,7 @@ def map_documents(rows: Sequence[Row], warnings: Warnings | None = None, options
             result.hold(SOURCE, key, cells.line, missing)
             continue
         size = cells["size_bytes"]
-        size_bytes = int(size) if size and size.isdigit() else None
+        size_bytes = int(size) if size and size.isdecimal() else None  # isdigit takes `²`, which int() refuses
         too_large = ("document_too_large" in warnings_of(warnings, SOURCE, key)
                      or (size_bytes is not None and size_bytes > max_upload_bytes))
         name = cells["file_name"] or PurePosixPath(relative).name

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from core_practice_twenty.mapping.objects import CoreMapping
 from core_practice_twenty.mapping.objects.common import zone_for
 from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
 ZONES = "mapping_zones"
 """practice_id → the IANA zone its book is kept in."""
@@ -37,14 +38,16 @@ class MappingContext:
     default_zone: str
     fallback_member_id: str | None
     sample: bool
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    """A document over it is staged for reference, not uploaded."""
 
 
 def _zone_name(zone: object) -> str:
     return str(getattr(zone, "key", zone))
 
 
-def mapping_context(core: CoreMapping, options: MappingOptions,
-                    only: Mapping[str, set[str]] | None = None) -> MappingContext:
+def mapping_context(core: CoreMapping, options: MappingOptions, only: Mapping[str, set[str]] | None = None,
+                    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> MappingContext:
     """The core's decisions as column lists (one dict of columns per table)."""
     zones = core.zones
     held = [(plural, key, reason) for plural, keys in core.available.held.items() for key, reason in keys.items()]
@@ -58,4 +61,4 @@ def mapping_context(core: CoreMapping, options: MappingOptions,
         ONLY: {"object": [s[0] for s in sample], "source_key": [s[1] for s in sample]},
     }
     return MappingContext(tables, _zone_name(zone_for(None, None, options)), core.doctors.fallback_member_id,
-                          only is not None)
+                          only is not None, max_upload_bytes)

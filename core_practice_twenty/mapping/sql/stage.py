@@ -18,17 +18,20 @@ from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
 from core_practice_twenty.mapping.sql.activities import appointments_plan, clinical_notes_plan
 from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
+from core_practice_twenty.mapping.sql.cells import SqlCells
 from core_practice_twenty.mapping.sql.compile import ObjectPlan
 from core_practice_twenty.mapping.sql.context import mapping_context
+from core_practice_twenty.mapping.sql.documents import documents_plan
 from core_practice_twenty.mapping.sql.people import patients_plan
 from core_practice_twenty.mapping.sql.policies import TAKEN, patient_policies
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.model.progress import Progress
-from core_practice_twenty.store.mapping_sql import fetch, lookup_table, plan_session, registered, run_plan, temp_tables
+from core_practice_twenty.store.mapping_sql import fetch, lookup_tables, plan_session, run_plan, temp_tables
+from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
 _PLAN_OF = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
             "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
-            "clinical_notes": clinical_notes_plan}
+            "clinical_notes": clinical_notes_plan, "documents": documents_plan}
 PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
 COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments", "patient_practices")
@@ -36,16 +39,17 @@ COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments", "patient_pra
 practice links into their policies)."""
 
 
-def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list) -> dict:
-    return {name: lookup_table(conn, wave, lk.source_object, lk.alias, lk.cells, lk.read)
-            for c in cells for name, lk in c.lookups.items()}
+def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list[SqlCells]) -> contextlib.AbstractContextManager:
+    """The lookup tables `cells` join, while the block runs."""
+    return lookup_tables(conn, wave, [(name, lk.source_object, lk.alias, lk.cells, lk.read)
+                                      for c in cells for name, lk in c.lookups.items()])
 
 
 def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> tuple[MappingResult, dict[str, int]]:
     """Run one plan on `conn` (inside `plan_session`, staging tables cleared by the caller): its result, counted
     as the Python mapper counts, and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
-    with registered(conn, _lookups(conn, wave, plan.cells)):
+    with _lookups(conn, wave, plan.cells):
         written, held, counts = run_plan(conn, wave, plan.target, plan.rows,
                                          [(s.target, s.select) for s in plan.staged], plan.holds, plan.counts)
     if plan.excluded_all:
@@ -74,16 +78,17 @@ class CompiledStaging:
 def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping, options: MappingOptions, *,
                    field_map: FieldMap | None = None, target_field_names: Mapping[str, str] | None = None,
                    only: Mapping[str, set[str]] | None = None, taken: Collection[str] = (),
+                   max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
                    log: Callable[[str], None] = lambda _m: None) -> CompiledStaging:
     """The patients' policies, then every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the
     core is staged on `conn`. `taken`: emails primary on a provider already."""
-    context = mapping_context(core, options, only)
+    context = mapping_context(core, options, only, max_upload_bytes)
     policies = patient_policies(wave, options, context.sample)
     staged = {}
     progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED_OBJECTS), log, unit="objects")
     tables = {**context.tables, TAKEN: {"email": sorted({e.casefold() for e in taken})}}
     with plan_session(conn, tables, COMPILED_SOURCES), contextlib.ExitStack() as decided:
-        with registered(conn, _lookups(conn, wave, policies.cells)):  # the lookups only while the tables are made
+        with _lookups(conn, wave, policies.cells):  # the lookups only while the tables are made
             decided.enter_context(temp_tables(conn, policies.tables, "people"))
         decisions = [json.loads(row[0]) for sql in policies.decisions.values() for row in fetch(conn, sql)]
         held = {str(key): str(reason) for key, reason in fetch(conn, policies.held)}

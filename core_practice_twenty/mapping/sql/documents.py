@@ -1,0 +1,88 @@
+"""Documents → attachments, as a compiled plan: which file the loader uploads, and the record on the patient.
+
+The records equal `objects.attachments.map_documents`': a path that leaves documents/ is held back, as is a
+document whose patient was not staged; a file over the upload limit (validation's `document_too_large`, or a listed
+size over the limit) is staged for reference only (`upload: false`). The path, its file name and the category are
+read in Python once per distinct cell (a group's 135,000 documents have as many paths; they stay in DuckDB).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+
+from core_practice_twenty.mapping.field_map.model import FieldMap
+from core_practice_twenty.mapping.objects.attachments import file_category
+from core_practice_twenty.mapping.objects.common import DEFAULT_TARGET_FIELDS
+from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.mapping.sql import context as ctx
+from core_practice_twenty.mapping.sql.cells import SqlCells
+from core_practice_twenty.mapping.sql.compile import STAGED_ROWS, ObjectPlan, StagedSelect, accepted, missing
+from core_practice_twenty.mapping.sql.payload import Member, dependency, json_list, json_object, ref, value
+from core_practice_twenty.mapping.target_model import ATTACHMENTS, PEOPLE
+from core_practice_twenty.source.documents import unsafe_path
+from core_practice_twenty.source.export_spec import DOCUMENTS_DIR
+from core_practice_twenty.validation.sql_values import sql_string
+
+SOURCE = "documents"
+TOO_LARGE = "document_too_large"
+
+
+def _safe(raw: str) -> str | None:
+    """The path with `/` separators, or None when it would leave documents/."""
+    relative = raw.replace("\\", "/")
+    return None if not relative or unsafe_path(relative) else relative
+
+
+def _size(raw: str) -> str | None:
+    """A listed size in bytes (any script's digits), else None."""
+    return str(int(raw)) if raw.isdecimal() else None
+
+
+def documents_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
+                   field_map: FieldMap | None = None,
+                   target_field_names: Mapping[str, str] | None = None) -> ObjectPlan:
+    """Documents → attachments targeting the patient."""
+    cells = SqlCells(SOURCE, options)
+    patient = cells["patient_id"]
+    relative = cells.lookup("path", "relative_path", _safe)
+    hold = (f"case when ({relative}) is null then 'path_traversal: file path leaves documents/' else "
+            f"{missing(PEOPLE.name_plural, patient, wave)} end")
+    size = cells.lookup("size", "size_bytes", _size)
+    warned = (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
+              f"'{SOURCE}' and v.severity = 'warn' and v.source_key = r.document_id and "
+              f"(v.rule = '{TOO_LARGE}' or v.rule like '{TOO_LARGE}:%'))")
+    too_large = f"({warned} or coalesce(({size})::hugeint > {context.max_upload_bytes}, false))"
+    rows = (f"select r.*, r.document_id as _key, {relative} as _path, {size} as _size, {too_large} as _too_large, "
+            f"{hold} as _hold {accepted(SOURCE, wave, context.sample)}")
+    base = cells.lookup("file_name", "relative_path", lambda raw: PurePosixPath(_safe(raw) or "").name)
+    name = f"coalesce({cells['file_name']}, {base})"
+    category = cells.lookup_many("category", ("mime_type", "file_name", "relative_path"),
+                                 lambda mime, file_name, path: file_category(
+                                     mime, file_name or PurePosixPath((path or "").replace("\\", "/")).name))
+    directory = sql_string(f"{DOCUMENTS_DIR}/")
+    file = json_object([
+        Member("documentId", value("r._key")),
+        Member("path", value(f"{directory} || ltrim(r._path, '/')")),
+        Member("mimeType", value(cells["mime_type"])),
+        Member("sizeBytes", value("r._size::hugeint")),
+        Member("sha256", value(f"nullif(lower({cells['sha256']}), '')")),
+        Member("category", value(cells["category"])),
+        Member("uploadedAt", value(f"strftime({cells.parsed('uploaded_at')}, '%Y-%m-%dT%H:%M')")),
+        Member("upload", "case when r._too_large then 'false' else 'true' end"),
+        Member("reason", value(f"case when r._too_large then '{TOO_LARGE}' end")),
+    ])
+    fields = {**DEFAULT_TARGET_FIELDS, **(target_field_names or {})}
+    payload = json_object([
+        Member("name", value(name)),
+        Member("fileCategory", value(category)),
+        Member(fields["person"], ref(PEOPLE.name_plural, patient)),
+        Member("$file", file),
+    ])
+    staged = StagedSelect(ATTACHMENTS.name_plural, (
+        f"select r._key as source_key, r.source_line, {payload} as payload, "
+        f"{json_list([dependency(PEOPLE.name_plural, patient)])} as depends_on, "
+        f"{json_list([f'case when r._too_large then {sql_string(TOO_LARGE)} end'])} as notes "
+        f"from plan_rows r where r._hold is null"))
+    return ObjectPlan(SOURCE, ATTACHMENTS.name_plural, rows, [staged], [cells], counts={
+        f"{SOURCE}.staged": STAGED_ROWS, "not_for_upload": f"{STAGED_ROWS} and r._too_large"})
