@@ -106,9 +106,11 @@ def main() -> None:
     ms_per_patient = 1000 * (large["seconds"] - small["seconds"]) / extra
     print(f"growth: {mb_per_patient * 1000:,.0f} MB and {ms_per_patient:.1f} s per 1,000 patients "
           f"(goal: ~0 MB, memory flat)")
+    print("(a straight line through two sizes is an upper bound: DuckDB's share grows only until CPT_DUCKDB_MEMORY, "
+          "then spills; run --patients 250000 500000 for the goal's figures)")
     for target in (250_000, 500_000):
         peak = large["peak_mb"] + mb_per_patient * (target - large["patients"])
-        print(f"extrapolated to {target:,} patients: peak ~{peak / 1024:,.0f} GB, mapping ~"
+        print(f"extrapolated to {target:,} patients: peak at most ~{peak / 1024:,.1f} GB, mapping ~"
               f"{(large['seconds'] + ms_per_patient / 1000 * (target - large['patients'])) / 60:,.0f} min")
 
 

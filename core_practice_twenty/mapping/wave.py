@@ -103,13 +103,12 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
 
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
-    The core objects are mapped whole; the per-patient objects a chunk of `PATIENTS_PER_CHUNK` patients at
-    a time (every row of a patient, and of its invoice or appointment, in the same chunk), and each chunk's
-    records are written and committed before the next is read, so memory follows the chunk, not the export.
-    The warehouse lock is held only to read a chunk and to write it, not while mapping it.
-    The objects of `mapping.sql.COMPILED_OBJECTS` are staged by compiled plans inside DuckDB (mapping/sql), after the
-    core; `compiled=False` maps them in Python as before (kept while the plans replace the mappers: the tests
-    compare the two record by record).
+    Practices and providers are mapped whole, in Python; the patients (with their policies across all patients)
+    and every per-patient object (`mapping.sql.COMPILED_OBJECTS`) by compiled plans inside DuckDB (mapping/sql),
+    so the mapping's memory does not follow the export. `compiled=False` maps those in Python instead, a chunk of
+    `PATIENTS_PER_CHUNK` patients at a time (every row of a patient, and of its invoice or appointment, in the
+    same chunk), each chunk written and committed before the next is read: kept while the plans replace the
+    mappers, as the reference the tests compare them with record by record.
     A mapping interrupted midway leaves the wave's staging incomplete: `stg_twenty` then fails, nothing
     downstream runs, and the re-run replaces it.
     """
