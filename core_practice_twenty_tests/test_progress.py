@@ -16,3 +16,41 @@ def test_progress_lines_come_at_most_once_per_interval_and_always_at_the_start_a
     assert lines[0].startswith("attachments: 1/100 files") and lines[-1].startswith("attachments: 100/100 files")
     assert "300 files/min" in lines[-1] and lines[-1].endswith("ETA 0s")
     assert "ETA 15s" in lines[1]  # 25 done at 5 s: 75 to go at 5 per second
+
+
+def test_landing_a_large_file_tells_how_far_duckdb_is_and_a_workbook_how_many_rows(tmp_path, monkeypatch) -> None:
+    """One DuckDB statement lands a CSV: its own estimate is told while it runs; a workbook, row by row, its count."""
+    import csv
+
+    from core_practice_twenty.source.export_spec import EXPORT_SPEC
+    from core_practice_twenty.store import raw
+    from core_practice_twenty.store.warehouse import Warehouse
+
+    monkeypatch.setattr(raw, "EVERY_S", 0.05)
+    monkeypatch.setattr(raw, "CHUNK_ROWS", 1_000)
+    spec = EXPORT_SPEC["appointments"]
+    export = tmp_path / "export"
+    export.mkdir()
+    with (export / "appointments.csv").open("w", encoding="utf-8", newline="") as handle:
+        handle.write("Core Practice - Appointments Report\r\n")
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(spec.column_names)
+        for i in range(250_000):  # a practice's book of years, as the CSV its PC saved
+            writer.writerow([f"AP{i}" if c == "appointment_id" else f"{c} {i % 97}" for c in spec.column_names])
+    lines: list[str] = []
+    stats = raw.land_object(Warehouse(tmp_path / "w.duckdb"), spec, export, wave="full", snapshot_id="s",
+                            log=lines.append)
+    assert stats.rows_read == 250_000 and stats.path == "duckdb"
+    told = [line for line in lines if line.startswith("landing appointments.csv")]
+    assert len(told) >= 2, lines  # told while the statement ran, not only once it ended
+    assert all("/100 %" in line and "ETA" in line for line in told)
+    assert not any("AP1" in line for line in lines)  # counts only, never a cell
+
+    # the same book saved as Windows-1252 (a `é` in it): only the Python reader knows its lines, chunk by chunk
+    text = (export / "appointments.csv").read_text(encoding="utf-8").replace("status 5", "statué 5")
+    (export / "appointments.csv").write_bytes(text[:2_000_000].rsplit("\r\n", 1)[0].encode("cp1252") + b"\r\n")
+    lines.clear()
+    stats = raw.land_object(Warehouse(tmp_path / "w.duckdb"), spec, export, wave="full", snapshot_id="s",
+                            log=lines.append)
+    assert stats.path == "python" and stats.rows_read > 5_000
+    assert lines[0].startswith("landing appointments.csv: 1,000 rows") and "rows/min" in lines[0]

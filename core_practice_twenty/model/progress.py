@@ -15,7 +15,7 @@ EVERY_S = 5.0
 class Progress:
     """`advance(n)` after each piece of work; `log` gets a line when `every_s` has passed (and at the start and end)."""
 
-    def __init__(self, what: str, total: int, log: Callable[[str], None], *, unit: str = "records",
+    def __init__(self, what: str, total: int | None, log: Callable[[str], None], *, unit: str = "records",
                  every_s: float = EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.what, self.total, self.unit = what, total, unit
         self._log, self._every_s, self._clock = log, every_s, clock
@@ -26,7 +26,7 @@ class Progress:
     def advance(self, n: int = 1, detail: str = "") -> None:
         self.done += n
         now = self._clock()
-        finished = self.done >= self.total
+        finished = self.total is not None and self.done >= self.total
         if self._last is not None and not finished and now - self._last < self._every_s:
             return
         self._last = now
@@ -35,7 +35,9 @@ class Progress:
     def line(self, now: float | None = None, detail: str = "") -> str:
         elapsed = (self._clock() if now is None else now) - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate else 0.0
         extra = f", {detail}" if detail else ""
+        if self.total is None:  # a count not known ahead (rows of a workbook): what is done and how fast
+            return f"{self.what}: {self.done:,} {self.unit}{extra}, {rate * 60:,.0f} {self.unit}/min"
+        left = (self.total - self.done) / rate if rate else 0.0
         return (f"{self.what}: {self.done:,}/{self.total:,} {self.unit}{extra}, {rate * 60:,.0f} {self.unit}/min, "
                 f"ETA {left:,.0f}s")

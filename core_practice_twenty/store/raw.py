@@ -14,14 +14,17 @@ and XLSX. The row hash is defined the same way on both paths.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from core_practice_twenty.model.progress import EVERY_S, Progress
 from core_practice_twenty.source.export_spec import NULL_MARKERS, ColumnType, ObjectSpec
 from core_practice_twenty.source.readers import (
     FULL_NAME,
@@ -77,11 +80,12 @@ def create_raw_table_sql(spec: ObjectSpec) -> str:
 
 def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wave: str,
                 snapshot_id: str, header_overrides: Mapping[str, str] | None = None,
-                allow_cp1252_lines: bool = False) -> LandingStats:
+                allow_cp1252_lines: bool = False, log: Callable[[str], None] = lambda _m: None) -> LandingStats:
     """Replace `wave`'s rows of the raw table with the export file's rows (headers the map chose applied).
 
     `allow_cp1252_lines` (the confirmed map's option): lines of a UTF-8 file that are not UTF-8 load as
-    Windows-1252 and are flagged, instead of rejected.
+    Windows-1252 and are flagged, instead of rejected. `log` is told how far the landing is at least every 5 s
+    (a group's appointments file is one DuckDB statement of ~20 s; a workbook is read row by row).
     """
     path = find_export_file(export_dir, spec)
     export_file = open_export_file(path, spec, header_overrides=header_overrides,
@@ -100,25 +104,58 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
         encoding_evidence=export_file.evidence.as_metadata() if export_file.evidence else {},
     )
     table = raw_table(spec)
+    what = f"landing {path.name}"
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
-        lines = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
+        with watched(conn, f"{what} (parse)", log):
+            lines = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
         with in_transaction(conn):
             conn.execute(f"delete from {table} where wave = ?", [wave])
             stats.path = "duckdb" if lines else "python"
             if lines:
-                _insert_parsed(conn, export_file, wave, snapshot_id, lines)
+                with watched(conn, f"{what} (write)", log):
+                    _insert_parsed(conn, export_file, wave, snapshot_id, lines)
             else:
+                rows = Progress(what, None, log, unit="rows")
                 for chunk in _chunks(export_file.rows(), CHUNK_ROWS):
                     conn.register("landing_chunk", _frame(chunk, spec, wave, snapshot_id))
                     conn.execute(f"insert into {table} by name select * replace (row_hash::uhugeint as row_hash) "
                                  f"from landing_chunk")
                     conn.unregister("landing_chunk")
+                    rows.advance(len(chunk))
             counts, ambiguous = _profile(conn, spec, wave)
     stats.rows_read = counts[0]
     stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
     stats.ambiguous_dates = {c: n for c, n in ambiguous.items() if n}
     return stats
+
+
+@contextmanager
+def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], None],
+            every_s: float | None = None) -> Iterator[None]:
+    """Tell `log` how far DuckDB is with the statements the block runs on `conn` (its own estimate, in percent of
+    the work), at most every `every_s`: one long statement is otherwise silent for its whole length."""
+    conn.execute("set enable_progress_bar = true")
+    conn.execute("set enable_progress_bar_print = false")
+    every_s = EVERY_S if every_s is None else every_s
+    done = threading.Event()
+    progress = Progress(what, 100, log, unit="%", every_s=every_s)
+
+    def watch() -> None:
+        while not done.wait(min(1.0, every_s)):
+            percent = conn.query_progress()
+            if percent > progress.done and percent < 100:  # -1: between statements
+                progress.advance(int(percent) - progress.done)
+
+    watcher = threading.Thread(target=watch, name="landing-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        conn.execute("reset enable_progress_bar")
+        conn.execute("reset enable_progress_bar_print")
 
 
 def _profile(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> tuple[list[int], dict[str, int]]:

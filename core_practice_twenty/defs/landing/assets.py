@@ -47,7 +47,7 @@ def build_landing(spec: ObjectSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecks
         try:
             stats = land_object(store, spec, export.export_dir, wave=export.wave, snapshot_id=export.snapshot_id,
                                 header_overrides=map_header_overrides(spec.name, map_path),
-                                allow_cp1252_lines=map_allows_cp1252_lines(map_path))
+                                allow_cp1252_lines=map_allows_cp1252_lines(map_path), log=context.log.info)
         except ExportStructureError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         context.log.info(f"{spec.name}: landed {stats.rows_read} rows from {stats.source_file} "
