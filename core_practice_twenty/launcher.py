@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from core_practice_twenty.settings import Settings
 from core_practice_twenty.source.readers import detect_region
 from core_practice_twenty.status import RunInfo
 from core_practice_twenty.stopping import STOP_SIGNALS, StopSignals, exit_code
+from core_practice_twenty.store.staging import staging_table
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.retry import RUN_RETRIES
 
@@ -224,6 +226,31 @@ def run_rollback(instance: dg.DagsterInstance, waves: list[str], *, remove_schem
         return RollbackRunResult(result.run_id, result.success, summary, "; ".join(failures))
 
 
+GATE_CHECKS = {"map": ("field_map", "confirmed_for_export"), "sample": ("sample_selection", "sample_accepted"),
+               "changes": (staging_table("people"), "changes_approved")}
+"""Each gate of `status.GATES` → the asset and blocking check that apply it when a wave runs."""
+
+
+def report_gates(instance: dg.DagsterInstance, gated: Iterable[tuple[str, Mapping[str, str | None]]],
+                 reported_by: str) -> int:
+    """Record what each wave's gates say now as results of their blocking checks (runless evaluations): the UI then
+    shows what waits for a person, with the command to run, on the asset and in the wave's partition, without a
+    run having to reach the gate. Returns how many results were recorded."""
+    partitions = set(instance.get_dynamic_partitions(waves.name))
+    recorded = 0
+    for wave, gates in gated:
+        if wave not in partitions:
+            continue
+        for gate, waiting in gates.items():
+            asset, check = GATE_CHECKS[gate]
+            said = f"wave {wave!r}: waits for a person: {waiting}" if waiting else f"wave {wave!r}: open"
+            instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(asset), check_name=check, passed=waiting is None, partition=wave,
+                blocking=True, description=said, metadata={"wave": wave, "reported_by": reported_by}))
+            recorded += 1
+    return recorded
+
+
 def _stopped_line(wave: str, signum: int, result: WaveRunResult | None, stopped_at: str | None = None) -> str:
     """The one line a person (or the next shift) reads after a stop: what was done, where it stopped, what next."""
     if result is None:
@@ -263,13 +290,14 @@ def migrate(export_dir: Path, wave: str, *, region: str | None = None, export_da
         return 2
     print(f"{client.base_url}: {facts.header()}", flush=True)
     gate = check_gate(field_map_path(), export_dir)
-    if not gate.ok:  # the same gate the run's blocking check applies: say so now, not after landing
-        print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "
-              f"confirms the map for this export.", file=sys.stderr)
-        return 3
     home = ensure_dagster_home()
     warehouse = Warehouse.from_settings(Settings.from_env())
     with dg.DagsterInstance.get() as instance:
+        if not gate.ok:  # the same gate the run's blocking check applies: say so now, not after landing
+            report_gates(instance, [(wave, {"map": gate.message})], "cpt migrate")  # a wave run before: in the UI too
+            print(f"cpt migrate: field map gate: {gate.message}\nNothing was launched: nothing loads before a person "
+                  f"confirms the map for this export.", file=sys.stderr)
+            return 3
         try:
             region_used = register_wave(instance, warehouse, wave, export_dir, region=region, export_date=export_date,
                                         replace=replace)

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from core_practice_twenty.lifecycle.acceptance import SAMPLE_WAVE
+from core_practice_twenty.lifecycle.acceptance import SAMPLE_WAVE, sample_gate
 from core_practice_twenty.lifecycle.changes import change_gate, plan_changes
 from core_practice_twenty.mapping.field_map import FieldMapError, check_gate, load_map
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
@@ -48,6 +48,9 @@ class WaveStatus:
     """Per Twenty object: records staged, created, updated, unchanged, rejected, in the id map."""
     waiting: list[str] = field(default_factory=list)
     """What waits for a person before this wave can load, each with its command."""
+    gates: dict[str, str | None] = field(default_factory=dict)
+    """Each gate a person opens (`GATES`) → why it holds this wave, with the command (None: open). The same facts
+    the pipeline's blocking checks apply when the wave runs; `launcher.report_gates` shows them in Dagster."""
 
 
 @dataclass
@@ -121,8 +124,13 @@ def _counts(warehouse: Warehouse, wave: str) -> tuple[dict[str, dict[str, int]],
     return source, twenty
 
 
+GATES = ("map", "sample", "changes")
+"""The gates a person opens: the map confirmed for the wave's export, the sample accepted, changes to records
+already in Twenty approved."""
+
+
 def migration_status(warehouse: Warehouse, map_path: Path, runs: dict[str, RunInfo], *,
-                     max_change_rate: float) -> MigrationStatus:
+                     max_change_rate: float, sample_gate_on: bool = True) -> MigrationStatus:
     """Everything `cpt status` shows; `runs` is each wave's last Dagster run (launcher.last_run)."""
     map_state, confirmed = _map_state(map_path)
     accepted = latest_acceptance(warehouse)
@@ -135,11 +143,18 @@ def migration_status(warehouse: Warehouse, map_path: Path, runs: dict[str, RunIn
                             str(registered.export_date), export_dir.is_dir(), None if gate is None else gate.ok,
                             runs.get(registered.wave))
         status.source, status.twenty = _counts(warehouse, registered.wave)
+        if export_dir.is_dir():
+            map_gate = gate if gate is not None else check_gate(map_path, export_dir)
+            status.gates["map"] = None if map_gate.ok else map_gate.message
+        status.gates["sample"] = sample_gate(warehouse, registered.wave, enabled=sample_gate_on)
+        status.gates["changes"] = None
         if status.twenty:
             reason = change_gate(warehouse, plan_changes(warehouse, registered.wave), max_change_rate)
             if reason:
-                status.waiting.append(f"changes to records already in Twenty: cpt wave approve-changes --wave "
-                                      f"{registered.wave} --by YOUR_NAME (after reading changes-{registered.wave}.md)")
+                status.gates["changes"] = (f"changes to records already in Twenty: cpt wave approve-changes --wave "
+                                           f"{registered.wave} --by YOUR_NAME (after reading "
+                                           f"changes-{registered.wave}.md)")
+                status.waiting.append(status.gates["changes"])
         waves.append(status)
     sample_ran = any(w.wave == SAMPLE_WAVE and w.twenty for w in waves)
     if sample_ran and not accepted:

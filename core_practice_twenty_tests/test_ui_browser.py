@@ -74,6 +74,29 @@ def dagster_ui(pipeline_env, tmp_path) -> RunningUi:
         log.close()
 
 
+def wave_waiting_for_the_map(tmp_path: Path) -> Path:
+    """A wave registered with a map proposed but not confirmed, then `cpt status` run as a person runs it: its
+    gates are reported to Dagster. Returns the map's path."""
+    import dagster as dg
+
+    from core_practice_twenty.launcher import register_wave
+    from core_practice_twenty.mapping.field_map import save_map
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty.settings import Settings, field_map_path
+    from core_practice_twenty.source.generator import generate_export
+    from core_practice_twenty.store.warehouse import Warehouse
+
+    export = generate_export(tmp_path / "exports" / "2026-12-07", practices=1, patients=10, seed=5)
+    save_map(propose(export), field_map_path())
+    with dg.DagsterInstance.get() as instance:
+        register_wave(instance, Warehouse.from_settings(Settings.from_env()), "full", export)
+    shown = subprocess.run([sys.executable, "-m", "core_practice_twenty.cli", "status"], cwd=PROJECT_ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "Next: review field-map-review.md, then cpt map confirm" in shown.stdout
+    return field_map_path()
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -86,6 +109,8 @@ def test_asset_graph_shows_the_practices_path(dagster_ui, tmp_path) -> None:
     assert Path(CHROMIUM).exists(), "Chromium is needed for the UI test: apt-get install chromium (.ci/run does)"
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
+
+    waiting = wave_waiting_for_the_map(tmp_path)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -110,6 +135,15 @@ def test_asset_graph_shows_the_practices_path(dagster_ui, tmp_path) -> None:
             for group in ("landing", "validation", "mapping", "twenty"):
                 assert page.get_by_text(group, exact=True).count() >= 1, f"group {group} not shown"
             page.screenshot(path=str(tmp_path / "asset-graph.png"))
+
+            # what waits for a person: the map's gate, failed for wave `full`, with the command that opens it
+            page.goto(f"{dagster_ui.url}/assets/field_map?view=checks")
+            try:
+                page.get_by_text("wave 'full': waits for a person").first.wait_for(timeout=60_000)
+                assert page.get_by_text("Failed").count() >= 1
+                assert page.get_by_text(f"cpt map confirm --map {waiting}").count() >= 1
+            finally:
+                page.screenshot(path=str(tmp_path / "waiting.png"))
         finally:
             browser.close()
 

@@ -165,7 +165,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Where the migration stands (status.py): from the warehouse, the map and Dagster's runs, not from Twenty."""
     import dagster as dg
 
-    from core_practice_twenty.launcher import ensure_dagster_home, last_runs
+    from core_practice_twenty.launcher import ensure_dagster_home, last_runs, report_gates
     from core_practice_twenty.status import migration_status
     from core_practice_twenty.store.warehouse import Warehouse
 
@@ -174,6 +174,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     with dg.DagsterInstance.get() as instance:
         runs = last_runs(instance, [w.wave for w in warehouse.waves()])
-    status = migration_status(warehouse, settings.field_map, runs, max_change_rate=settings.max_change_rate)
+        status = migration_status(warehouse, settings.field_map, runs, max_change_rate=settings.max_change_rate,
+                                  sample_gate_on=settings.sample_gate)
+        report_gates(instance, [(w.wave, w.gates) for w in status.waves], "cpt status")  # the UI shows the same
     print(status.to_json() if args.json else status.render())
     return 0

@@ -284,9 +284,10 @@ def loaded_source_rows(warehouse: Warehouse, wave: str, raw_key: Mapping[str, tu
 
 def wave_outcome_counts(warehouse: Warehouse, object_plural: str, wave: str) -> tuple[int, dict[str, int], int]:
     """(records staged, the last outcome of each staged record by action, records in the id map) for one object
-    and wave: what reconciliation compares with Twenty's count."""
+    and wave: what reconciliation compares with Twenty's count. A wave not mapped yet (stopped at a gate) has none."""
     table = staging_table(object_plural)
     with warehouse.connect() as conn:
+        _create_staging(conn, table)
         staged = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
         rows = conn.execute(
             f"""
