@@ -23,10 +23,10 @@ def test_landing_a_large_file_tells_how_far_duckdb_is_and_a_workbook_how_many_ro
     import csv
 
     from core_practice_twenty.source.export_spec import EXPORT_SPEC
-    from core_practice_twenty.store import raw
+    from core_practice_twenty.store import raw, warehouse
     from core_practice_twenty.store.warehouse import Warehouse
 
-    monkeypatch.setattr(raw, "EVERY_S", 0.05)
+    monkeypatch.setattr(warehouse, "EVERY_S", 0.05)
     monkeypatch.setattr(raw, "CHUNK_ROWS", 1_000)
     spec = EXPORT_SPEC["appointments"]
     export = tmp_path / "export"

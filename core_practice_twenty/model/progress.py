@@ -32,6 +32,11 @@ class Progress:
         self._last = now
         self._log(self.line(now, detail))
 
+    def restart(self) -> None:
+        """Count again from 0 (the next statement of one step): the interval between lines still holds."""
+        self.done = 0
+        self._started = self._clock()
+
     def line(self, now: float | None = None, detail: str = "") -> str:
         elapsed = (self._clock() if now is None else now) - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0

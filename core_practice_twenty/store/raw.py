@@ -14,17 +14,15 @@ and XLSX. The row hash is defined the same way on both paths.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from core_practice_twenty.model.progress import EVERY_S, Progress
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.source.export_spec import NULL_MARKERS, ColumnType, ObjectSpec
 from core_practice_twenty.source.readers import (
     FULL_NAME,
@@ -33,7 +31,7 @@ from core_practice_twenty.source.readers import (
     find_export_file,
     open_export_file,
 )
-from core_practice_twenty.store.warehouse import Warehouse, in_transaction
+from core_practice_twenty.store.warehouse import Warehouse, in_transaction, watched
 
 LINEAGE_COLUMNS = ("wave", "snapshot_id", "source_file", "source_line", "row_hash")
 CHUNK_ROWS = 50_000
@@ -128,34 +126,6 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
     stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
     stats.ambiguous_dates = {c: n for c, n in ambiguous.items() if n}
     return stats
-
-
-@contextmanager
-def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], None],
-            every_s: float | None = None) -> Iterator[None]:
-    """Tell `log` how far DuckDB is with the statements the block runs on `conn` (its own estimate, in percent of
-    the work), at most every `every_s`: one long statement is otherwise silent for its whole length."""
-    conn.execute("set enable_progress_bar = true")
-    conn.execute("set enable_progress_bar_print = false")
-    every_s = EVERY_S if every_s is None else every_s
-    done = threading.Event()
-    progress = Progress(what, 100, log, unit="%", every_s=every_s)
-
-    def watch() -> None:
-        while not done.wait(min(1.0, every_s)):
-            percent = conn.query_progress()
-            if percent > progress.done and percent < 100:  # -1: between statements
-                progress.advance(int(percent) - progress.done)
-
-    watcher = threading.Thread(target=watch, name="landing-progress", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watcher.join()
-        conn.execute("reset enable_progress_bar")
-        conn.execute("reset enable_progress_bar_print")
 
 
 def _profile(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: str) -> tuple[list[int], dict[str, int]]:

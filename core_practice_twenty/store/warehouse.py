@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from core_practice_twenty.model.progress import EVERY_S, Progress
 from core_practice_twenty.model.regions import DEFAULT_REGION
 from core_practice_twenty.settings import Settings
 from core_practice_twenty.store.schema import apply_migrations
@@ -249,3 +250,38 @@ class Warehouse:
                 [wave, list(skip)],
             ).fetchone()
         return row[0] if row else None
+
+
+@contextmanager
+def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], None],
+            every_s: float | None = None) -> Iterator[None]:
+    """Tell `log` how far DuckDB is with the statement running on `conn` (its own estimate, in percent of the
+    statement's work), at most every `every_s` (5 s): one long statement (a group's appointments file landed, an
+    invoice slice staged) is otherwise silent for its whole length. A new statement starts again from 0 %."""
+    conn.execute("set enable_progress_bar = true")
+    conn.execute("set enable_progress_bar_print = false")
+    every_s = EVERY_S if every_s is None else every_s
+    done = threading.Event()
+    progress = Progress(what, 100, log, unit="%", every_s=every_s)
+
+    def watch() -> None:
+        last = -1.0
+        while not done.wait(min(1.0, every_s)):
+            percent = conn.query_progress()
+            if percent < 0:  # between statements
+                continue
+            if percent < last:
+                progress.restart()  # the next statement of the block
+            last = percent
+            if int(percent) > progress.done and percent < 100:
+                progress.advance(int(percent) - progress.done)
+
+    watcher = threading.Thread(target=watch, name="duckdb-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        conn.execute("reset enable_progress_bar")
+        conn.execute("reset enable_progress_bar_print")
