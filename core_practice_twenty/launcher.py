@@ -233,21 +233,34 @@ GATE_CHECKS = {"map": ("field_map", "confirmed_for_export"), "sample": ("sample_
 
 def report_gates(instance: dg.DagsterInstance, gated: Iterable[tuple[str, Mapping[str, str | None]]],
                  reported_by: str) -> int:
-    """Record what each wave's gates say now as results of their blocking checks (runless evaluations): the UI then
-    shows what waits for a person, with the command to run, on the asset and in the wave's partition, without a
-    run having to reach the gate. Returns how many results were recorded."""
-    partitions = set(instance.get_dynamic_partitions(waves.name))
-    recorded = 0
+    """Record what the waves' gates say now as a result of each gate's blocking check: the UI then shows what waits
+    for a person, with the command to run, on the gate's asset (its Checks tab), without a run having to reach it.
+
+    One result per check for all waves (each wave that waits named with its command), not one per wave's partition:
+    Dagster keeps one runless result per partition and refuses a second (`asset_check_executions` is unique on
+    asset, check, run and partition), so a per-partition result could never be brought up to date. A run that
+    reaches the check records its own result in the wave's partition as before. Returns how many were recorded."""
+    known = set(instance.get_dynamic_partitions(waves.name))
+    waiting: dict[str, list[str]] = {gate: [] for gate in GATE_CHECKS}
+    seen: dict[str, list[str]] = {gate: [] for gate in GATE_CHECKS}
     for wave, gates in gated:
-        if wave not in partitions:
+        if wave not in known:
             continue
-        for gate, waiting in gates.items():
-            asset, check = GATE_CHECKS[gate]
-            said = f"wave {wave!r}: waits for a person: {waiting}" if waiting else f"wave {wave!r}: open"
-            instance.report_runless_asset_event(dg.AssetCheckEvaluation(
-                asset_key=dg.AssetKey(asset), check_name=check, passed=waiting is None, partition=wave,
-                blocking=True, description=said, metadata={"wave": wave, "reported_by": reported_by}))
-            recorded += 1
+        for gate, reason in gates.items():
+            seen[gate].append(wave)
+            if reason:
+                waiting[gate].append(f"wave {wave!r}: waits for a person: {reason}")
+    recorded = 0
+    for gate, (asset, check) in GATE_CHECKS.items():
+        if not seen[gate]:
+            continue
+        opened = [w for w in seen[gate] if not any(line.startswith(f"wave {w!r}:") for line in waiting[gate])]
+        said = "\n\n".join(waiting[gate] + ([f"open for {', '.join(map(repr, opened))}"] if opened else []))
+        instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(asset), check_name=check, passed=not waiting[gate], blocking=True,
+            description=said, metadata={"waves": ", ".join(seen[gate]), "waiting": len(waiting[gate]),
+                                        "reported_by": reported_by}))
+        recorded += 1
     return recorded
 
 

@@ -120,6 +120,7 @@ def test_sigterm_mid_load_stops_the_wave_within_10_s_and_the_same_command_resume
     assert migrate(sample_export, "full") == 0
     shown = subprocess.run([sys.executable, "-m", "core_practice_twenty.cli", "status", "--json"], env=offline,
                            capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-3000:]
     status = json.loads(shown.stdout)
     (wave,) = status["waves"]
     assert wave["last_run"]["status"] == "SUCCESS" and wave["last_run"]["stopped_at"] is None
