@@ -25,12 +25,11 @@ from core_practice_twenty.mapping.objects import (
     map_core,
     map_patient_records,
 )
-from core_practice_twenty.mapping.objects.people import provider_emails
 from core_practice_twenty.mapping.objects.workflows import SUMMARY_NAME, write_workflow_references
 from core_practice_twenty.mapping.repoint import apply_moves, moves
 from core_practice_twenty.mapping.review import write_review
 from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
-from core_practice_twenty.mapping.sql.stage import COMPILED_SOURCES, stage_compiled
+from core_practice_twenty.mapping.sql.stage import COMPILED_SOURCES, PYTHON_READS, stage_compiled
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.model.staged import StagedRecord
@@ -103,8 +102,8 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
 
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
-    Practices and providers are mapped whole, in Python; the patients (with their policies across all patients)
-    and every per-patient object (`mapping.sql.COMPILED_OBJECTS`) by compiled plans inside DuckDB (mapping/sql),
+    Practices are mapped whole, in Python (and providers matched with workspace members); the providers, the
+    patients (with their policies across all patients) and every per-patient object (`mapping.sql.COMPILED_OBJECTS`) by compiled plans inside DuckDB (mapping/sql),
     so the mapping's memory does not follow the export. `compiled=False` maps those in Python instead, a chunk of
     `PATIENTS_PER_CHUNK` patients at a time (every row of a patient, and of its invoice or appointment, in the
     same chunk), each chunk written and committed before the next is read: kept while the plans replace the
@@ -141,17 +140,16 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
 
     with warehouse.connect() as conn:  # short connections only: the mapping itself runs without the lock
         # compiled: the patients and their practice links are mapped in SQL, their policies too (mapping/sql)
-        core_tables = restrict(accepted_rows(conn, wave, [n for n in CORE_SOURCES if n not in skip]))
+        core_tables = restrict(accepted_rows(conn, wave, PYTHON_READS if compiled else CORE_SOURCES))
         chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK) if python_sources else 0
-    core = map_core(core_tables, warnings, options, members=members, patients=not compiled)
-    taken = provider_emails(core.results["providers"])  # before `write` lets go of the staged records
+    core = map_core(core_tables, warnings, options, members=members, patients=not compiled, providers=not compiled)
     with warehouse.transaction() as conn:
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)
     if compiled:
         with warehouse.connect() as conn:  # each plan's inserts commit on their own (store/mapping_sql.py)
             done = stage_compiled(conn, wave, core, options, field_map=field_map,
-                                  target_field_names=target_field_names, only=only, taken=taken, log=log, **kwargs)
+                                  target_field_names=target_field_names, only=only, log=log, **kwargs)
         for result, written in done.staged.values():
             for plural, n in written.items():
                 summary.staged[plural] = summary.staged.get(plural, 0) + n

@@ -318,13 +318,31 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
         {"patient_id": "PH7", "practice_id": "PR0001", "is_primary": "No", "last_seen": "01/01/2020"},
         {"patient_id": "PH7", "practice_id": "PR0002", "is_primary": "", "last_seen": "2024-01-01"},
     ])
+    doctor = {"practice_id": "PR0001", "title": "Dr", "last_name": "Tane", "provider_type": "dentist",
+              "specialization": "", "registration_number": "", "active": "Yes", "created_at": "01/02/2015 09:00"}
+    append_rows(export / "providers.csv", [  # two doctors sharing an inbox, one with a bad email, one left, one lost
+        {**doctor, "provider_id": "PVH10", "first_name": "Wiremu", "email": "Clinic@Example.com", "phone": "12"},
+        {**doctor, "provider_id": "PVH9", "first_name": "Ana", "email": "clinic@example.com", "active": "No",
+         "provider_type": "Oral health therapist", "phone": "(08) 9321 0000"},
+        {**doctor, "provider_id": "PVH11", "first_name": "Rua", "email": "rua@", "practice_id": "PR0002"},
+        {**doctor, "provider_id": "PVH12", "first_name": "Lost", "email": "", "practice_id": "PR9999"},
+    ])
     data = to_dict(propose(export))
     data["options"]["email_placeholder"] = True
+    for entry in data["objects"]["providers"]["columns"]:
+        if entry["column"] == "active":  # kept out by default: a person sends it, so an inactive doctor is noted
+            entry["transform"], entry["targets"] = "rename", ["people"]
     for entry in data["objects"]["patients"]["columns"]:
         if entry["column"] == "preferred_name":
             entry["transform"], entry["targets"] = "rename", ["people.name.firstName"]
     stage_both(warehouse, export, from_dict(data))
     people = staged(warehouse, "sql")["people"]
+    assert people["provider:PVH9"][1]["emails"]["primaryEmail"] == "clinic@example.com"  # PVH9 before PVH10
+    assert people["provider:PVH10"][1]["emails"]["primaryEmail"] is None
+    assert "provider_inactive" in people["provider:PVH9"][4] and people["provider:PVH9"][1]["jobTitle"] == \
+        "Oral Health Therapist"
+    assert people["provider:PVH11"][1]["reviewReasons"] == "email_malformed_dropped"
+    assert "provider:PVH12" not in people
     assert people["PH2"][1]["emails"]["primaryEmail"] == "home@example.com"  # the head keeps the shared address
     assert people["PH1"][1]["householdEmail"] == "home@example.com"
     assert people["PH3"][1]["emails"]["additionalEmails"] == [provider_email.lower()]

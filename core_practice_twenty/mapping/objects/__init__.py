@@ -73,11 +73,11 @@ class CoreMapping:
 
 def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
              options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = (),
-             patients: bool = True) -> CoreMapping:
+             patients: bool = True, providers: bool = True) -> CoreMapping:
     """Practices, providers and patients (with their practice links), in dependency order.
 
-    `patients=False`: the patients are staged another way (mapping/sql's compiled plan), which then registers
-    them in `available` and `homes`."""
+    `patients=False`, `providers=False`: those are staged another way (mapping/sql's compiled plans); the
+    providers are still matched with the workspace's members and named for their notes here."""
     options = options or MappingOptions()
 
     def rows(name: str) -> Sequence[Row]:
@@ -89,15 +89,18 @@ def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = No
     results["practices"] = companies = map_companies(rows("practices"), warnings, options)
     available.add(companies)
     doctors = match_doctors(rows("providers"), members, options)
-    results["providers"] = providers = map_providers(rows("providers"), warnings, options, available=available,
-                                                     match=doctors, timezones=zones)
+    if providers:
+        results["providers"] = map_providers(rows("providers"), warnings, options, available=available,
+                                             match=doctors, timezones=zones)
     homes: dict[str, str] = {}
     if patients:
         results["patients"] = staged = map_patients(rows("patients"), rows("patient_practices"), warnings, options,
-                                                    available=available, taken_emails=provider_emails(providers),
+                                                    available=available,
+                                                    taken_emails=provider_emails(results["providers"]),
                                                     timezones=zones)
         homes = patient_companies(staged)
-    available.add(providers)
+    if providers:
+        available.add(results["providers"])
     if patients:
         available.add(staged)
     return CoreMapping(results, available, doctors, homes, zones, provider_display_names(rows("providers")))

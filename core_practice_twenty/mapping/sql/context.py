@@ -1,8 +1,8 @@
 """What the core objects decided, as tables the compiled plans join: zones, homes, doctors, names, hold-backs.
 
-The core (practices, providers, patients) is mapped first, whole, with its cross-record policies (households,
-shared emails, doctor ↔ member matches); every per-patient record only reads those decisions. Here they become
-small tables (one row per practice, provider or patient), registered beside the raw tables for one mapping.
+The practices are mapped first, in Python, and the providers matched with workspace members there; every compiled
+plan only reads those decisions (zones, assignees, author names, hold-backs). Here they become small tables (one
+row per practice or provider), registered beside the raw tables for one mapping.
 """
 
 from __future__ import annotations

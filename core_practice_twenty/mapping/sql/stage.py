@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -24,17 +24,29 @@ from core_practice_twenty.mapping.sql.context import mapping_context
 from core_practice_twenty.mapping.sql.documents import documents_plan
 from core_practice_twenty.mapping.sql.people import patients_plan
 from core_practice_twenty.mapping.sql.policies import TAKEN, patient_policies
+from core_practice_twenty.mapping.sql.providers import provider_emails_sql, providers_plan
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.model.progress import Progress
-from core_practice_twenty.store.mapping_sql import fetch, lookup_tables, plan_session, run_plan, temp_tables
+from core_practice_twenty.store.mapping_sql import (
+    fetch,
+    lookup_tables,
+    plan_session,
+    registered,
+    run_plan,
+    temp_tables,
+)
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
-_PLAN_OF = {"patients": patients_plan, "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
+_PLAN_OF = {"providers": providers_plan, "patients": patients_plan, "treatment_plans": treatment_plans_plan,
+            "invoices": invoices_plan,
             "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
             "clinical_notes": clinical_notes_plan, "documents": documents_plan}
 PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
 COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments", "patient_practices")
+PYTHON_READS = ("practices", "providers", "workflows")
+"""What Python reads of a compiled wave: the practices it maps, the providers it matches with workspace members and
+names as note authors, the automations it writes as reference files."""
 """Every source object the compiled plans read (lines and payments are folded into their invoice; the patients'
 practice links into their policies)."""
 
@@ -77,23 +89,28 @@ class CompiledStaging:
 
 def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping, options: MappingOptions, *,
                    field_map: FieldMap | None = None, target_field_names: Mapping[str, str] | None = None,
-                   only: Mapping[str, set[str]] | None = None, taken: Collection[str] = (),
-                   max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+                   only: Mapping[str, set[str]] | None = None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
                    log: Callable[[str], None] = lambda _m: None) -> CompiledStaging:
-    """The patients' policies, then every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the
-    core is staged on `conn`. `taken`: emails primary on a provider already."""
+    """Every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the practices are staged on `conn`;
+    the patients' policies before the patients, once the providers (whose emails a patient may not take as
+    primary) are staged."""
     context = mapping_context(core, options, only, max_upload_bytes)
     policies = patient_policies(wave, options, context.sample)
     staged = {}
+    decisions: list[dict] = []
+    held: dict[str, str] = {}
     progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED_OBJECTS), log, unit="objects")
-    tables = {**context.tables, TAKEN: {"email": sorted({e.casefold() for e in taken})}}
-    with plan_session(conn, tables, COMPILED_SOURCES), contextlib.ExitStack() as decided:
-        with _lookups(conn, wave, policies.cells):  # the lookups only while the tables are made
-            decided.enter_context(temp_tables(conn, policies.tables, "people"))
-        decisions = [json.loads(row[0]) for sql in policies.decisions.values() for row in fetch(conn, sql)]
-        held = {str(key): str(reason) for key, reason in fetch(conn, policies.held)}
+    with plan_session(conn, context.tables, COMPILED_SOURCES), contextlib.ExitStack() as decided:
         for name in COMPILED_OBJECTS:
+            if name == "patients":
+                taken = sorted({str(e).casefold() for (e,) in fetch(conn, provider_emails_sql(wave)) if e})
+                decided.enter_context(registered(conn, {TAKEN: {"email": taken}}))
+                with _lookups(conn, wave, policies.cells):  # the lookups only while the tables are made
+                    decided.enter_context(temp_tables(conn, policies.tables, "people"))
+                decisions = [json.loads(row[0]) for sql in policies.decisions.values() for row in fetch(conn, sql)]
+                held = {str(key): str(reason) for key, reason in fetch(conn, policies.held)}
             staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
             progress.advance(1, f"{name}: {sum(staged[name][1].values()):,} records staged")
     staged["patients"][0].decisions += decisions
+    staged["providers"][0].decisions += core.doctors.decisions
     return CompiledStaging(staged, held)
