@@ -102,9 +102,10 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
     """Map the wave's accepted rows with the confirmed map; replace its staging tables and held-back rows.
 
     `only` (source object → source keys) restricts the wave to a sample: the other rows are not staged.
-    Practices are mapped whole, in Python (and providers matched with workspace members); the providers, the
-    patients (with their policies across all patients) and every per-patient object (`mapping.sql.COMPILED_OBJECTS`) by compiled plans inside DuckDB (mapping/sql),
-    so the mapping's memory does not follow the export. `compiled=False` maps those in Python instead, a chunk of
+    Every object the map sends (`mapping.sql.COMPILED_OBJECTS`: practices, providers, patients with their policies
+    across all patients, and every per-patient object) is staged by compiled plans inside DuckDB (mapping/sql), so
+    the mapping's memory does not follow the export; Python keeps the providers' match with workspace members and
+    the automations' reference files. `compiled=False` maps them in Python instead, a chunk of
     `PATIENTS_PER_CHUNK` patients at a time (every row of a patient, and of its invoice or appointment, in the
     same chunk), each chunk written and committed before the next is read: kept while the plans replace the
     mappers, as the reference the tests compare them with record by record.
@@ -142,7 +143,8 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
         # compiled: the patients and their practice links are mapped in SQL, their policies too (mapping/sql)
         core_tables = restrict(accepted_rows(conn, wave, PYTHON_READS if compiled else CORE_SOURCES))
         chunks = assign_chunks(conn, wave, python_sources, PATIENTS_PER_CHUNK) if python_sources else 0
-    core = map_core(core_tables, warnings, options, members=members, patients=not compiled, providers=not compiled)
+    core = map_core(core_tables, warnings, options, members=members, patients=not compiled, providers=not compiled,
+                    practices=not compiled)
     with warehouse.transaction() as conn:
         clear_staged(conn, wave, TARGET_OBJECTS)
         write(conn, core.results)

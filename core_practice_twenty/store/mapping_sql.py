@@ -151,15 +151,15 @@ def _out_of_memory(what: str) -> MappingMemoryError:
 
 
 def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
-             staged: Sequence[tuple[str, str]], holds: Sequence[str],
-             counts: Mapping[str, str]) -> tuple[dict[str, int], Held, dict[str, int]]:
+             staged: Sequence[tuple[str, str]], holds: Sequence[str], counts: Mapping[str, str],
+             decisions: Sequence[str] = ()) -> tuple[dict[str, int], Held, dict[str, int], list[str]]:
     """Read a plan's rows (`_key`, `_hold`), append its staged records to their staging tables (cleared by the
     caller), record its rows held back under `target` for later plans, and answer its hold and count queries.
     Each insert is its own transaction (outside any of the caller's): a wave's staging is replaced as a whole by
     the next mapping, and a mapping that stops midway fails its step.
 
-    Returns records written per Twenty object, the held-back rows (source object, source key, line, reason) and
-    each count.
+    Returns records written per Twenty object, the held-back rows (source object, source key, line, reason), each
+    count and the decisions' JSON texts.
     """
     def view(sql: str, part: int, parts: int) -> None:
         sliced = sql.replace(PARTS, str(parts)).replace(PART, str(part))
@@ -167,7 +167,7 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
 
     view(rows_sql, 0, 1)
     try:
-        return _staged(conn, wave, target, rows_sql, staged, holds, counts, view)
+        return _staged(conn, wave, target, rows_sql, staged, holds, counts, decisions, view)
     except duckdb.OutOfMemoryException:
         raise _out_of_memory(target) from None
     finally:
@@ -176,7 +176,8 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
 
 def _staged(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
             staged: Sequence[tuple[str, str]], holds: Sequence[str], counts: Mapping[str, str],
-            view: Callable[[str, int, int], None]) -> tuple[dict[str, int], Held, dict[str, int]]:
+            decisions: Sequence[str],
+            view: Callable[[str, int, int], None]) -> tuple[dict[str, int], Held, dict[str, int], list[str]]:
     """`run_plan`'s work, on the view of the plan's rows."""
     written: dict[str, int] = {}
     rows = conn.execute(f"select count(*) from {PLAN_ROWS}").fetchone()[0] if PART in rows_sql else 0
@@ -198,4 +199,5 @@ def _staged(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: s
     held = [(str(obj), str(key), line, str(reason)) for sql in holds
             for obj, key, line, reason in conn.execute(sql).fetchall()]
     found = {name: conn.execute(sql).fetchone()[0] for name, sql in counts.items()}
-    return written, held, found
+    decided = [str(text) for sql in decisions for (text,) in conn.execute(sql).fetchall()]
+    return written, held, found, decided

@@ -318,6 +318,14 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
         {"patient_id": "PH7", "practice_id": "PR0001", "is_primary": "No", "last_seen": "01/01/2020"},
         {"patient_id": "PH7", "practice_id": "PR0002", "is_primary": "", "last_seen": "2024-01-01"},
     ])
+    location = {"group_name": "Smile  Dental & Co", "address_line2": "", "suburb": "", "state": "NSW", "country": "",
+                "created_at": "01/02/2015 09:00", "website": "https://WWW.Smile.example.com.au/book"}
+    append_rows(export / "practices.csv", [  # a group spelled two ways sharing one website, a bad email, no phone
+        {**location, "practice_id": "PRH10", "practice_name": "Smile Newtown", "address_line1": "1 King St",
+         "city": "Newtown", "postcode": "2042", "phone": "(02) 9550 0000", "email": "newtown@smile"},
+        {**location, "practice_id": "PRH9", "practice_name": "Smile Manly", "group_name": "smile dental and co",
+         "address_line1": "2 Corso", "city": "Manly", "postcode": "2095", "phone": "", "email": "Manly@Smile.com"},
+    ])
     doctor = {"practice_id": "PR0001", "title": "Dr", "last_name": "Tane", "provider_type": "dentist",
               "specialization": "", "registration_number": "", "active": "Yes", "created_at": "01/02/2015 09:00"}
     append_rows(export / "providers.csv", [  # two doctors sharing an inbox, one with a bad email, one left, one lost
@@ -343,6 +351,11 @@ def test_patients_made_by_hand_stage_as_the_mapper_staged_them(tmp_path: Path, w
         "Oral Health Therapist"
     assert people["provider:PVH11"][1]["reviewReasons"] == "email_malformed_dropped"
     assert "provider:PVH12" not in people
+    companies = staged(warehouse, "sql")["companies"]
+    assert companies["PRH9"][1]["domainName"] == {"primaryLinkUrl": "smile.example.com.au"}  # PRH9 before PRH10
+    assert "domainName" not in companies["PRH10"][1] and "domain_shared_with_another_location" in companies["PRH10"][4]
+    assert companies["PRH10"][1]["parentCompanyId"] == companies["PRH9"][1]["parentCompanyId"]  # one group
+    assert companies["group:smile-dental-and-co"][1]["name"] == "smile dental and co"  # as its first location spells it
     assert people["PH2"][1]["emails"]["primaryEmail"] == "home@example.com"  # the head keeps the shared address
     assert people["PH1"][1]["householdEmail"] == "home@example.com"
     assert people["PH3"][1]["emails"]["additionalEmails"] == [provider_email.lower()]
@@ -370,5 +383,5 @@ def test_a_plan_out_of_memory_says_which_setting_to_raise(tmp_path: Path, wareho
     with pytest.raises(MappingMemoryError) as failed:
         stage_wave(Warehouse(warehouse.path, memory_limit="8MB"), "full", propose(export))
     message = str(failed.value)
-    assert message.startswith("mapping people needed more memory") and "CPT_DUCKDB_MEMORY" in message
+    assert message.startswith("mapping companies needed more memory") and "CPT_DUCKDB_MEMORY" in message
     assert "SET memory_limit" not in message and "run the same command again" in message

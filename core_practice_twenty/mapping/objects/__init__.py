@@ -73,11 +73,11 @@ class CoreMapping:
 
 def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = None,
              options: MappingOptions | None = None, *, members: Iterable[Mapping[str, object]] = (),
-             patients: bool = True, providers: bool = True) -> CoreMapping:
+             patients: bool = True, providers: bool = True, practices: bool = True) -> CoreMapping:
     """Practices, providers and patients (with their practice links), in dependency order.
 
-    `patients=False`, `providers=False`: those are staged another way (mapping/sql's compiled plans); the
-    providers are still matched with the workspace's members and named for their notes here."""
+    `practices=False`, `patients=False`, `providers=False`: those are staged another way (mapping/sql's compiled
+    plans); the providers are still matched with the workspace's members and named for their notes here."""
     options = options or MappingOptions()
 
     def rows(name: str) -> Sequence[Row]:
@@ -86,8 +86,9 @@ def map_core(tables: Mapping[str, Sequence[Row]], warnings: Warnings | None = No
     results: dict[str, MappingResult] = {}
     available = Available()
     zones = practice_timezones(rows("practices"), options)
-    results["practices"] = companies = map_companies(rows("practices"), warnings, options)
-    available.add(companies)
+    if practices:
+        results["practices"] = map_companies(rows("practices"), warnings, options)
+        available.add(results["practices"])
     doctors = match_doctors(rows("providers"), members, options)
     if providers:
         results["providers"] = map_providers(rows("providers"), warnings, options, available=available,

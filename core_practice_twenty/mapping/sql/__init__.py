@@ -7,7 +7,7 @@ the map entry that names it (`cells`: the transform vocabulary in SQL), the payl
 once per distinct value or per decision in Python and joined in as a table (`Lookup`, `MappingContext`).
 """
 
-COMPILED_OBJECTS = ("providers", "patients", "treatment_plans", "invoices", "insurance_claims", "appointments",
-                    "clinical_notes", "documents")
+COMPILED_OBJECTS = ("practices", "providers", "patients", "treatment_plans", "invoices", "insurance_claims",
+                    "appointments", "clinical_notes", "documents")
 """The source objects staged by compiled plans, in the order they run (`stage.PLANS` follows it): what a map entry
 can do that only the compiled plans apply (a status entry's own `values`) is refused at confirm elsewhere."""

@@ -90,6 +90,8 @@ class ObjectPlan:
     """Count name (`invoice_lines.staged`, `unknown_status`) → SQL giving it, as the Python mapper counted it."""
     excluded_all: bool = False
     """Every row counted excluded, nothing staged (clinical notes kept out by the map)."""
+    decisions: list[str] = field(default_factory=list)
+    """SQL giving the plan's decisions a person reads (ids and counts only), one JSON object per row."""
 
     def __post_init__(self) -> None:
         obj = self.source_object

@@ -24,6 +24,7 @@ from core_practice_twenty.mapping.sql.context import mapping_context
 from core_practice_twenty.mapping.sql.documents import documents_plan
 from core_practice_twenty.mapping.sql.people import patients_plan
 from core_practice_twenty.mapping.sql.policies import TAKEN, patient_policies
+from core_practice_twenty.mapping.sql.practices import practices_plan
 from core_practice_twenty.mapping.sql.providers import provider_emails_sql, providers_plan
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.model.progress import Progress
@@ -37,8 +38,8 @@ from core_practice_twenty.store.mapping_sql import (
 )
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
-_PLAN_OF = {"providers": providers_plan, "patients": patients_plan, "treatment_plans": treatment_plans_plan,
-            "invoices": invoices_plan,
+_PLAN_OF = {"practices": practices_plan, "providers": providers_plan, "patients": patients_plan,
+            "treatment_plans": treatment_plans_plan, "invoices": invoices_plan,
             "insurance_claims": insurance_claims_plan, "appointments": appointments_plan,
             "clinical_notes": clinical_notes_plan, "documents": documents_plan}
 PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
@@ -62,8 +63,10 @@ def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> 
     as the Python mapper counts, and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
     with _lookups(conn, wave, plan.cells):
-        written, held, counts = run_plan(conn, wave, plan.target, plan.rows,
-                                         [(s.target, s.select) for s in plan.staged], plan.holds, plan.counts)
+        written, held, counts, decided = run_plan(conn, wave, plan.target, plan.rows,
+                                                  [(s.target, s.select) for s in plan.staged], plan.holds,
+                                                  plan.counts, plan.decisions)
+    result.decisions += [json.loads(text) for text in decided]
     if plan.excluded_all:
         rows = counts[f"{plan.source_object}.rows"]
         result.count(f"{plan.source_object}.rows", rows)
