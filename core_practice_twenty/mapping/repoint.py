@@ -53,6 +53,9 @@ def repoint_problem(source_object: str, entry: ColumnEntry) -> str | None:
                 f"{default.transform!r}); keep it, or exclude the column")
     if entry.targets == default.targets:
         return None
+    if default.targets and all("." not in t for t in default.targets):
+        return (f"it goes into the {', '.join(default.targets)} record as a whole (the uploaded file, its name and "
+                f"category), not into one field; keep its targets, or exclude the column")
     if default.transform.partition(":")[0] not in MOVABLE:
         return (f"a {default.transform!r} column cannot be sent to another field yet (it goes to "
                 f"{', '.join(default.targets)}); keep its targets, or exclude the column")

@@ -81,11 +81,14 @@ def test_edits_the_pipeline_cannot_honour_are_refused_by_name(export: Path) -> N
     status["transform"] = "rename"
     policy = next(e for e in data["objects"]["patients"]["columns"] if e["column"] == "email")
     policy["targets"] = ["people.cpContactEmail"]
+    document = next(e for e in data["objects"]["documents"]["columns"] if e["column"] == "file_name")
+    document["targets"] = ["attachments.name"]  # a document's cells make the attachment as a whole
     with pytest.raises(ConfirmRefused) as refused:
         confirm(from_dict(data), export, "Dr Test")
     problems = "\n".join(refused.value.problems)
     assert "patients 'status'" in problems and "transform of a canonical column cannot be changed yet" in problems
     assert "patients 'email'" in problems and "cannot be sent to another field yet" in problems
+    assert "documents 'file_name'" in problems and "into the attachments record as a whole" in problems
 
 
 def test_a_status_value_map_edited_in_the_map_is_what_twenty_receives(export: Path, warehouse,
