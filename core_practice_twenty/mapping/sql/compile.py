@@ -273,3 +273,18 @@ def missing(plural: str, key: str, wave: str) -> str:
 def zone_of(practice: str, context: ctx.MappingContext) -> str:
     return (f"coalesce((select z.zone from {ctx.ZONES} z where z.practice_id = {practice}), "
             f"{sql_string(context.default_zone)})")
+
+
+def listed(*items: str) -> str:
+    """SQL list of the non-NULL strings among `items` (each a SQL string expression), in order: a record's review
+    reasons and notes."""
+    return "list_filter([" + ", ".join(items) + "], lambda x: x is not null)"
+
+
+def warned(source_object: str, key: str, wave: str, rule: str) -> str:
+    """SQL: validation warned about the row whose source key is `key` with `rule` (a rule name: on any column;
+    `rule:column`: on that one), as `objects.common.warnings_of` reads the warnings."""
+    match = f"v.rule = {sql_string(rule)}" if ":" in rule else (
+        f"(v.rule = {sql_string(rule)} or v.rule like {sql_string(rule + ':%')})")
+    return (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
+            f"{sql_string(source_object)} and v.severity = 'warn' and v.source_key = {key} and {match})")

@@ -17,7 +17,7 @@ from core_practice_twenty.mapping.objects.common import DEFAULT_TARGET_FIELDS
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
-from core_practice_twenty.mapping.sql.compile import STAGED_ROWS, ObjectPlan, StagedSelect, accepted, missing
+from core_practice_twenty.mapping.sql.compile import STAGED_ROWS, ObjectPlan, StagedSelect, accepted, missing, warned
 from core_practice_twenty.mapping.sql.payload import Member, dependency, json_list, json_object, ref, value
 from core_practice_twenty.mapping.target_model import ATTACHMENTS, PEOPLE
 from core_practice_twenty.source.documents import unsafe_path
@@ -49,10 +49,8 @@ def documents_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
     hold = (f"case when ({relative}) is null then 'path_traversal: file path leaves documents/' else "
             f"{missing(PEOPLE.name_plural, patient, wave)} end")
     size = cells.lookup("size", "size_bytes", _size)
-    warned = (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
-              f"'{SOURCE}' and v.severity = 'warn' and v.source_key = r.document_id and "
-              f"(v.rule = '{TOO_LARGE}' or v.rule like '{TOO_LARGE}:%'))")
-    too_large = f"({warned} or coalesce(({size})::hugeint > {context.max_upload_bytes}, false))"
+    too_large = (f"({warned(SOURCE, 'r.document_id', wave, TOO_LARGE)} or "
+                 f"coalesce(({size})::hugeint > {context.max_upload_bytes}, false))")
     rows = (f"select r.*, r.document_id as _key, {relative} as _path, {size} as _size, {too_large} as _too_large, "
             f"{hold} as _hold {accepted(SOURCE, wave, context.sample)}")
     base = cells.lookup("file_name", "relative_path", lambda raw: PurePosixPath(_safe(raw) or "").name)

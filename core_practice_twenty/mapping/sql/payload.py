@@ -7,6 +7,7 @@ and its sha256 is the record's payload hash without the payload ever becoming a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -60,3 +61,9 @@ def ref(object_plural: str, key: str) -> str:
 def dependency(object_plural: str, key: str) -> str:
     """SQL for `model.staged.dependency(object_plural, key)`: `people:P1`."""
     return f"{sql_string(object_plural + ':')} || {key}"
+
+
+def json_text(data: object) -> str:
+    """A Python reading's JSON value (a name, a phones field) as the payload writes it: keys sorted, no spaces,
+    UTF-8 kept (`payload_hash`'s form), so DuckDB can splice it into a payload unchanged."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -9,7 +9,6 @@ order `objects.people.map_patients` gives them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from core_practice_twenty.mapping.field_map.model import FieldMap
@@ -22,12 +21,23 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     extras,
+    listed,
     routed_members,
     routes,
+    warned,
     with_extras,
     zone_of,
 )
-from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
+from core_practice_twenty.mapping.sql.payload import (
+    NULL,
+    Member,
+    dependency,
+    json_list,
+    json_object,
+    json_text,
+    ref,
+    value,
+)
 from core_practice_twenty.mapping.sql.policies import DUPLICATES, HOLDS, OWNERS, PRACTICES, TAKEN
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
 from core_practice_twenty.mapping.transforms import (
@@ -38,30 +48,12 @@ from core_practice_twenty.mapping.transforms import (
     placeholder_email,
 )
 from core_practice_twenty.source.values import country_alpha2
-from core_practice_twenty.validation.sql_values import sql_string
 
 SOURCE = "patients"
 POLICY_FIELDS = {"name", "emails", "householdEmail", "phones", "homeAddress", "companyId", "needsReview",
                  "reviewReasons", "personType", "healthFundName", "healthFundMemberNo", "medicareNo"}
 """Fields of a patient written by a policy, not from one column (the map names them: email_policy, phone_e164,
 address_compose, relation:companies, the soft-delete flag)."""
-
-
-def _canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _warned(wave: str, rule: str) -> str:
-    """SQL: validation warned about this patient with `rule` (a rule name, or a name with its column)."""
-    match = f"v.rule = {sql_string(rule)}" if ":" in rule else (
-        f"(v.rule = {sql_string(rule)} or v.rule like {sql_string(rule + ':%')})")
-    return (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
-            f"'{SOURCE}' and v.severity = 'warn' and v.source_key = r.patient_id and {match})")
-
-
-def _listed(*items: str) -> str:
-    """SQL list of the non-NULL strings among `items` (each a SQL string expression), in order."""
-    return "list_filter([" + ", ".join(items) + "], lambda x: x is not null)"
 
 
 def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
@@ -74,27 +66,28 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
                              POLICY_FIELDS)
 
     def name(first: str | None, last: str | None, preferred: str | None) -> str:
-        return _canonical_json(full_name(first, last, preferred=preferred))
+        return json_text(full_name(first, last, preferred=preferred))
 
     def phones(mobile: str | None, home: str | None, work: str | None, country: str | None) -> str:
         found = phones_field([("mobile_phone", mobile), ("home_phone", home), ("work_phone", work)], region,
                              country=country_alpha2(country))
-        return _canonical_json({"value": found.value, "reasons": found.reasons, "notes": found.notes})
+        return json_text({"value": found.value, "reasons": found.reasons, "notes": found.notes})
 
     def address(*parts: str | None) -> str:
         street1, street2, city, state, postcode, country, suburb = parts
         found = compose_address(street1=street1, street2=street2, city=city, state=state, postcode=postcode,
                                 country=country, region=region, column_prefix="patient_", suburb=suburb)
-        return _canonical_json({"value": found.value, "reasons": found.reasons, "notes": found.notes})
+        return json_text({"value": found.value, "reasons": found.reasons, "notes": found.notes})
 
     full = cells.lookup_many("name", ("first_name", "last_name", "preferred_name"), name)
     phone = cells.lookup_many("phones", ("mobile_phone", "home_phone", "work_phone", "patient_country"), phones)
     home = cells.lookup_many("address", ("first_address", "address_line2", "patient_city", "patient_state",
                                          "patient_postal_code", "patient_country", "patient_suburb"), address)
-    duplicate = (f"case when {_warned(wave, 'duplicate_patient')} or r.patient_id in (select d.patient_id from "
+    duplicate = (f"case when {warned(SOURCE, 'r.patient_id', wave, 'duplicate_patient')} or r.patient_id in "
+                 f"(select d.patient_id from "
                  f"{DUPLICATES} d) then coalesce('possible_duplicate_of:' || (select d.original from {DUPLICATES} d "
                  f"where d.patient_id = r.patient_id), 'possible_duplicate') end")
-    future = f"case when {_warned(wave, 'future_date:created_at')} then 'future_created_at' end"
+    future = f"case when {warned(SOURCE, 'r.patient_id', wave, 'future_date:created_at')} then 'future_created_at' end"
     computed = [f"(select h.reason from {HOLDS} h where h.patient_id = r.patient_id) as _hold",
                 f"(select p.practice_id from {PRACTICES} p where p.patient_id = r.patient_id) as _practice",
                 f"{full} as _name", f"{phone} as _phones", f"{home} as _address", f"{duplicate} as _duplicate",
@@ -125,10 +118,10 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
             computed.append(f"{placeholder} as _placeholder")
             primary = f"case when {nothing} then r._placeholder else {primary} end"
             placeholder_flag = f"case when {nothing} then 'email_placeholder' end"
-    review = (f"list_concat({_listed(review_email, placeholder_flag)}, json_extract_string(r._phones, "
-              f"'$.reasons[*]'), json_extract_string(r._address, '$.reasons[*]'), {_listed('r._duplicate')})")
-    notes = (f"list_concat({_listed(note_email)}, json_extract_string(r._phones, '$.notes[*]'), "
-             f"json_extract_string(r._address, '$.notes[*]'), {_listed('r._future')})")
+    review = (f"list_concat({listed(review_email, placeholder_flag)}, json_extract_string(r._phones, "
+              f"'$.reasons[*]'), json_extract_string(r._address, '$.reasons[*]'), {listed('r._duplicate')})")
+    notes = (f"list_concat({listed(note_email)}, json_extract_string(r._phones, '$.notes[*]'), "
+             f"json_extract_string(r._address, '$.notes[*]'), {listed('r._future')})")
     cells_read = f"select r.*, r.patient_id as _key, {', '.join(computed)} {accepted(SOURCE, wave, context.sample)}"
     rows = (f"select r.*, {review} as _review, {notes} as _notes from (select r.*, {', '.join(decided)} "
             f"from ({cells_read}) r) r")

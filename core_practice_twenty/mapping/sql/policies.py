@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
-from core_practice_twenty.mapping.sql.compile import accepted, missing
+from core_practice_twenty.mapping.sql.compile import accepted, missing, warned
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.mapping.transforms import boolean, canonical, check_email, iso_date
-from core_practice_twenty.validation.sql_values import sql_string
 
 PATIENTS, LINKS = "patients", "patient_practices"
 SEEN = "mapping_policy_patients"
@@ -69,9 +68,7 @@ def patient_policies(wave: str, options: MappingOptions, sample: bool) -> Patien
     raw_links = SqlCells(LINKS, dataclasses.replace(options, excluded=frozenset()), alias="l")
 
     deleted = raw.lookup("policy_deleted", "is_deleted", _true)
-    soft = (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "
-            f"'{PATIENTS}' and v.severity = 'warn' and v.source_key = r.patient_id and "
-            f"(v.rule = 'soft_deleted' or v.rule like 'soft_deleted:%'))")
+    soft = warned(PATIENTS, "r.patient_id", wave, "soft_deleted")
     first = raw.lookup("policy_first", "first_name", str.casefold)
     last = raw.lookup("policy_last", "last_name", str.casefold)
     born = raw.lookup("policy_born", "date_of_birth", lambda text: iso_date(text, region) or text)

@@ -8,7 +8,6 @@ read by the same policies as a patient's. Readings that need a library run once 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 
@@ -23,11 +22,21 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     extras,
+    listed,
     routed_members,
     routes,
     with_extras,
 )
-from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
+from core_practice_twenty.mapping.sql.payload import (
+    NULL,
+    Member,
+    dependency,
+    json_list,
+    json_object,
+    json_text,
+    ref,
+    value,
+)
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.mapping.transforms import check_email, compose_address, phones_field, practice_timezone
 from core_practice_twenty.validation.sql_values import sql_string
@@ -37,14 +46,6 @@ POLICY_FIELDS = {"cpPracticeId", "address", "practicePhone", "practiceEmail", "d
                  "parentCompany"}
 """Fields of a company written by a policy (the key, the address composed, the phone, the email, a shared domain,
 the group), not from one column as its entry says."""
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _listed(*items: str) -> str:
-    return "list_filter([" + ", ".join(items) + "], lambda x: x is not null)"
 
 
 def practices_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
@@ -59,11 +60,11 @@ def practices_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
         street1, street2, city, state, postcode, country, suburb = parts
         found = compose_address(street1=street1, street2=street2, city=city, state=state, postcode=postcode,
                                 country=country, region=region, suburb=suburb)
-        return _json({"value": found.value, "notes": found.reasons + found.notes})
+        return json_text({"value": found.value, "notes": found.reasons + found.notes})
 
     def phone(cell: str | None) -> str:
         found = phones_field([("phone", cell)], region)
-        return _json({"value": found.value, "notes": found.reasons + found.notes})
+        return json_text({"value": found.value, "notes": found.reasons + found.notes})
 
     home = cells.lookup_many("address", ("address_line1", "address_line2", "city", "state", "postcode", "country",
                                          "suburb"), address)
@@ -82,8 +83,8 @@ def practices_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
     shared = (f"case when r._domain is not null and {owner} <> r.practice_id then "
               f"'domain_shared_with_another_location' end")
     malformed = "case when r._email is null and r._problem = 'malformed' then 'email_malformed_dropped:email' end"
-    notes = (f"list_concat(json_extract_string(r._address, '$.notes[*]'), {_listed(shared)}, "
-             f"json_extract_string(r._phone, '$.notes[*]'), {_listed(malformed)})")
+    notes = (f"list_concat(json_extract_string(r._address, '$.notes[*]'), {listed(shared)}, "
+             f"json_extract_string(r._phone, '$.notes[*]'), {listed(malformed)})")
     members = routed_members(cells, routes(field_map, SOURCE, options), COMPANIES.name_plural, "r._zone",
                              POLICY_FIELDS)
     practice_email = json_object([Member("additionalEmails", NULL), Member("primaryEmail", value("r._email"))])

@@ -10,7 +10,6 @@ stays Python's (`match_doctors`): it reads the workspace, not the export.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 
 from core_practice_twenty.mapping.field_map.model import FieldMap
@@ -24,13 +23,23 @@ from core_practice_twenty.mapping.sql.compile import (
     StagedSelect,
     accepted,
     extras,
+    listed,
     missing,
     routed_members,
     routes,
     with_extras,
     zone_of,
 )
-from core_practice_twenty.mapping.sql.payload import NULL, Member, dependency, json_list, json_object, ref, value
+from core_practice_twenty.mapping.sql.payload import (
+    NULL,
+    Member,
+    dependency,
+    json_list,
+    json_object,
+    json_text,
+    ref,
+    value,
+)
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE
 from core_practice_twenty.mapping.transforms import boolean, canonical, check_email, full_name, phones_field
 from core_practice_twenty.validation.sql_values import sql_string
@@ -39,14 +48,6 @@ SOURCE = "providers"
 POLICY_FIELDS = {"cpProviderId", "personType", "name", "jobTitle", "emails", "householdEmail", "phones", "companyId",
                  "needsReview", "reviewReasons"}
 """Fields of a doctor written by a policy, not from one column as its entry says."""
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _listed(*items: str) -> str:
-    return "list_filter([" + ", ".join(items) + "], lambda x: x is not null)"
 
 
 def providers_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
@@ -64,10 +65,10 @@ def providers_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
     email = cells.lookup("email", "email", lambda text: check_email(text).email)
     problem = cells.lookup("email_problem", "email", lambda text: check_email(text).problem or "ok")
     name = cells.lookup_many("name", ("first_name", "last_name"),
-                             lambda first, last: _json(full_name(first, last)))
+                             lambda first, last: json_text(full_name(first, last)))
     def read_phones(phone: str | None) -> str:
         found = phones_field([("phone", phone)], region)
-        return _json({"value": found.value, "reasons": found.reasons, "notes": found.notes})
+        return json_text({"value": found.value, "reasons": found.reasons, "notes": found.notes})
 
     phones = cells.lookup_many("phones", ("phone",), read_phones)
     kind = cells.lookup("kind", "provider_type", lambda text: canonical(SOURCE, "provider_type", text))
@@ -82,12 +83,12 @@ def providers_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
     shared = "case when r._email is not null and r._owner is distinct from r.provider_id then " \
              "'email_shared_with_another_provider' end"
     malformed = "case when r._email is null and r._problem = 'malformed' then 'email_malformed_dropped' end"
-    review = f"list_concat({_listed(malformed)}, json_extract_string(r._phones, '$.reasons[*]'))"
+    review = f"list_concat({listed(malformed)}, json_extract_string(r._phones, '$.reasons[*]'))"
     unique = "list_filter(x, lambda v, i: list_position(x, v) = i)"
     reasons = f"list_transform([{review}], lambda x: {unique})[1]"
     inactive_note = "case when r._inactive then 'provider_inactive' end"
-    notes = (f"list_concat({_listed(shared)}, json_extract_string(r._phones, '$.notes[*]'), "
-             f"{_listed(inactive_note)}, {review})")
+    notes = (f"list_concat({listed(shared)}, json_extract_string(r._phones, '$.notes[*]'), "
+             f"{listed(inactive_note)}, {review})")
     members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone", POLICY_FIELDS)
     members += [
         Member("cpProviderId", value("r.provider_id")),
