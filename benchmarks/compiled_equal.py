@@ -62,7 +62,9 @@ def main() -> int:
             seconds[wave] = time.perf_counter() - started
         differences = 0
         with warehouse.connect() as conn:
-            columns = "source_key, source_line, payload_hash, depends_on::varchar, notes::varchar"
+            # JSON lists compared as values: Python writes them with spaces, DuckDB without
+            columns = ("source_key, source_line, payload_hash, json(depends_on::varchar)::varchar, "
+                       "json(notes::varchar)::varchar")
             for plural in TARGET_OBJECTS:
                 table = f"stg_twenty_{plural}"
                 staged = conn.execute(f"select count(*) from {table} where wave = 'sql'").fetchall()[0][0]

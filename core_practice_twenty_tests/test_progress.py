@@ -54,3 +54,16 @@ def test_landing_a_large_file_tells_how_far_duckdb_is_and_a_workbook_how_many_ro
                             log=lines.append)
     assert stats.path == "python" and stats.rows_read > 5_000
     assert lines[0].startswith("landing appointments.csv: 1,000 rows") and "rows/min" in lines[0]
+
+
+def test_a_long_piece_of_work_in_flight_is_told_every_interval() -> None:
+    """One statement of a compiled plan runs ~15 s at a group's size with nothing newly done: `tick` still says so."""
+    now = [0.0]
+    lines: list[str] = []
+    progress = Progress("mapping people", 2, lines.append, unit="statements", every_s=5.0, clock=lambda: now[0])
+    for _ in range(30):  # 15 s of one statement, ticked every 0.5 s
+        now[0] += 0.5
+        progress.tick("working")
+    progress.advance(1)
+    assert len(lines) == 3  # at 0.5 s, 5.5 s and 10.5 s; the advance at 15 s came too soon after to be told
+    assert lines[0] == "mapping people: 0/2 statements, working, 0 statements/min, ETA 0s"

@@ -32,6 +32,14 @@ class Progress:
         self._last = now
         self._log(self.line(now, detail))
 
+    def tick(self, detail: str = "") -> None:
+        """Say how far it is if `every_s` passed since the last line, with nothing newly done (a long piece of work
+        in flight): a step is never silent for longer than the interval."""
+        now = self._clock()
+        if self._last is None or now - self._last >= self._every_s:
+            self._last = now
+            self._log(self.line(now, detail))
+
     def restart(self) -> None:
         """Count again from 0 (the next statement of one step): the interval between lines still holds."""
         self.done = 0

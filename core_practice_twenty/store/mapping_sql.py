@@ -14,10 +14,11 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
+from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.raw import create_raw_table_sql
 from core_practice_twenty.store.staging import staging_table
-from core_practice_twenty.store.warehouse import in_transaction
+from core_practice_twenty.store.warehouse import in_transaction, ticking
 
 Held = list[tuple[str, str, int | None, str]]
 """Held-back rows: (source object, source key, line, reason)."""
@@ -111,11 +112,16 @@ def lookup_table(conn: duckdb.DuckDBPyConnection, wave: str, name: str, source_o
 
 @contextmanager
 def lookup_tables(conn: duckdb.DuckDBPyConnection, wave: str,
-                  lookups: Sequence[tuple[str, str, str, Sequence[str], Callable[..., str | None]]]) -> Iterator[None]:
-    """Each (name, source object, alias, cells, read) as `lookup_table` while the block runs."""
+                  lookups: Sequence[tuple[str, str, str, Sequence[str], Callable[..., str | None]]],
+                  progress: Progress | None = None) -> Iterator[None]:
+    """Each (name, source object, alias, cells, read) as `lookup_table` while the block runs; `progress` counts them
+    (a patient's addresses and phones are read once per distinct cell: ~20 s for a 250,000-patient group)."""
+    progress = progress or Progress("lookups", len(lookups), lambda _m: None)
     try:
-        for name, source_object, alias, cells, read in lookups:
-            lookup_table(conn, wave, name, source_object, alias, cells, read)
+        with ticking(progress):
+            for name, source_object, alias, cells, read in lookups:
+                lookup_table(conn, wave, name, source_object, alias, cells, read)
+                progress.advance(1)
         yield
     finally:
         for name, *_rest in lookups:
@@ -123,13 +129,15 @@ def lookup_tables(conn: duckdb.DuckDBPyConnection, wave: str,
 
 
 @contextmanager
-def temp_tables(conn: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]], what: str) -> Iterator[None]:
+def temp_tables(conn: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]], what: str,
+                made: Callable[[], None] = lambda: None) -> Iterator[None]:
     """Create each (name, SELECT) as a temp table, in order (a later one may read an earlier one), for the block;
-    `what` names the work in the message of a warehouse out of memory."""
+    `what` names the work in the message of a warehouse out of memory; `made` is called after each table."""
     try:
         try:
             for name, sql in tables:
                 conn.execute(f"create or replace temp table {name} as {sql}")
+                made()
         except duckdb.OutOfMemoryException:
             raise _out_of_memory(what) from None
         yield
@@ -152,14 +160,16 @@ def _out_of_memory(what: str) -> MappingMemoryError:
 
 def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
              staged: Sequence[tuple[str, str]], holds: Sequence[str], counts: Mapping[str, str],
-             decisions: Sequence[str] = ()) -> tuple[dict[str, int], Held, dict[str, int], list[str]]:
+             decisions: Sequence[str] = (), log: Callable[[str], None] = lambda _m: None, what: str = "",
+             ) -> tuple[dict[str, int], Held, dict[str, int], list[str]]:
     """Read a plan's rows (`_key`, `_hold`), append its staged records to their staging tables (cleared by the
     caller), record its rows held back under `target` for later plans, and answer its hold and count queries.
     Each insert is its own transaction (outside any of the caller's): a wave's staging is replaced as a whole by
     the next mapping, and a mapping that stops midway fails its step.
 
     Returns records written per Twenty object, the held-back rows (source object, source key, line, reason), each
-    count and the decisions' JSON texts.
+    count and the decisions' JSON texts. `log` hears how many of its statements are done at least every 5 s (one
+    insert of a group's appointments takes ~15 s; DuckDB cannot estimate its progress).
     """
     def view(sql: str, part: int, parts: int) -> None:
         sliced = sql.replace(PARTS, str(parts)).replace(PART, str(part))
@@ -167,7 +177,8 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
 
     view(rows_sql, 0, 1)
     try:
-        return _staged(conn, wave, target, rows_sql, staged, holds, counts, decisions, view)
+        return _staged(conn, wave, target, rows_sql, staged, holds, counts, decisions, view,
+                       Progress(f"mapping {what or target}", 0, log, unit="statements"))
     except duckdb.OutOfMemoryException:
         raise _out_of_memory(target) from None
     finally:
@@ -176,22 +187,25 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
 
 def _staged(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: str,
             staged: Sequence[tuple[str, str]], holds: Sequence[str], counts: Mapping[str, str],
-            decisions: Sequence[str],
-            view: Callable[[str, int, int], None]) -> tuple[dict[str, int], Held, dict[str, int], list[str]]:
+            decisions: Sequence[str], view: Callable[[str, int, int], None],
+            progress: Progress) -> tuple[dict[str, int], Held, dict[str, int], list[str]]:
     """`run_plan`'s work, on the view of the plan's rows."""
     written: dict[str, int] = {}
     rows = conn.execute(f"select count(*) from {PLAN_ROWS}").fetchone()[0] if PART in rows_sql else 0
     parts = max(1, -(-rows // ROWS_PER_PART))
-    for part in range(parts):
-        view(rows_sql, part, parts)
-        for plural, select in staged:
-            sliced = select.replace(PARTS, str(parts)).replace(PART, str(part))
-            with in_transaction(conn):  # committed at once: DuckDB keeps a transaction's new rows in memory
-                n = conn.execute(f"insert into {staging_table(plural)} (wave, source_key, source_line, payload, "
-                                 f"payload_hash, depends_on, notes) select ?, s.source_key, s.source_line, "
-                                 f"s.payload::json, sha256(s.payload), s.depends_on::json, s.notes::json "
-                                 f"from ({sliced}) s", [wave]).fetchone()[0]
-            written[plural] = written.get(plural, 0) + n
+    progress.total = parts * len(staged)
+    with ticking(progress):
+        for part in range(parts):
+            view(rows_sql, part, parts)
+            for plural, select in staged:
+                sliced = select.replace(PARTS, str(parts)).replace(PART, str(part))
+                with in_transaction(conn):  # committed at once: DuckDB keeps a transaction's new rows in memory
+                    n = conn.execute(f"insert into {staging_table(plural)} (wave, source_key, source_line, payload, "
+                                     f"payload_hash, depends_on, notes) select ?, s.source_key, s.source_line, "
+                                     f"s.payload::json, sha256(s.payload), s.depends_on::json, s.notes::json "
+                                     f"from ({sliced}) s", [wave]).fetchone()[0]
+                written[plural] = written.get(plural, 0) + n
+                progress.advance(1, f"{sum(written.values()):,} records staged")
     view(rows_sql, 0, 1)
     with in_transaction(conn):
         conn.execute(f"insert into {PLAN_HELD} select ?, _key, _hold from {PLAN_ROWS} where _hold is not null",

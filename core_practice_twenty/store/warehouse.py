@@ -285,3 +285,21 @@ def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], Non
         watcher.join()
         conn.execute("reset enable_progress_bar")
         conn.execute("reset enable_progress_bar_print")
+
+
+@contextmanager
+def ticking(progress: Progress) -> Iterator[None]:
+    """`progress.tick()` every second while the block runs (statements whose progress DuckDB cannot estimate)."""
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(1.0):
+            progress.tick("working")
+
+    ticker = threading.Thread(target=tick, name="progress-tick", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()

@@ -36,6 +36,7 @@ from core_practice_twenty.store.mapping_sql import (
     run_plan,
     temp_tables,
 )
+from core_practice_twenty.store.warehouse import ticking
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
 _PLAN_OF = {"practices": practices_plan, "providers": providers_plan, "patients": patients_plan,
@@ -52,20 +53,23 @@ names as note authors, the automations it writes as reference files."""
 practice links into their policies)."""
 
 
-def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list[SqlCells]) -> contextlib.AbstractContextManager:
-    """The lookup tables `cells` join, while the block runs."""
-    return lookup_tables(conn, wave, [(name, lk.source_object, lk.alias, lk.cells, lk.read)
-                                      for c in cells for name, lk in c.lookups.items()])
+def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list[SqlCells], what: str,
+             log: Callable[[str], None]) -> contextlib.AbstractContextManager:
+    """The lookup tables `cells` join, while the block runs; `log` hears how many are made."""
+    lookups = [(name, lk.source_object, lk.alias, lk.cells, lk.read) for c in cells for name, lk in c.lookups.items()]
+    return lookup_tables(conn, wave, lookups, Progress(f"mapping {what}: cells read once each", len(lookups), log,
+                                                       unit="lookups"))
 
 
-def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan) -> tuple[MappingResult, dict[str, int]]:
+def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan,
+               log: Callable[[str], None] = lambda _m: None) -> tuple[MappingResult, dict[str, int]]:
     """Run one plan on `conn` (inside `plan_session`, staging tables cleared by the caller): its result, counted
     as the Python mapper counts, and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
-    with _lookups(conn, wave, plan.cells):
+    with _lookups(conn, wave, plan.cells, plan.source_object, log):
         written, held, counts, decided = run_plan(conn, wave, plan.target, plan.rows,
                                                   [(s.target, s.select) for s in plan.staged], plan.holds,
-                                                  plan.counts, plan.decisions)
+                                                  plan.counts, plan.decisions, log, plan.source_object)
     result.decisions += [json.loads(text) for text in decided]
     if plan.excluded_all:
         rows = counts[f"{plan.source_object}.rows"]
@@ -108,11 +112,15 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
             if name == "patients":
                 taken = sorted({str(e).casefold() for (e,) in fetch(conn, provider_emails_sql(wave)) if e})
                 decided.enter_context(registered(conn, {TAKEN: {"email": taken}}))
-                with _lookups(conn, wave, policies.cells):  # the lookups only while the tables are made
-                    decided.enter_context(temp_tables(conn, policies.tables, "people"))
+                deciding = Progress("mapping patients: practices, hold-backs, shared emails, duplicates",
+                                    len(policies.tables), log, unit="tables")
+                with _lookups(conn, wave, policies.cells, "patients' policies", log), ticking(deciding):
+                    # the lookups only while the tables are made
+                    decided.enter_context(temp_tables(conn, policies.tables, "people", deciding.advance))
                 decisions = [json.loads(row[0]) for sql in policies.decisions.values() for row in fetch(conn, sql)]
                 held = {str(key): str(reason) for key, reason in fetch(conn, policies.held)}
-            staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names))
+            staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names),
+                                      log)
             progress.advance(1, f"{name}: {sum(staged[name][1].values()):,} records staged")
     staged["patients"][0].decisions += decisions
     staged["providers"][0].decisions += core.doctors.decisions
