@@ -67,3 +67,20 @@ def test_a_long_piece_of_work_in_flight_is_told_every_interval() -> None:
     progress.advance(1)
     assert len(lines) == 3  # at 0.5 s, 5.5 s and 10.5 s; the advance at 15 s came too soon after to be told
     assert lines[0] == "mapping people: 0/2 statements, working, 0 statements/min, ETA 0s"
+
+
+def test_a_quick_part_of_a_step_says_nothing_and_a_slow_one_is_told() -> None:
+    """A small wave's plans each take a fraction of a second: no line per part; a group's take minutes: told."""
+    now = [0.0]
+    lines: list[str] = []
+    quick = Progress("mapping practices", 2, lines.append, unit="statements", clock=lambda: now[0], quiet_if_quick=True)
+    now[0] += 0.1
+    quick.advance(1)
+    quick.tick("working")
+    quick.advance(1)
+    assert lines == []
+    slow = Progress("mapping patients", 1, lines.append, unit="statements", clock=lambda: now[0], quiet_if_quick=True)
+    now[0] += 6.0
+    slow.tick("working")
+    slow.advance(1)
+    assert len(lines) == 2 and lines[-1].startswith("mapping patients: 1/1 statements")

@@ -16,17 +16,23 @@ class Progress:
     """`advance(n)` after each piece of work; `log` gets a line when `every_s` has passed (and at the start and end)."""
 
     def __init__(self, what: str, total: int | None, log: Callable[[str], None], *, unit: str = "records",
-                 every_s: float = EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
+                 every_s: float = EVERY_S, clock: Callable[[], float] = time.monotonic, quiet_if_quick: bool = False,
+                 ) -> None:
         self.what, self.total, self.unit = what, total, unit
         self._log, self._every_s, self._clock = log, every_s, clock
         self.done = 0
         self._started = clock()
         self._last: float | None = None
+        self._quiet = quiet_if_quick
+        """A part of a step (one object's lookups, one plan's statements): told only once it has taken an interval,
+        and its end only if it was told at all, so a small wave's log is not a line per part."""
 
     def advance(self, n: int = 1, detail: str = "") -> None:
         self.done += n
         now = self._clock()
         finished = self.total is not None and self.done >= self.total
+        if self._quiet and self._last is None and now - self._started < self._every_s:
+            return
         if self._last is not None and not finished and now - self._last < self._every_s:
             return
         self._last = now
@@ -36,6 +42,8 @@ class Progress:
         """Say how far it is if `every_s` passed since the last line, with nothing newly done (a long piece of work
         in flight): a step is never silent for longer than the interval."""
         now = self._clock()
+        if self._quiet and self._last is None and now - self._started < self._every_s:
+            return
         if self._last is None or now - self._last >= self._every_s:
             self._last = now
             self._log(self.line(now, detail))

@@ -178,7 +178,7 @@ def run_plan(conn: duckdb.DuckDBPyConnection, wave: str, target: str, rows_sql: 
     view(rows_sql, 0, 1)
     try:
         return _staged(conn, wave, target, rows_sql, staged, holds, counts, decisions, view,
-                       Progress(f"mapping {what or target}", 0, log, unit="statements"))
+                       Progress(f"mapping {what or target}", 0, log, unit="statements", quiet_if_quick=True))
     except duckdb.OutOfMemoryException:
         raise _out_of_memory(target) from None
     finally:

@@ -58,7 +58,7 @@ def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list[SqlCells], 
     """The lookup tables `cells` join, while the block runs; `log` hears how many are made."""
     lookups = [(name, lk.source_object, lk.alias, lk.cells, lk.read) for c in cells for name, lk in c.lookups.items()]
     return lookup_tables(conn, wave, lookups, Progress(f"mapping {what}: cells read once each", len(lookups), log,
-                                                       unit="lookups"))
+                                                       unit="lookups", quiet_if_quick=True))
 
 
 def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan,
@@ -113,7 +113,7 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
                 taken = sorted({str(e).casefold() for (e,) in fetch(conn, provider_emails_sql(wave)) if e})
                 decided.enter_context(registered(conn, {TAKEN: {"email": taken}}))
                 deciding = Progress("mapping patients: practices, hold-backs, shared emails, duplicates",
-                                    len(policies.tables), log, unit="tables")
+                                    len(policies.tables), log, unit="tables", quiet_if_quick=True)
                 with _lookups(conn, wave, policies.cells, "patients' policies", log), ticking(deciding):
                     # the lookups only while the tables are made
                     decided.enter_context(temp_tables(conn, policies.tables, "people", deciding.advance))
