@@ -152,11 +152,10 @@ def stage_wave(warehouse: Warehouse, wave: str, field_map: FieldMap, *,
         with warehouse.connect() as conn:  # each plan's inserts commit on their own (store/mapping_sql.py)
             done = stage_compiled(conn, wave, core, options, field_map=field_map,
                                   target_field_names=target_field_names, only=only, log=log, **kwargs)
-        for result, written in done.staged.values():
+        for result, written in done.values():
             for plural, n in written.items():
                 summary.staged[plural] = summary.staged.get(plural, 0) + n
             kept.append(result)
-        core.available.held.setdefault("people", {}).update(done.people_held)
         log(f"mapping of wave {wave}: {', '.join(COMPILED_OBJECTS)} staged inside the warehouse")
     progress = Progress(f"mapping of wave {wave}", chunks, log, unit="chunks of patients")
     for chunk in range(chunks):

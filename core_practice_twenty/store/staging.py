@@ -287,7 +287,9 @@ def wave_outcome_counts(warehouse: Warehouse, object_plural: str, wave: str) -> 
     and wave: what reconciliation compares with Twenty's count. A wave not mapped yet (stopped at a gate) has none."""
     table = staging_table(object_plural)
     with warehouse.connect() as conn:
-        _create_staging(conn, table)
+        mapped = conn.execute("select count(*) from id_map where object = ?", [object_plural]).fetchone()[0]
+        if not table_exists(conn, table):  # `cpt status` reads, it does not create the table
+            return 0, {}, mapped
         staged = conn.execute(f"select count(*) from {table} where wave = ?", [wave]).fetchone()[0]
         rows = conn.execute(
             f"""
@@ -298,7 +300,6 @@ def wave_outcome_counts(warehouse: Warehouse, object_plural: str, wave: str) -> 
                 group by a.source_key
             ) select action, count(*) from last group by action
             """, [object_plural, wave]).fetchall()
-        mapped = conn.execute("select count(*) from id_map where object = ?", [object_plural]).fetchone()[0]
     return staged, dict(rows), mapped
 
 

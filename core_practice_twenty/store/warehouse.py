@@ -253,36 +253,49 @@ class Warehouse:
 
 
 @contextmanager
-def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], None],
-            every_s: float | None = None) -> Iterator[None]:
-    """Tell `log` how far DuckDB is with the statement running on `conn` (its own estimate, in percent of the
-    statement's work), at most every `every_s` (5 s): one long statement (a group's appointments file landed, an
-    invoice slice staged) is otherwise silent for its whole length. A new statement starts again from 0 %."""
-    conn.execute("set enable_progress_bar = true")
-    conn.execute("set enable_progress_bar_print = false")
-    every_s = EVERY_S if every_s is None else every_s
+def _every(interval_s: float, work: Callable[[], None], name: str) -> Iterator[None]:
+    """`work()` every `interval_s` on a thread of its own while the block runs (it ends with the block)."""
     done = threading.Event()
-    progress = Progress(what, 100, log, unit="%", every_s=every_s)
 
-    def watch() -> None:
-        last = -1.0
-        while not done.wait(min(1.0, every_s)):
-            percent = conn.query_progress()
-            if percent < 0:  # between statements
-                continue
-            if percent < last:
-                progress.restart()  # the next statement of the block
-            last = percent
-            if int(percent) > progress.done and percent < 100:
-                progress.advance(int(percent) - progress.done)
+    def repeat() -> None:
+        while not done.wait(interval_s):
+            work()
 
-    watcher = threading.Thread(target=watch, name="duckdb-progress", daemon=True)
-    watcher.start()
+    thread = threading.Thread(target=repeat, name=name, daemon=True)
+    thread.start()
     try:
         yield
     finally:
         done.set()
-        watcher.join()
+        thread.join()
+
+
+@contextmanager
+def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], None],
+            every_s: float | None = None) -> Iterator[None]:
+    """Tell `log` how far DuckDB is with the statement running on `conn` (its own estimate, in percent of the
+    statement's work), at most every `every_s` (5 s): one long statement (a group's appointments file landed) is
+    otherwise silent for its whole length. A new statement starts again from 0 %."""
+    every_s = EVERY_S if every_s is None else every_s
+    progress = Progress(what, 100, log, unit="%", every_s=every_s)
+    last = [-1.0]
+
+    def look() -> None:
+        percent = conn.query_progress()
+        if percent < 0:  # between statements
+            return
+        if percent < last[0]:
+            progress.restart()  # the next statement of the block
+        last[0] = percent
+        if int(percent) > progress.done and percent < 100:
+            progress.advance(int(percent) - progress.done)
+
+    conn.execute("set enable_progress_bar = true")
+    conn.execute("set enable_progress_bar_print = false")
+    try:
+        with _every(min(1.0, every_s), look, "duckdb-progress"):
+            yield
+    finally:
         conn.execute("reset enable_progress_bar")
         conn.execute("reset enable_progress_bar_print")
 
@@ -290,16 +303,5 @@ def watched(conn: duckdb.DuckDBPyConnection, what: str, log: Callable[[str], Non
 @contextmanager
 def ticking(progress: Progress) -> Iterator[None]:
     """`progress.tick()` every second while the block runs (statements whose progress DuckDB cannot estimate)."""
-    done = threading.Event()
-
-    def tick() -> None:
-        while not done.wait(1.0):
-            progress.tick("working")
-
-    ticker = threading.Thread(target=tick, name="progress-tick", daemon=True)
-    ticker.start()
-    try:
+    with _every(1.0, lambda: progress.tick("working"), "progress-tick"):
         yield
-    finally:
-        done.set()
-        ticker.join()

@@ -69,7 +69,8 @@ class LoadReport:
     seconds: float = 0.0
     own_seconds: float = 0.0
     """`seconds` less the time spent waiting for Twenty (answers and the pacing): the loader's own work, which at
-    100 requests/min must stay well under the 0.6 s between requests or the client, not Twenty, sets the pace."""
+    100 requests/min must stay well under the 0.6 s between requests or the client, not Twenty, sets the pace.
+    Uploads run side by side and their waits add up, so it reads low (down to 0) for attachments."""
     reject_reasons: dict[str, int] = field(default_factory=dict)
     held_back_reasons: dict[str, int] = field(default_factory=dict)
 

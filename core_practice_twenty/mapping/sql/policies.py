@@ -48,14 +48,12 @@ def _true(text: str | None) -> str | None:
 
 @dataclass
 class PatientPolicies:
-    """The policies as statements: `tables` create the temp tables in order; `decisions` and `held` read them."""
+    """The policies as statements: `tables` create the temp tables in order; `decisions` read them."""
 
     cells: list[SqlCells]
     tables: list[tuple[str, str]]
     decisions: dict[str, str]
     """Decision kind → SQL giving its rows as JSON objects (ids and counts only)."""
-    held: str
-    """SQL giving (patient_id, reason) of every patient held back."""
 
 
 def patient_policies(wave: str, options: MappingOptions, sample: bool) -> PatientPolicies:
@@ -139,4 +137,4 @@ def patient_policies(wave: str, options: MappingOptions, sample: bool) -> Patien
         tables=[(SEEN, seen), (PRACTICES, practices), (HOLDS, holds), (DUPLICATES, duplicates), (OWNERS, owners),
                 (HOMES, homes)],
         decisions=decisions,
-        held=f"select patient_id, reason from {HOLDS}")
+    )

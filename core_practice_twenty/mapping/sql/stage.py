@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import duckdb
 
@@ -46,11 +45,11 @@ _PLAN_OF = {"practices": practices_plan, "providers": providers_plan, "patients"
 PLANS = {name: _PLAN_OF[name] for name in COMPILED_OBJECTS}
 """Source object → its compiled plan, in the order they are staged (a plan reads what earlier ones staged)."""
 COMPILED_SOURCES = (*COMPILED_OBJECTS, "invoice_lines", "payments", "patient_practices")
-PYTHON_READS = ("practices", "providers", "workflows")
-"""What Python reads of a compiled wave: the practices it maps, the providers it matches with workspace members and
-names as note authors, the automations it writes as reference files."""
 """Every source object the compiled plans read (lines and payments are folded into their invoice; the patients'
 practice links into their policies)."""
+PYTHON_READS = ("practices", "providers", "workflows")
+"""What Python reads of a compiled wave: the practices' states (their clocks), the providers it matches with
+workspace members and names as note authors, the automations it writes as reference files."""
 
 
 def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list[SqlCells], what: str,
@@ -85,19 +84,10 @@ def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan,
     return result, written
 
 
-@dataclass
-class CompiledStaging:
-    """What the compiled plans staged (per source object: its result and records written per Twenty object) and
-    the patients the policies held back (id → reason), which the Python mappers after them must know."""
-
-    staged: dict[str, tuple[MappingResult, dict[str, int]]]
-    people_held: dict[str, str]
-
-
 def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping, options: MappingOptions, *,
                    field_map: FieldMap | None = None, target_field_names: Mapping[str, str] | None = None,
                    only: Mapping[str, set[str]] | None = None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-                   log: Callable[[str], None] = lambda _m: None) -> CompiledStaging:
+                   log: Callable[[str], None] = lambda _m: None) -> dict[str, tuple[MappingResult, dict[str, int]]]:
     """Every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the practices are staged on `conn`;
     the patients' policies before the patients, once the providers (whose emails a patient may not take as
     primary) are staged."""
@@ -105,7 +95,6 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
     policies = patient_policies(wave, options, context.sample)
     staged = {}
     decisions: list[dict] = []
-    held: dict[str, str] = {}
     progress = Progress(f"mapping of wave {wave} in the warehouse", len(COMPILED_OBJECTS), log, unit="objects")
     with plan_session(conn, context.tables, COMPILED_SOURCES), contextlib.ExitStack() as decided:
         for name in COMPILED_OBJECTS:
@@ -118,10 +107,9 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
                     # the lookups only while the tables are made
                     decided.enter_context(temp_tables(conn, policies.tables, "people", deciding.advance))
                 decisions = [json.loads(row[0]) for sql in policies.decisions.values() for row in fetch(conn, sql)]
-                held = {str(key): str(reason) for key, reason in fetch(conn, policies.held)}
             staged[name] = stage_plan(conn, wave, PLANS[name](wave, options, context, field_map, target_field_names),
                                       log)
             progress.advance(1, f"{name}: {sum(staged[name][1].values()):,} records staged")
     staged["patients"][0].decisions += decisions
     staged["providers"][0].decisions += core.doctors.decisions
-    return CompiledStaging(staged, held)
+    return staged
