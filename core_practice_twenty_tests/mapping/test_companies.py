@@ -5,11 +5,8 @@ from core_practice_twenty.mapping.companies import (
     normalise_domain,
     parent_company,
 )
-from core_practice_twenty.mapping.objects import map_companies
-
-
-def map_practices(rows):
-    return map_companies(rows).staged
+from core_practice_twenty_tests.mapping.hand_made import FIRST_LINE, stage_hand_made
+from core_practice_twenty_tests.mapping.test_records import practice
 
 
 def test_domains_are_reduced_to_bare_hosts() -> None:
@@ -19,27 +16,26 @@ def test_domains_are_reduced_to_bare_hosts() -> None:
     assert normalise_domain(None) is None
 
 
-def test_a_shared_group_domain_goes_to_one_location_only() -> None:
-    rows = [
-        {"practice_id": "PR10", "practice_name": "B", "website": "https://www.group.com.au", "source_line": 3},
-        {"practice_id": "PR2", "practice_name": "A", "website": "group.com.au/", "source_line": 4},
-        {"practice_id": "PR3", "practice_name": "C", "website": None, "source_line": 5},
-    ]
-    staged = {r.source_key: r for r in map_practices(rows)}
-    assert staged["PR2"].payload["domainName"] == {"primaryLinkUrl": "group.com.au"}
+def test_a_shared_group_domain_goes_to_one_location_only(tmp_path, warehouse) -> None:
+    rows = [practice("PR10", website="https://www.group.com.au"), practice("PR2", website="group.com.au/"),
+            practice("PR3", website="")]
+    staged = stage_hand_made(warehouse, tmp_path, {"practices": rows}).records["companies"]
+    assert staged["PR2"].payload["domainName"] == {"primaryLinkUrl": "group.com.au"}  # the first by id, as read
     assert "domainName" not in staged["PR10"].payload
-    assert staged["PR10"].notes == ("domain_shared_with_another_location",)
-    assert staged["PR3"].notes == ()
+    assert staged["PR10"].notes == ["domain_shared_with_another_location"]
+    assert staged["PR3"].notes == [] and "domainName" not in staged["PR3"].payload
     assert staged["PR2"].payload["cpPracticeId"] == "PR2"
-    assert staged["PR2"].source_line == 4
+    assert staged["PR2"].line == FIRST_LINE + 1
 
 
-def test_payload_hash_changes_only_with_the_payload() -> None:
-    row = {"practice_id": "P1", "practice_name": "A", "city": "Fitzroy", "source_line": 2}
-    first, again = map_practices([row])[0], map_practices([dict(row, source_line=9)])[0]
-    changed = map_practices([dict(row, city="Geelong")])[0]
-    assert first.payload_hash == again.payload_hash
-    assert first.payload_hash != changed.payload_hash
+def test_payload_hash_changes_only_with_the_payload(tmp_path, warehouse) -> None:
+    row = practice("P1", city="Fitzroy")
+    first = stage_hand_made(warehouse, tmp_path, {"practices": [row]}, wave="first").records["companies"]["P1"]
+    again = stage_hand_made(warehouse, tmp_path, {"practices": [practice("P0"), row]}, wave="again")
+    changed = stage_hand_made(warehouse, tmp_path, {"practices": [dict(row, city="Geelong")]}, wave="changed")
+    assert again.records["companies"]["P1"].line == FIRST_LINE + 1  # another line, the same payload
+    assert first.payload_hash == again.records["companies"]["P1"].payload_hash
+    assert first.payload_hash != changed.records["companies"]["P1"].payload_hash
 
 
 def test_group_names_fold_to_one_parent_key() -> None:
