@@ -11,8 +11,8 @@ server takes shows up as a low ratio instead of hiding behind its own setting.
 1. starts a sandbox Twenty (that version, its own batch cap) in a child process with a rate limit of
    `--rpm` requests per minute (long bucket; Twenty's default short bucket 100/s stays), so the client's
    memory is measured apart from the server's;
-2. generates a clean export (`generate_export`, `--patients` patients), lands practices, patients and
-   patient links in a scratch DuckDB, maps them with `map_export` (companies + people payloads);
+2. generates a clean export (`generate_export`, `--patients` patients), lands every object
+   in a scratch DuckDB and stages it with `stage_wave` and the proposed map (the companies and people are loaded);
 3. syncs the schema (`sync_schema` with `SCHEMA_OBJECTS`) and loads companies (untimed);
 4. empties the workspace's rate-limit bucket (one minute's burst, so the figures are the steady state a
    long migration runs at, not the first minute's burst), then times `load_records` for people:
@@ -52,10 +52,9 @@ from pathlib import Path
 
 import httpx
 
-from core_practice_twenty.mapping.objects import map_export
-from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, SCHEMA_OBJECTS
-from core_practice_twenty.mapping.wave import read_accepted, staged_by_object
+from core_practice_twenty.mapping.proposer import propose
+from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, SCHEMA_OBJECTS, TARGET_OBJECTS
+from core_practice_twenty.mapping.wave import stage_wave
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.model.twenty import FLOW_LEGACY
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig
@@ -64,7 +63,7 @@ from core_practice_twenty.sandbox.versions import LIMITERS, VERSIONS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.store.raw import land_object
-from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome
+from core_practice_twenty.store.staging import IdMapEntry, WriteOutcome, read_staged
 from core_practice_twenty.store.warehouse import Warehouse
 from core_practice_twenty.twenty.client import TwentyClient, forget_learned
 from core_practice_twenty.twenty.loader import BeforeStates, LoadReport, load_records
@@ -101,13 +100,15 @@ def start_sandbox(db: Path, key: str, rpm: int, played: str, limiter: str) -> tu
 
 
 def staged_export(tmp: Path, patients: int) -> dict[str, list[StagedRecord]]:
-    """Every object's payloads the way the pipeline stages them (landing → accepted rows → map_export)."""
+    """Every object's payloads the way the pipeline stages them (landing → the plans the proposed map compiles)."""
     export = generate_export(tmp / "export", practices=8, patients=patients, dirt="none", seed=20261124)
     warehouse = Warehouse(tmp / "warehouse.duckdb")
     for spec in EXPORT_SPEC.values():
         land_object(warehouse, spec, export, wave=WAVE, snapshot_id=export.name)
-    accepted = read_accepted(warehouse, WAVE)
-    return staged_by_object(map_export(accepted, {}, MappingOptions(region="AU")))
+    field_map = propose(export)
+    field_map.options.region = "AU"
+    stage_wave(warehouse, WAVE, field_map)
+    return {plural: read_staged(warehouse, plural, WAVE) for plural in TARGET_OBJECTS}
 
 
 def staging_counts(staged: dict[str, list[StagedRecord]]) -> tuple[dict[str, int], int]:

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
-
-from core_practice_twenty.mapping.target_model import COMPANIES
 
 
 def normalise_domain(website: str | None) -> str | None:
@@ -44,27 +41,3 @@ def group_key(group_name: str | None) -> str | None:
     ascii_text = unicodedata.normalize("NFKD", group_name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold().replace("&", " and ")).strip("-")
     return f"{GROUP_PREFIX}{slug}" if slug else None
-
-
-def parent_company(group_name: str, key: str) -> dict:
-    """The parent company payload of a practice group: a name and its key, nothing a location owns."""
-    return {COMPANIES.source_key_field: key, "name": re.sub(r"\s+", " ", group_name.strip())}
-
-
-def _natural_key(source_key: str) -> tuple[int, str]:
-    return (len(source_key), source_key)
-
-
-def domain_owners(rows: Iterable[Mapping[str, str | None]]) -> dict[str, str]:
-    """Which practice holds each shared website domain.
-
-    Locations of one group often share one website, but Twenty allows a domain on one company only;
-    the lowest practice id keeps it and the others are created without a domain.
-    """
-    owners: dict[str, str] = {}
-    for row in rows:
-        domain = normalise_domain(row.get("website"))
-        key = row["practice_id"]
-        if domain and key and (domain not in owners or _natural_key(key) < _natural_key(owners[domain])):
-            owners[domain] = key
-    return owners

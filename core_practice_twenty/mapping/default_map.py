@@ -64,6 +64,27 @@ TRANSFORM_FITS: dict[str, frozenset[str]] = {
 """The Twenty field types each transform can write (a sub-field counts as its composite's type; a new field of
 the practice's own is TEXT): a `date` sent into a PHONES field, or a phone into a DATE, is refused at confirm."""
 
+POLICY_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    ("patients", "people"): frozenset({
+        "name", "emails", "householdEmail", "phones", "homeAddress", "companyId", "needsReview", "reviewReasons",
+        "personType", "healthFundName", "healthFundMemberNo", "medicareNo"}),
+    ("providers", "people"): frozenset({
+        "cpProviderId", "personType", "name", "jobTitle", "emails", "householdEmail", "phones", "companyId",
+        "needsReview", "reviewReasons"}),
+    ("practices", "companies"): frozenset({
+        "cpPracticeId", "address", "practicePhone", "practiceEmail", "domainName", "parentCompanyId", "parentCompany"}),
+    ("appointments", "tasks"): frozenset({"title", "assigneeId"}),
+    ("clinical_notes", "notes"): frozenset({"title", "authorDoctor"}),
+    ("invoices", "invoices"): frozenset({"name", "lineItems", "payments", "outstandingBalance"}),
+    ("insurance_claims", "insuranceClaims"): frozenset({"name"}),
+    ("treatment_plans", "treatmentPlans"): frozenset({"name"}),
+    ("treatment_plans", "opportunities"): frozenset({"name", "companyId", "pointOfContactId"}),
+}
+"""(source object, Twenty object) → the fields a policy writes, reading its columns by name (a patient's name, phones
+and address, who keeps a shared email, a task's title and assignee, an invoice's balance): not one column as its
+entry says. The map names these policies by their transform; a column they read is never re-pointed
+(`mapping.repoint`); the plans skip them when they compile an entry's targets (`mapping.sql.compile`)."""
+
 WORKSPACE_MEMBERS = "workspaceMembers"
 """Relation target outside TARGET_OBJECTS: Twenty's workspace members (doctors → task assignees)."""
 

@@ -311,3 +311,12 @@ STATUS_MAPS: dict[str, dict[str, str]] = {
     "insurance_claims.status": {"Submitted": "SUBMITTED", "Pending": "PENDING", "Approved": "APPROVED",
                                 "Denied": "DENIED", "Paid": "PAID"},
 }
+
+
+DEFAULT_TARGET_FIELDS = {"person": "targetPersonId", "company": "targetCompanyId", "task": "targetTaskId",
+                         "note": "targetNoteId", "opportunity": "targetOpportunityId"}
+"""Join-field names of taskTarget/noteTarget/attachment in current Twenty (morph relations, ≥ 1.17).
+
+Older servers use `personId`, `companyId`…: the schema step introspects the workspace and passes the
+names it found as `target_field_names`; this default is only for current servers and tests.
+"""

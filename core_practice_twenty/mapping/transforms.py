@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import pycountry
 
-from core_practice_twenty.mapping.target_model import STATUS_MAPS
 from core_practice_twenty.model.regions import REGION_FACTS, CodeSystem
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS
 from core_practice_twenty.source.values import (
@@ -59,12 +58,6 @@ def clean(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def review_fields(reasons: list[str] | tuple[str, ...]) -> dict:
-    """`needsReview` + `reviewReasons` for a person: always both, so a reload clears a resolved flag."""
-    unique = list(dict.fromkeys(reasons))
-    return {"needsReview": bool(unique), "reviewReasons": "; ".join(unique) if unique else None}
 
 
 def codes_text(cell: str | None, system: CodeSystem | None = None) -> str | None:
@@ -237,57 +230,6 @@ def placeholder_email(source_key: str, domain: str) -> str:
     """The opt-in placeholder for a person without email: unique per record, on a domain that cannot deliver."""
     local = re.sub(r"[^a-z0-9.\-]+", "-", source_key.lower()).strip("-.") or "record"
     return f"{local}@{domain}"
-
-
-def emails_field(primary: str | None, additional: list[str] | None = None) -> dict:
-    return {"primaryEmail": primary, "additionalEmails": additional or None}
-
-
-def _natural(key: str) -> tuple[int, str]:
-    return (len(key), key)
-
-
-@dataclass(frozen=True)
-class Sharer:
-    """One person holding a possibly shared email, with what says who heads the household."""
-
-    source_key: str
-    email: str
-    family_head_id: str | None = None
-    is_head: bool = False
-
-
-def email_owners(sharers: list[Sharer]) -> tuple[dict[str, str], list[dict]]:
-    """Which person holds each email as primary: address → owner key, plus one decision per shared address.
-
-    Twenty's `emails.primaryEmail` is unique, and a household often shares one address. The owner is
-    the household head the other sharers point at (family_head_id), else a sharer whose role is
-    Head, else the first by patient id; the others keep the address in `householdEmail`. Decisions
-    carry ids and counts only.
-    """
-    groups: dict[str, list[Sharer]] = {}
-    for sharer in sharers:
-        groups.setdefault(sharer.email, []).append(sharer)
-    owners: dict[str, str] = {}
-    decisions: list[dict] = []
-    for email, group in groups.items():
-        keys = sorted({s.source_key for s in group}, key=_natural)
-        if len(keys) == 1:
-            owners[email] = keys[0]
-            continue
-        pointed = [s.family_head_id for s in group if s.family_head_id and s.family_head_id != s.source_key]
-        heads_named = sorted({k for k in pointed if k in keys}, key=lambda k: (-pointed.count(k), _natural(k)))
-        role_heads = sorted({s.source_key for s in group if s.is_head}, key=_natural)
-        if heads_named:
-            owner, rule = heads_named[0], "family_head"
-        elif len(role_heads) == 1:
-            owner, rule = role_heads[0], "family_role_head"
-        else:
-            owner, rule = keys[0], "first_by_id"
-        owners[email] = owner
-        decisions.append({"kind": "shared_email_owner", "owner": owner, "rule": rule,
-                          "others": [k for k in keys if k != owner], "sharers": len(keys)})
-    return owners, decisions
 
 
 # -- addresses -------------------------------------------------------------------------------------
@@ -514,19 +456,6 @@ def parse_amount(text: str | None) -> Decimal | None:
         return None
 
 
-def money(text: str | None, region: Region | str, currency: str | None = None) -> dict | None:
-    """A money cell → CURRENCY `{amountMicros: int, currencyCode}`; None when empty or unreadable."""
-    amount = parse_amount(text)
-    if amount is None:
-        return None
-    return {"amountMicros": to_micros(amount), "currencyCode": currency_code(currency, region)}
-
-
-def money_value(amount: Decimal | float | int, region: Region | str, currency: str | None = None) -> dict:
-    """A computed amount (a balance, a sum of payments) → CURRENCY."""
-    return {"amountMicros": to_micros(amount), "currencyCode": currency_code(currency, region)}
-
-
 # -- dates -----------------------------------------------------------------------------------------
 
 
@@ -589,17 +518,6 @@ def canonical(source_object: str, column: str, raw: str | None) -> str | None:
     if text is None:
         return None
     return EXPORT_SPEC[source_object].column(column).canonical_value(text)
-
-
-def status_value(map_name: str, source_object: str, column: str, raw: str | None) -> str | None:
-    """A status cell → the Twenty option value through `STATUS_MAPS[map_name]`; None when not mapped.
-
-    `map_name` is a key of STATUS_MAPS (`appointments.status`, `appointments.status→task.status`).
-    """
-    value = canonical(source_object, column, raw)
-    if value is None:
-        return None
-    return STATUS_MAPS[map_name].get(value)
 
 
 # -- rich text -------------------------------------------------------------------------------------

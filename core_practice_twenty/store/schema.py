@@ -140,6 +140,10 @@ create table if not exists sent_keys (
     sent_at timestamp not null default current_timestamp
 );
 """),
+    (6, """
+-- the chunks of patients the Python mappers read; every object is mapped by compiled plans in DuckDB now
+drop table if exists mapping_chunks;
+"""),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -2,7 +2,8 @@
 
 The edits a practice makes: send a column to another field of the same record (date of birth and recall date
 swapped, as a hand-edited map could), which must show in staging and then in Twenty; a column sent to a field
-another column already writes, and a canonical column's transform changed, which confirm refuses by name.
+another column already writes, a column a policy reads re-pointed, and a transform that does not fit its field,
+which confirm refuses by name.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ def test_edits_the_pipeline_cannot_honour_are_refused_by_name(export: Path) -> N
     with pytest.raises(ConfirmRefused) as refused:
         confirm(from_dict(data), export, "Dr Test")
     problems = "\n".join(refused.value.problems)
-    assert "patients 'status'" in problems and "transform of a canonical column cannot be changed yet" in problems
-    assert "patients 'email'" in problems and "cannot be sent to another field yet" in problems
+    assert "patients 'status'" in problems and "'people.patientStatus' is a SELECT field" in problems
+    assert "patients 'email'" in problems and "a policy makes people.emails" in problems
     assert "documents 'file_name'" in problems and "into the attachments record as a whole" in problems
 
 

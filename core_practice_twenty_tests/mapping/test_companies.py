@@ -3,7 +3,6 @@
 from core_practice_twenty.mapping.companies import (
     group_key,
     normalise_domain,
-    parent_company,
 )
 from core_practice_twenty_tests.mapping.hand_made import FIRST_LINE, stage_hand_made
 from core_practice_twenty_tests.mapping.test_records import practice
@@ -44,5 +43,3 @@ def test_group_names_fold_to_one_parent_key() -> None:
     assert group_key("Smith & Jones Dental") == group_key("Smith and Jones Dental") == "group:smith-and-jones-dental"
     assert group_key("Clínica Dental Sur") == "group:clinica-dental-sur"
     assert group_key(None) is None and group_key("  ") is None and group_key("!!") is None
-    assert parent_company(" Smile  Dental Group ", "group:smile-dental-group") == {
-        "cpPracticeId": "group:smile-dental-group", "name": "Smile Dental Group"}

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from core_practice_twenty.mapping.objects import write_workflow_references
+from core_practice_twenty.mapping.workflows import write_workflow_references
 from core_practice_twenty.model.staged import make_staged_record, payload_refs, ref, resolve_refs, twenty_fields
 
 

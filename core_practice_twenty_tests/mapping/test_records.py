@@ -89,6 +89,17 @@ def test_a_shared_family_email_is_primary_on_the_head_and_household_on_the_other
     assert "@" not in json.dumps(staged.decisions)
 
 
+def test_without_a_head_pointed_at_the_role_head_then_the_first_by_id_keeps_a_shared_email(tmp_path,
+                                                                                         warehouse) -> None:
+    rows = [patient("PT10", email="x@example.com"), patient("PT9", email="X@example.com"),
+            patient("PT20", email="y@example.com", family_role="Head"), patient("PT3", email="y@example.com")]
+    staged = stage_hand_made(warehouse, tmp_path, {"practices": [PRACTICE], "patients": rows})
+    owners = {d["owner"]: d["rule"] for d in staged.decisions if d["kind"] == "shared_email_owner"}
+    assert owners == {"PT9": "first_by_id", "PT20": "family_role_head"}  # PT9 before PT10, as people read ids
+    assert staged.payload("people", "PT9")["emails"]["primaryEmail"] == "x@example.com"
+    assert staged.payload("people", "PT10")["householdEmail"] == "x@example.com"
+
+
 def test_missing_na_and_malformed_emails_are_flagged_and_placeholders_are_opt_in(tmp_path, warehouse) -> None:
     tables = {"practices": [PRACTICE],
               "patients": [patient("PT1", email=""), patient("PT2", email="n/a"), patient("PT3", email="john.smith@")]}
@@ -567,3 +578,44 @@ def test_staged_payloads_are_accepted_by_twenty(tmp_path, warehouse, twenty_sand
         assert person["personType"] == "PATIENT" and person["companyId"]
         assert client.count("tasks") == len(staged.records["tasks"]) > 0
         assert client.count("notes") == len(staged.records["notes"]) > 0
+
+
+# -- a person's edits of the map -------------------------------------------------------------------
+
+
+def test_a_column_read_by_another_transform_is_sent_as_that_transform_reads_it(tmp_path, warehouse) -> None:
+    """A book whose visits are kept by day: `start_at` read as a date is what the task's due date gets."""
+    appointment = {"appointment_id": "AP1", "patient_id": "PT1", "provider_id": "", "practice_id": "PR1",
+                   "start_at": "15/07/2024 08:15", "status": "Booked", "created_at": "01/07/2024 10:00"}
+    tables = {"practices": [PRACTICE], "patients": [patient("PT1")], "appointments": [appointment]}
+    as_written = stage_hand_made(warehouse, tmp_path, tables).payload("tasks", "AP1")
+    assert as_written["dueAt"] == "2024-07-14T22:15:00Z"  # 08:15 in Melbourne
+
+    def by_day(data: dict) -> None:
+        entry(data, "appointments", "start_at")["transform"] = "date"
+
+    assert stage_hand_made(warehouse, tmp_path, tables, wave="by-day", edit=by_day).payload(
+        "tasks", "AP1")["dueAt"] == "2024-07-15"
+
+
+def test_a_column_a_policy_reads_is_never_re_pointed_silently(tmp_path) -> None:
+    """A phone re-pointed away from the phones the policy reads together: refused by name, as are other readings of
+    a status or a policy's column; nothing else of the map is refused."""
+    from core_practice_twenty.mapping.field_map import from_dict, to_dict, validate
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty_tests.mapping.hand_made import hand_made_export
+
+    export = hand_made_export(tmp_path / "export", {"practices": [PRACTICE], "patients": [patient("PT1")]})
+    data = to_dict(propose(export))
+    assert validate(from_dict(data)) == []
+    entry(data, "patients", "work_phone")["targets"] = ["people.jobTitle"]
+    entry(data, "patients", "first_name")["targets"] = ["people.jobTitle"]
+    entry(data, "appointments", "status")["transform"] = "status_map:invoices.status"  # another value set's map
+    entry(data, "patients", "recall_due_date")["transform"] = "datetime"
+    problems = validate(from_dict(data))
+    assert any(p.startswith("patients 'work_phone'") and "a policy makes people.phones.additionalPhones" in p
+               for p in problems), problems
+    assert any(p.startswith("patients 'first_name'") and "a policy makes people.name" in p for p in problems)
+    assert any(p.startswith("appointments 'status'") and "keeps its value set's map" in p for p in problems), problems
+    assert any(p.startswith("patients 'recall_due_date'") and "is a DATE field" in p for p in problems)
+    assert len(problems) == 4, problems

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core_practice_twenty.mapping.transforms import (
-    Sharer,
     au_state_for_postcode,
     check_email,
     check_postcode,
@@ -14,18 +13,14 @@ from core_practice_twenty.mapping.transforms import (
     codes_text,
     compose_address,
     currency_code,
-    email_owners,
     full_name,
     iso_date,
     iso_datetime,
-    money,
     parse_phone,
     phones_field,
     placeholder_email,
     plain_text_markdown,
     practice_timezone,
-    review_fields,
-    status_value,
     to_micros,
 )
 
@@ -107,26 +102,6 @@ def test_check_email_tells_missing_from_malformed(text, email, problem) -> None:
 def test_placeholder_is_unique_per_record_and_undeliverable() -> None:
     assert placeholder_email("PT0000123", "no-email.invalid") == "pt0000123@no-email.invalid"
     assert placeholder_email("A B/C", "no-email.invalid") == "a-b-c@no-email.invalid"
-
-
-def test_a_shared_family_email_is_owned_by_the_head_the_others_point_at() -> None:
-    owners, decisions = email_owners([
-        Sharer("PT10", "fam@example.com", family_head_id="PT12"),
-        Sharer("PT12", "fam@example.com", family_head_id="PT12", is_head=True),
-        Sharer("PT11", "fam@example.com", family_head_id="PT12"),
-        Sharer("PT20", "solo@example.com", family_head_id="PT20", is_head=True),
-    ])
-    assert owners == {"fam@example.com": "PT12", "solo@example.com": "PT20"}
-    assert decisions == [{"kind": "shared_email_owner", "owner": "PT12", "rule": "family_head",
-                          "others": ["PT10", "PT11"], "sharers": 3}]
-
-
-def test_without_a_family_head_the_first_patient_by_id_owns_the_email() -> None:
-    owners, decisions = email_owners([Sharer("PT10", "x@example.com"), Sharer("PT9", "x@example.com")])
-    assert owners == {"x@example.com": "PT9"}  # natural order: PT9 before PT10
-    assert decisions[0]["rule"] == "first_by_id"
-    owners, decisions = email_owners([Sharer("PT10", "x@example.com", is_head=True), Sharer("PT9", "x@example.com")])
-    assert owners == {"x@example.com": "PT10"} and decisions[0]["rule"] == "family_role_head"
 
 
 # -- addresses -------------------------------------------------------------------------------------
@@ -254,7 +229,12 @@ def test_address_edge_cases() -> None:
     (None, "AU", None, None),
 ])
 def test_money_becomes_currency_with_exact_micros(text, region, currency, expected) -> None:
-    assert money(text, region, currency) == expected
+    """The readings a plan joins per distinct cell: the amount in micros, the currency as ISO 4217."""
+    from core_practice_twenty.mapping.sql.compile import micros_text
+
+    micros = micros_text(text) if text is not None else None
+    found = None if micros is None else {"amountMicros": int(micros), "currencyCode": currency_code(currency, region)}
+    assert found == expected
 
 
 def test_micros_are_exact_integers() -> None:
@@ -302,25 +282,31 @@ def test_practice_time_zones() -> None:
 # -- status and enum maps --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("map_name", "obj", "column", "raw", "expected"), [
-    ("appointments.status", "appointments", "status", "FTA", "NO_SHOW"),
-    ("appointments.status", "appointments", "status", "No Show", "NO_SHOW"),
-    ("appointments.status→task.status", "appointments", "status", "DNA", "DONE"),
-    ("appointments.status→task.status", "appointments", "status", "Booked", "TODO"),
-    ("appointments.status→task.status", "appointments", "status", "confirmed", "TODO"),
-    ("patients.status", "patients", "status", "current", "ACTIVE"),
-    ("patients.status", "patients", "status", "Archived", "ARCHIVED"),
-    ("treatment_plans.status", "treatment_plans", "status", "in progress", "IN_PROGRESS"),
-    ("treatment_plans.status→opportunity.stage", "treatment_plans", "status", "Quoted", "PROPOSAL"),
-    ("treatment_plans.status→opportunity.stage", "treatment_plans", "status", "Completed", None),
-    ("invoices.status", "invoices", "status", "part paid", "OUTSTANDING"),
-    ("insurance_claims.status", "insurance_claims", "status", "Lodged", "SUBMITTED"),
-    ("providers.provider_type", "providers", "provider_type", "OHT", "ORAL_HEALTH_THERAPIST"),
-    ("patients.status", "patients", "status", "Gone fishing", None),
-    ("patients.status", "patients", "status", None, None),
+@pytest.mark.parametrize(("obj", "column", "target", "raw", "expected"), [
+    ("appointments", "status", "tasks.appointmentStatus", "FTA", "NO_SHOW"),
+    ("appointments", "status", "tasks.appointmentStatus", "No Show", "NO_SHOW"),
+    ("appointments", "status", "tasks.status", "DNA", "DONE"),  # appointments.status→task.status
+    ("appointments", "status", "tasks.status", "Booked", "TODO"),
+    ("appointments", "status", "tasks.status", "confirmed", "TODO"),
+    ("patients", "status", "people.patientStatus", "current", "ACTIVE"),
+    ("patients", "status", "people.patientStatus", "Archived", "ARCHIVED"),
+    ("treatment_plans", "status", "treatmentPlans.treatmentStatus", "in progress", "IN_PROGRESS"),
+    ("treatment_plans", "status", "opportunities.stage", "Quoted", "PROPOSAL"),
+    ("treatment_plans", "status", "opportunities.stage", "Completed", None),
+    ("invoices", "status", "invoices.invoiceStatus", "part paid", "OUTSTANDING"),
+    ("insurance_claims", "status", "insuranceClaims.claimStatus", "Lodged", "SUBMITTED"),
+    ("providers", "provider_type", "people.providerType", "OHT", "ORAL_HEALTH_THERAPIST"),
+    ("patients", "status", "people.patientStatus", "Gone fishing", None),
+    ("patients", "status", "people.patientStatus", None, None),
 ])
-def test_status_maps_accept_every_spelling_of_the_export_spec(map_name, obj, column, raw, expected) -> None:
-    assert status_value(map_name, obj, column, raw) == expected
+def test_status_maps_accept_every_spelling_of_the_export_spec(obj, column, target, raw, expected) -> None:
+    """What a status entry sends into a field: the map meant for that field (`<key>→<object>.<field>`) where there
+    is one, else the entry's own, after the value set's spellings (compile.status_mapping, read per distinct cell)."""
+    from core_practice_twenty.mapping.sql.compile import status_mapping
+    from core_practice_twenty.mapping.transforms import canonical
+
+    mapping = status_mapping(obj, column, target, f"{obj}.{column}")
+    assert mapping.get(canonical(obj, column, raw) or "") == expected
 
 
 # -- small ones ------------------------------------------------------------------------------------
@@ -339,11 +325,6 @@ def test_plain_text_notes_render_as_written() -> None:
                                       "\\*really\\* fine\\_ok", "1\\. not a list"]
     assert plain_text_markdown("") is None and plain_text_markdown(None) is None
 
-
-def test_review_fields_always_set_both() -> None:
-    assert review_fields([]) == {"needsReview": False, "reviewReasons": None}
-    assert review_fields(["email_missing", "email_missing", "phone_unparseable:home_phone"]) == {
-        "needsReview": True, "reviewReasons": "email_missing; phone_unparseable:home_phone"}
 
 
 def test_phones_are_read_in_the_patients_own_country_and_a_misfit_is_flagged() -> None:

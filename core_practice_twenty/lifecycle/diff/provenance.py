@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core_practice_twenty.mapping.core import PROVIDER_KEY_PREFIX
 from core_practice_twenty.mapping.field_map import FieldMap, load_map
-from core_practice_twenty.mapping.objects.people import PROVIDER_KEY_PREFIX
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.model.staged import StagedRecord
 from core_practice_twenty.source.export_spec import EXPORT_SPEC

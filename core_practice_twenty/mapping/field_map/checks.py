@@ -145,7 +145,7 @@ def _identifier_problems(entry: ColumnEntry) -> list[str]:
 
 def _claimed_twice(field_map: FieldMap) -> list[str]:
     """A column re-pointed to a field another column already writes: one of them would overwrite the other."""
-    from core_practice_twenty.mapping.repoint import moves
+    from core_practice_twenty.mapping.repoint import repointed
 
     writers: dict[str, list[tuple[str, tuple[str, ...], str]]] = {}
     for source_object, entry in field_map.entries():
@@ -153,12 +153,11 @@ def _claimed_twice(field_map: FieldMap) -> list[str]:
             for target in entry.targets:
                 writers.setdefault(target, []).append((source_object, entry.column, f"{source_object} {entry.label}"))
     problems = []
-    for move in moves(field_map):
-        target = ".".join((move.target_object, *move.to_path))
+    for source_object, column, target in repointed(field_map):
         others = [label for obj, columns, label in writers.get(target, ())
-                  if (obj, columns) != (move.source_object, (move.column,))]
+                  if (obj, columns) != (source_object, (column,))]
         if others:
-            problems.append(f"{move.source_object} {move.column!r}: {target!r} is written by {', '.join(others)} "
+            problems.append(f"{source_object} {column!r}: {target!r} is written by {', '.join(others)} "
                             f"too; exclude or re-point that column first")
     return problems
 

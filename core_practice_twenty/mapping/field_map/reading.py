@@ -82,7 +82,7 @@ def to_options(field_map: FieldMap) -> MappingOptions:
 
     `extra["header_overrides"]`: object → {header → canonical} landing must apply (see header_overrides);
     `extra["summary_columns"]`: object → the practice's own headers kept in a JSON summary (invoice lines,
-    payments); `extra["map_fingerprint"]`: the confirmed fingerprint, for the audit trail.
+    payments).
     """
     excluded = {(name, c) for name, e in field_map.entries() if e.excluded for c in e.column}
     opts = field_map.options
@@ -112,8 +112,7 @@ def to_options(field_map: FieldMap) -> MappingOptions:
         include_fund_numbers=include_funds,
         fallback_owner_email=opts.fallback_owner_email,
         region=opts.region,
-        extra={"header_overrides": header_overrides(field_map), "summary_columns": summary_columns,
-               "map_fingerprint": field_map.confirmation.fingerprint},
+        extra={"header_overrides": header_overrides(field_map), "summary_columns": summary_columns},
     )
 
 

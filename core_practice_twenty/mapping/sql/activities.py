@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core_practice_twenty.mapping.default_map import POLICY_FIELDS
 from core_practice_twenty.mapping.field_map.model import FieldMap
-from core_practice_twenty.mapping.objects.common import DEFAULT_TARGET_FIELDS
-from core_practice_twenty.mapping.objects.tasks import target_key
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
@@ -27,15 +26,29 @@ from core_practice_twenty.mapping.sql.compile import (
     zone_of,
 )
 from core_practice_twenty.mapping.sql.payload import Member, dependency, json_list, json_object, ref, value
-from core_practice_twenty.mapping.target_model import COMPANIES, NOTE_TARGETS, NOTES, PEOPLE, TASK_TARGETS, TASKS
+from core_practice_twenty.mapping.target_model import (
+    COMPANIES,
+    DEFAULT_TARGET_FIELDS,
+    NOTE_TARGETS,
+    NOTES,
+    PEOPLE,
+    TASK_TARGETS,
+    TASKS,
+)
 from core_practice_twenty.mapping.transforms import canonical
 from core_practice_twenty.validation.sql_values import sql_string
+
+
+def target_key(parent_key: str, target: str) -> str:
+    """Source key of a task/note target: one per (record, target kind), e.g. `AP00000001|person`."""
+    return f"{parent_key}|{target}"
 
 
 def appointments_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
                       field_map: FieldMap | None = None,
                       target_field_names: Mapping[str, str] | None = None) -> ObjectPlan:
-    """Appointments → tasks and task targets (see `objects.tasks.map_appointments`, whose records these equal)."""
+    """Appointments → tasks (due at the visit, created at the booking), each with targets to the patient and to
+    the practice (the appointment's, else the patient's primary practice); the doctor's member owns it."""
     source = "appointments"
     cells = SqlCells(source, options)
     patient, practice = cells["patient_id"], cells["practice_id"]
@@ -43,7 +56,8 @@ def appointments_plan(wave: str, options: MappingOptions, context: ctx.MappingCo
     rows = (f"select r.*, r.appointment_id as _key, {zone_of(practice, context)} as _zone, {hold} as _hold "
             f"{accepted(source, wave, context.sample)}")
     routed = routes(field_map, source, options)
-    members = routed_members(cells, routed, TASKS.name_plural, "r._zone", {"title", "assigneeId"})
+    members = routed_members(cells, routed, TASKS.name_plural, "r._zone",
+                             POLICY_FIELDS[(source, TASKS.name_plural)])
     codes_sql = codes_of(cells, "procedure_codes")
     kind = cells["appointment_type"]
     title = (f"coalesce({kind}, 'Appointment') || case when ({codes_sql}) is not null then ' (' || ({codes_sql}) "
@@ -81,7 +95,11 @@ def appointments_plan(wave: str, options: MappingOptions, context: ctx.MappingCo
 def clinical_notes_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
                         field_map: FieldMap | None = None,
                         target_field_names: Mapping[str, str] | None = None) -> ObjectPlan:
-    """Clinical notes → notes and note targets (see `objects.notes.map_clinical_notes`)."""
+    """Clinical notes → notes, each with a note target to the patient.
+
+    Note bodies are the most sensitive cells of the export. The map keeps them (the practice asked for them) but
+    one option excludes them entirely: then no note is staged at all and every row is counted as excluded, so the
+    counts still add up."""
     source = "clinical_notes"
     cells = SqlCells(source, options)
     patient = cells["patient_id"]
@@ -91,7 +109,8 @@ def clinical_notes_plan(wave: str, options: MappingOptions, context: ctx.Mapping
     if not options.include_clinical_notes:
         return ObjectPlan(source, NOTES.name_plural, rows, [], [cells], excluded_all=True)
     routed = routes(field_map, source, options)
-    members = routed_members(cells, routed, NOTES.name_plural, "r._zone", {"title", "authorDoctor"})
+    members = routed_members(cells, routed, NOTES.name_plural, "r._zone",
+                             POLICY_FIELDS[(source, NOTES.name_plural)])
     day = cells.date("note_date")
     kind = f"coalesce({cells['note_type']}, 'Clinical')"
     kind_title = f"case when lower({kind}) like '%note' then {kind} else {kind} || ' note' end"

@@ -1,7 +1,10 @@
 """Invoices (their lines and payments folded in as summaries) and insurance claims, as compiled plans.
 
-The records equal `objects.billing`'s: a line or payment is part of its invoice's record (counted staged with it,
-or held back naming the invoice), a payment without an invoice is held back, a missing balance is total − paid.
+Billing stays in the practice system; Twenty keeps a reference copy the front desk can read next to the patient:
+number, status, amounts and dates, the lines as a JSON list and a payment summary. Payment references (card and
+HICAPS transaction numbers) are not copied: payment processing stays out of Twenty. A line or payment is part of its
+invoice's record (counted staged with it, or held back naming the invoice), a payment without an invoice is held
+back, a missing balance is total − paid.
 A practice's own column the map keeps in the line or payment summary (`json_summary`) is written into each line
 or payment under its header.
 """
@@ -12,8 +15,8 @@ import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from core_practice_twenty.mapping.default_map import POLICY_FIELDS
 from core_practice_twenty.mapping.field_map.model import FieldMap
-from core_practice_twenty.mapping.objects.billing import _number
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
@@ -46,6 +49,12 @@ SOURCE = "invoices"
 LINES = "invoice_lines"
 PAYMENTS = "payments"
 CLAIMS = "insurance_claims"
+
+
+def summary_number(amount: Decimal | None) -> float | None:
+    """An amount for a RAW_JSON summary: a plain number with cents, readable in Twenty's JSON view."""
+    return float(amount) if amount is not None else None
+
 
 
 def _json(read: Callable[[str], object]) -> Callable[[str], str]:
@@ -85,7 +94,7 @@ def _line_items(wave: str, options: MappingOptions, sample: bool) -> tuple[str, 
 
 
 def _amount(raw: str) -> float | None:
-    return _number(parse_amount(raw))
+    return summary_number(parse_amount(raw))
 
 
 def _payment_summaries(wave: str, options: MappingOptions, sample: bool) -> tuple[str, SqlCells]:
@@ -93,7 +102,8 @@ def _payment_summaries(wave: str, options: MappingOptions, sample: bool) -> tupl
     cells = SqlCells(PAYMENTS, options, alias="p")
     paid_at = f"strftime({cells.parsed('paid_at')}, '%Y-%m-%dT%H:%M')"
     amount = cells.lookup("amount", "amount", lambda raw: str(parse_amount(raw) or Decimal(0)))
-    amount_json = cells.lookup("amount_json", "amount", _json(lambda raw: _number(parse_amount(raw) or Decimal(0))))
+    amount_json = cells.lookup("amount_json", "amount",
+                               _json(lambda raw: summary_number(parse_amount(raw) or Decimal(0))))
     method = cells.lookup("method", "method", lambda raw: canonical(PAYMENTS, "method", raw) or raw)
     reversal = cells.lookup("is_reversal", "is_reversal", _json(lambda raw: bool(boolean(raw))))
     payments = (f"select p.invoice_id, p.payment_id, {paid_at} as paid_at, coalesce({amount}, '0') as amount, "
@@ -136,7 +146,7 @@ def _route(routed: list[Route], target: str) -> Route | None:
 def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
                   field_map: FieldMap | None = None,
                   target_field_names: Mapping[str, str] | None = None) -> ObjectPlan:
-    """Invoices with their lines and payments → invoice records (see `objects.billing.map_invoices`)."""
+    """Invoices with their lines and payments → invoice records."""
     cells = SqlCells(SOURCE, options)
     patient = cells["patient_id"]
     home = home_of(patient)
@@ -150,8 +160,8 @@ def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
                 f"from raw_{SOURCE} r left join ({lines}) li on li.invoice = r.invoice_id "
                 f"left join ({payments}) ps on ps.invoice = r.invoice_id where", 1))
     routed = routes(field_map, SOURCE, options)
-    members = routed_members(cells, routed, INVOICES.name_plural, "r._zone", {"name", "lineItems", "payments",
-                                                                              "outstandingBalance"})
+    members = routed_members(cells, routed, INVOICES.name_plural, "r._zone",
+                             POLICY_FIELDS[(SOURCE, INVOICES.name_plural)])
     micros = {}
     for part in ("total", "amountPaid", "outstandingBalance"):
         route = _route(routed, f"{INVOICES.name_plural}.{part}.amountMicros")
@@ -197,7 +207,7 @@ def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
 def insurance_claims_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
                           field_map: FieldMap | None = None,
                           target_field_names: Mapping[str, str] | None = None) -> ObjectPlan:
-    """Insurance claims → insuranceClaim records (see `objects.billing.map_insurance_claims`)."""
+    """Insurance claims → insuranceClaim records, linked to their invoice where they name one."""
     cells = SqlCells(CLAIMS, options)
     patient, invoice = cells["patient_id"], cells["invoice_id"]
     home = home_of(patient)
@@ -205,7 +215,7 @@ def insurance_claims_plan(wave: str, options: MappingOptions, context: ctx.Mappi
     hold = first_missing(wave, (PEOPLE.name_plural, patient), (INVOICES.name_plural, invoice))
     rows = f"select r.*, r.claim_id as _key, {zone} as _zone, {hold} as _hold {accepted(CLAIMS, wave, context.sample)}"
     members = routed_members(cells, routes(field_map, CLAIMS, options), INSURANCE_CLAIMS.name_plural, "r._zone",
-                             {"name"})
+                             POLICY_FIELDS[(CLAIMS, INSURANCE_CLAIMS.name_plural)])
     members.append(Member("name", value("r._key")))
     members = with_extras(members, extras(cells, INSURANCE_CLAIMS.name_plural))
     deps = json_list([dependency(PEOPLE.name_plural, patient), dependency(INVOICES.name_plural, invoice)])

@@ -1,4 +1,4 @@
-"""One source row's cells in SQL, read through the map as `objects.common.Cells` reads them in Python.
+"""One source row's cells in SQL, read through the map: a column the map keeps out reads as NULL.
 
 Dates and times compile to SQL (`validation.sql_values.parse_datetime_sql`, the reading validation proves equal to
 `values.parse_datetime`; zones through DuckDB's ICU). What needs Python (a value set's spellings, codes restored in

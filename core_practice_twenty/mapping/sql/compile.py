@@ -87,7 +87,7 @@ class ObjectPlan:
     holds: list[str] = field(default_factory=list)
     """SQL giving (source object, source key, line, reason) of rows held back; the plan's own rows are added."""
     counts: dict[str, str] = field(default_factory=dict)
-    """Count name (`invoice_lines.staged`, `unknown_status`) → SQL giving it, as the Python mapper counted it."""
+    """Count name (`invoice_lines.staged`, `unknown_status`) → SQL giving it (rows = staged + held back + excluded)."""
     excluded_all: bool = False
     """Every row counted excluded, nothing staged (clinical notes kept out by the map)."""
     decisions: list[str] = field(default_factory=list)
@@ -256,15 +256,15 @@ def home_of(patient: str) -> str:
 
 
 def first_missing(wave: str, *dependencies: tuple[str, str]) -> str:
-    """`common.first_missing` in SQL: why the first of (object plural, key SQL) not staged is missing, or NULL."""
+    """SQL: why the first of (object plural, key SQL) not staged is missing, or NULL (every one staged)."""
     return f"coalesce({', '.join(missing(plural, key, wave) for plural, key in dependencies)})"
 
 
 def missing(plural: str, key: str, wave: str) -> str:
-    """`Available.missing` in SQL: NULL when the record is staged in this wave, else why not."""
+    """SQL: NULL when the record is staged in this wave, else why not (held back by its own plan, naming why; or
+    not in the export)."""
     staged = f"(select source_key from stg_twenty_{plural} where wave = {sql_string(wave)})"
-    held = (f"coalesce((select h.reason from {ctx.HELD} h where h.object = '{plural}' and h.source_key = {key}), "
-            f"(select p.reason from plan_held p where p.object = '{plural}' and p.source_key = {key}))")
+    held = f"(select p.reason from plan_held p where p.object = '{plural}' and p.source_key = {key})"
     return (f"case when {key} is not null and {key} not in {staged} then coalesce("
             f"'dependency_held_back: {plural} ' || {key} || ' (' || {held} || ')', "
             f"'dependency_missing: {plural} ' || {key}) end")
@@ -283,7 +283,7 @@ def listed(*items: str) -> str:
 
 def warned(source_object: str, key: str, wave: str, rule: str) -> str:
     """SQL: validation warned about the row whose source key is `key` with `rule` (a rule name: on any column;
-    `rule:column`: on that one), as `objects.common.warnings_of` reads the warnings."""
+    `rule:column`: on that one)."""
     match = f"v.rule = {sql_string(rule)}" if ":" in rule else (
         f"(v.rule = {sql_string(rule)} or v.rule like {sql_string(rule + ':%')})")
     return (f"exists (select 1 from validation_issues v where v.wave = {sql_string(wave)} and v.object = "

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core_practice_twenty.mapping.objects import CoreMapping
-from core_practice_twenty.mapping.objects.common import zone_for
+from core_practice_twenty.mapping.core import CoreMapping, zone_for
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.validation.context import DEFAULT_MAX_UPLOAD_BYTES
 
@@ -24,8 +23,6 @@ ASSIGNEES = "mapping_assignees"
 """provider_id → the workspace member who owns the provider's tasks (NULL: none)."""
 PROVIDER_NAMES = "mapping_provider_names"
 """provider_id → `Dr Jane Citizen`."""
-HELD = "mapping_held"
-"""(object plural, source key) → why the core held that record back."""
 ONLY = "mapping_only"
 """(source object, source key): the rows a sample wave keeps (absent: every row)."""
 
@@ -50,14 +47,12 @@ def mapping_context(core: CoreMapping, options: MappingOptions, only: Mapping[st
                     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> MappingContext:
     """The core's decisions as column lists (one dict of columns per table)."""
     zones = core.zones
-    held = [(plural, key, reason) for plural, keys in core.available.held.items() for key, reason in keys.items()]
     sample = [(obj, key) for obj, keys in (only or {}).items() for key in keys]
     assignees = core.doctors.assignees
     tables = {
         ZONES: {"practice_id": list(zones), "zone": [_zone_name(z) for z in zones.values()]},
         ASSIGNEES: {"provider_id": list(assignees), "member_id": list(assignees.values())},
         PROVIDER_NAMES: {"provider_id": list(core.provider_names), "name": list(core.provider_names.values())},
-        HELD: {"object": [h[0] for h in held], "source_key": [h[1] for h in held], "reason": [h[2] for h in held]},
         ONLY: {"object": [s[0] for s in sample], "source_key": [s[1] for s in sample]},
     }
     return MappingContext(tables, _zone_name(zone_for(None, None, options)), core.doctors.fallback_member_id,

@@ -1,9 +1,12 @@
 """Documents → attachments, as a compiled plan: which file the loader uploads, and the record on the patient.
 
-The records equal `objects.attachments.map_documents`': a path that leaves documents/ is held back, as is a
-document whose patient was not staged; a file over the upload limit (validation's `document_too_large`, or a listed
-size over the limit) is staged for reference only (`upload: false`). The path, its file name and the category are
-read in Python once per distinct cell (a group's 135,000 documents have as many paths; they stay in DuckDB).
+The upload itself is the loader's (Twenty's Files flow differs by server version); the staged row says which file
+(`$file`, a loader directive, see model/staged.py), its checksum and whether to upload it. A path that leaves
+documents/ is held back, as is a document whose patient was not staged; a file over the upload limit (validation's
+`document_too_large`, or a listed size over the limit) is staged with `upload: false` and the `document_too_large`
+note, so the attachment carries a reference and a person can move the file by hand. The path, its file name and
+the category are read in Python once per distinct cell (a group's 135,000 documents have as many paths; they stay
+in DuckDB).
 """
 
 from __future__ import annotations
@@ -12,20 +15,44 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from core_practice_twenty.mapping.field_map.model import FieldMap
-from core_practice_twenty.mapping.objects.attachments import file_category
-from core_practice_twenty.mapping.objects.common import DEFAULT_TARGET_FIELDS
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
 from core_practice_twenty.mapping.sql.compile import STAGED_ROWS, ObjectPlan, StagedSelect, accepted, missing, warned
 from core_practice_twenty.mapping.sql.payload import Member, dependency, json_list, json_object, ref, value
-from core_practice_twenty.mapping.target_model import ATTACHMENTS, PEOPLE
+from core_practice_twenty.mapping.target_model import ATTACHMENTS, DEFAULT_TARGET_FIELDS, PEOPLE
 from core_practice_twenty.source.documents import unsafe_path
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR
 from core_practice_twenty.validation.sql_values import sql_string
 
 SOURCE = "documents"
 TOO_LARGE = "document_too_large"
+MIME_CATEGORIES = (
+    ("image/", "IMAGE"), ("video/", "VIDEO"), ("audio/", "AUDIO"),
+    ("application/pdf", "TEXT_DOCUMENT"), ("application/msword", "TEXT_DOCUMENT"),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml", "TEXT_DOCUMENT"), ("text/csv", "SPREADSHEET"),
+    ("text/", "TEXT_DOCUMENT"), ("application/rtf", "TEXT_DOCUMENT"),
+    ("application/vnd.ms-excel", "SPREADSHEET"),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml", "SPREADSHEET"),
+    ("application/vnd.ms-powerpoint", "PRESENTATION"),
+    ("application/vnd.openxmlformats-officedocument.presentationml", "PRESENTATION"),
+    ("application/zip", "ARCHIVE"), ("application/x-7z", "ARCHIVE"), ("application/x-tar", "ARCHIVE"),
+    ("application/gzip", "ARCHIVE"),
+)
+EXTENSION_CATEGORIES = {"png": "IMAGE", "jpg": "IMAGE", "jpeg": "IMAGE", "tif": "IMAGE", "tiff": "IMAGE",
+                        "dcm": "IMAGE", "pdf": "TEXT_DOCUMENT", "doc": "TEXT_DOCUMENT", "docx": "TEXT_DOCUMENT",
+                        "txt": "TEXT_DOCUMENT", "xls": "SPREADSHEET", "xlsx": "SPREADSHEET", "csv": "SPREADSHEET",
+                        "zip": "ARCHIVE"}
+
+
+def file_category(mime_type: str | None, file_name: str | None) -> str:
+    """Twenty's attachment fileCategory (IMAGE, TEXT_DOCUMENT, …) from the MIME type, else the extension."""
+    mime = (mime_type or "").strip().lower()
+    for prefix, category in MIME_CATEGORIES:
+        if mime.startswith(prefix):
+            return category
+    extension = (file_name or "").rsplit(".", 1)[-1].lower() if file_name and "." in file_name else ""
+    return EXTENSION_CATEGORIES.get(extension, "OTHER")
 
 
 def _safe(raw: str) -> str | None:

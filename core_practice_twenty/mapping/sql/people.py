@@ -2,15 +2,15 @@
 
 The cross-record policies run first, as SQL over all patients (`mapping.sql.policies`: each patient's practice, who
 is held back, who owns a shared email, who may be a duplicate of whom); their answers are temp tables here. Each
-payload is then built in SQL: a name,
-phones and an address read once per distinct combination of their cells, the review reasons and notes in the
-order `objects.people.map_patients` gives them.
+payload is then built in SQL: a name, phones and an address read once per distinct combination of their cells, and
+the review flag with its reasons (the email's, the address's, a possible duplicate) in one fixed order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core_practice_twenty.mapping.default_map import POLICY_FIELDS
 from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
@@ -50,10 +50,7 @@ from core_practice_twenty.mapping.transforms import (
 from core_practice_twenty.source.values import country_alpha2
 
 SOURCE = "patients"
-POLICY_FIELDS = {"name", "emails", "householdEmail", "phones", "homeAddress", "companyId", "needsReview",
-                 "reviewReasons", "personType", "healthFundName", "healthFundMemberNo", "medicareNo"}
-"""Fields of a patient written by a policy, not from one column (the map names them: email_policy, phone_e164,
-address_compose, relation:companies, the soft-delete flag)."""
+POLICY = POLICY_FIELDS[("patients", "people")]
 
 
 def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
@@ -63,7 +60,7 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     cells = SqlCells(SOURCE, options)
     region = options.region
     members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone",
-                             POLICY_FIELDS)
+                             POLICY)
 
     def name(first: str | None, last: str | None, preferred: str | None) -> str:
         return json_text(full_name(first, last, preferred=preferred))

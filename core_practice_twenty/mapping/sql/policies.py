@@ -1,5 +1,5 @@
 """The patients' cross-record policies as SQL over all patients: each one's practice, who is held back, who keeps a
-shared email as primary, who may be a duplicate of whom (`objects.people.decide_patients`, the same rules).
+shared email as primary, who may be a duplicate of whom.
 
 Why SQL: these policies read every patient of the export at once; held in Python they were the part of mapping whose
 memory grew with the export (a 500,000-patient group's projection alone took ~0.9 GB). Here they are temp tables
@@ -38,7 +38,7 @@ HOMES = ctx.HOMES
 
 
 def _natural(key: str) -> str:
-    """SQL ordering of ids the way people read them (`PT9` before `PT10`), as `objects.common.natural_key`."""
+    """SQL ordering of ids the way people read them (`PT9` before `PT10`), as `mapping.core.natural_key`."""
     return f"length({key}), {key}"
 
 

@@ -1,6 +1,6 @@
 """Practices → companies (one per location) and a parent company per practice group, as a compiled plan.
 
-The records equal `objects.companies.map_companies`': a group's locations point at one parent (`group:<slug>`, the
+A group's locations point at one parent (`group:<slug>`, the
 group name folded to ASCII), named as its first location by id spells it; a website several locations share is the
 domain of the first by id only (Twenty's domainName is unique), the others noted; the address, phone and email are
 read by the same policies as a patient's. Readings that need a library run once per distinct cell (`Lookup`).
@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 from core_practice_twenty.mapping.companies import group_key, normalise_domain
+from core_practice_twenty.mapping.default_map import POLICY_FIELDS
 from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
@@ -42,10 +43,7 @@ from core_practice_twenty.mapping.transforms import check_email, compose_address
 from core_practice_twenty.validation.sql_values import sql_string
 
 SOURCE = "practices"
-POLICY_FIELDS = {"cpPracticeId", "address", "practicePhone", "practiceEmail", "domainName", "parentCompanyId",
-                 "parentCompany"}
-"""Fields of a company written by a policy (the key, the address composed, the phone, the email, a shared domain,
-the group), not from one column as its entry says."""
+POLICY = POLICY_FIELDS[("practices", "companies")]
 
 
 def practices_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
@@ -86,7 +84,7 @@ def practices_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
     notes = (f"list_concat(json_extract_string(r._address, '$.notes[*]'), {listed(shared)}, "
              f"json_extract_string(r._phone, '$.notes[*]'), {listed(malformed)})")
     members = routed_members(cells, routes(field_map, SOURCE, options), COMPANIES.name_plural, "r._zone",
-                             POLICY_FIELDS)
+                             POLICY)
     practice_email = json_object([Member("additionalEmails", NULL), Member("primaryEmail", value("r._email"))])
     members += [
         Member("cpPracticeId", value("r.practice_id")),

@@ -1,6 +1,6 @@
 """Providers → people (personType DOCTOR), keyed `provider:<id>`, as a compiled plan.
 
-The records equal `objects.people.map_providers`': a provider whose practice company is not staged is held back;
+A provider whose practice company is not staged is held back;
 an email two providers share is primary on the first by id (the others are noted); the name, phones and review
 flags are the same policies as a patient's; the provider type is both the job title (its canonical spelling) and
 the providerType option the map's status map gives. Who the provider is in Twenty's workspace (the member match)
@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from core_practice_twenty.mapping.core import PROVIDER_KEY_PREFIX
+from core_practice_twenty.mapping.default_map import POLICY_FIELDS
 from core_practice_twenty.mapping.field_map.model import FieldMap
-from core_practice_twenty.mapping.objects.people import PROVIDER_KEY_PREFIX
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
@@ -45,9 +46,7 @@ from core_practice_twenty.mapping.transforms import boolean, canonical, check_em
 from core_practice_twenty.validation.sql_values import sql_string
 
 SOURCE = "providers"
-POLICY_FIELDS = {"cpProviderId", "personType", "name", "jobTitle", "emails", "householdEmail", "phones", "companyId",
-                 "needsReview", "reviewReasons"}
-"""Fields of a doctor written by a policy, not from one column as its entry says."""
+POLICY = POLICY_FIELDS[("providers", "people")]
 
 
 def providers_plan(wave: str, options: MappingOptions, context: ctx.MappingContext,
@@ -89,7 +88,7 @@ def providers_plan(wave: str, options: MappingOptions, context: ctx.MappingConte
     inactive_note = "case when r._inactive then 'provider_inactive' end"
     notes = (f"list_concat({listed(shared)}, json_extract_string(r._phones, '$.notes[*]'), "
              f"{listed(inactive_note)}, {review})")
-    members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone", POLICY_FIELDS)
+    members = routed_members(cells, routes(field_map, SOURCE, options), PEOPLE.name_plural, "r._zone", POLICY)
     members += [
         Member("cpProviderId", value("r.provider_id")),
         Member("personType", "'\"DOCTOR\"'"),

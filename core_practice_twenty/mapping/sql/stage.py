@@ -1,6 +1,6 @@
 """Stage the compiled objects of a wave, one plan after another on one connection (each insert commits on its own:
-store/mapping_sql.py), their counts and hold-backs returned as the `MappingResult` the Python mappers return, so
-the wave's summary and reports read both alike."""
+store/mapping_sql.py), their counts and hold-backs returned as one `MappingResult` per plan for the wave's summary
+and reports."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 
 import duckdb
 
+from core_practice_twenty.mapping.core import CoreMapping
 from core_practice_twenty.mapping.field_map.model import FieldMap
-from core_practice_twenty.mapping.objects import CoreMapping
-from core_practice_twenty.mapping.objects.common import MappingResult
 from core_practice_twenty.mapping.options import MappingOptions
+from core_practice_twenty.mapping.result import MappingResult
 from core_practice_twenty.mapping.sql import COMPILED_OBJECTS
 from core_practice_twenty.mapping.sql.activities import appointments_plan, clinical_notes_plan
 from core_practice_twenty.mapping.sql.billing import insurance_claims_plan, invoices_plan
@@ -63,7 +63,7 @@ def _lookups(conn: duckdb.DuckDBPyConnection, wave: str, cells: list[SqlCells], 
 def stage_plan(conn: duckdb.DuckDBPyConnection, wave: str, plan: ObjectPlan,
                log: Callable[[str], None] = lambda _m: None) -> tuple[MappingResult, dict[str, int]]:
     """Run one plan on `conn` (inside `plan_session`, staging tables cleared by the caller): its result, counted
-    as the Python mapper counts, and the records written per Twenty object."""
+    per source object read (rows, staged, held back, excluded), and the records written per Twenty object."""
     result = MappingResult(target=plan.target, source_object=plan.source_object)
     with _lookups(conn, wave, plan.cells, plan.source_object, log):
         written, held, counts, decided = run_plan(conn, wave, plan.target, plan.rows,

@@ -1,14 +1,16 @@
 """Treatment plans → treatmentPlans, and an opportunity for each plan still open, as a compiled plan.
 
-The records equal `objects.treatment_plans.map_treatment_plans`': the opportunity's stage comes from the plan's
-status through `treatment_plans.status→opportunity.stage` (a closed plan has none, and no opportunity), its
-company is the plan's practice or else the patient's primary practice.
+Open plans put the patient on the case-acceptance pipeline: the opportunity's point of contact is the patient, its
+stage comes from the plan's status through `treatment_plans.status→opportunity.stage`, its company is the plan's
+practice or else the patient's primary practice. Completed and declined plans have no stage: they are history, a
+treatmentPlan record only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core_practice_twenty.mapping.default_map import POLICY_FIELDS
 from core_practice_twenty.mapping.field_map.model import FieldMap
 from core_practice_twenty.mapping.options import MappingOptions
 from core_practice_twenty.mapping.sql import context as ctx
@@ -45,7 +47,8 @@ def treatment_plans_plan(wave: str, options: MappingOptions, context: ctx.Mappin
             f"{accepted(SOURCE, wave, context.sample)}")
     routed = routes(field_map, SOURCE, options)
     name = value(f"coalesce({cells['plan_name']}, {cells['procedure_name']}, 'Treatment plan ' || r._key)")
-    plan_members = routed_members(cells, routed, TREATMENT_PLANS.name_plural, "r._zone", {"name"})
+    plan_members = routed_members(cells, routed, TREATMENT_PLANS.name_plural, "r._zone",
+                                  POLICY_FIELDS[(SOURCE, TREATMENT_PLANS.name_plural)])
     plan_members = with_extras([*plan_members, Member("name", name)], extras(cells, TREATMENT_PLANS.name_plural))
     plan = StagedSelect(TREATMENT_PLANS.name_plural, (
         f"select r._key as source_key, r.source_line, {json_object(plan_members)} as payload, "
@@ -53,7 +56,7 @@ def treatment_plans_plan(wave: str, options: MappingOptions, context: ctx.Mappin
         f"from plan_rows r where r._hold is null"))
     company = f"coalesce({practice}, {home})"
     opportunity_members = routed_members(cells, routed, OPPORTUNITIES.name_plural, "r._zone",
-                                         {"name", "companyId", "pointOfContactId"})
+                                         POLICY_FIELDS[(SOURCE, OPPORTUNITIES.name_plural)])
     company_ref = ref(COMPANIES.name_plural, company)
     stage = next(m.json for m in opportunity_members if m.name == "stage")
     opportunity_members += [

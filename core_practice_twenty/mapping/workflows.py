@@ -14,12 +14,37 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from core_practice_twenty.mapping.objects.common import Cells, MappingResult, Row, natural_key
+from core_practice_twenty.mapping.core import Row, natural_key
 from core_practice_twenty.mapping.options import MappingOptions
-from core_practice_twenty.mapping.transforms import boolean
+from core_practice_twenty.mapping.result import MappingResult
+from core_practice_twenty.mapping.transforms import boolean, clean, local_iso_datetime
 
 SOURCE = "workflows"
 SUMMARY_NAME = "README.md"
+
+
+class Cells:
+    """One workflow row read through the map's exclusions: an excluded column reads as null."""
+
+    def __init__(self, row: Row, options: MappingOptions) -> None:
+        self.row = row
+        self.options = options
+
+    def __getitem__(self, column: str) -> str | None:
+        return clean(self.row.get(column)) if self.options.includes(SOURCE, column) else None
+
+    def local_time(self, column: str) -> str | None:
+        """A date-time cell as local ISO time, for a reference people read."""
+        return local_iso_datetime(self[column], self.options.region, **self.options.date_reading(column))
+
+    @property
+    def line(self) -> int | None:
+        value = self.row.get("source_line")
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
 
 TRIGGER_HINTS = {
     "recall_due": "Scheduled (daily) trigger → search people whose recallDueDate is the given number of days ahead",
@@ -92,7 +117,7 @@ def _step_text(step: object) -> str:
 def workflow_reference(row: Row, options: MappingOptions | None = None) -> dict:
     """One workflow's reference document: the definition as exported, parsed where possible, and rebuild hints."""
     options = options or MappingOptions()
-    cells = Cells(row, SOURCE, options)
+    cells = Cells(row, options)
     trigger = parse_trigger(cells["trigger"])
     steps, readable = parse_steps(cells["steps"])
     actions = [s.get("action") for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
