@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from core_practice_twenty.source.encodings import EncodingEvidence, UndecodableError, examine, text_lines
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, NULL_MARKERS, ObjectSpec, normalise_header
@@ -73,6 +74,12 @@ class ExportFile:
         """Cells in the header row: a data row with more is irregular."""
         return self.header_width
 
+    @cached_property
+    def named_width(self) -> int:
+        """Cells up to the header's last named one: a value right of it has no column (a workbook's sheet, or a
+        header ending in empty cells, is wider than its names) and makes the row irregular, never lost."""
+        return max((i + 1 for i in (*self.column_map, *self.extra_columns)), default=0)
+
     @property
     def is_xlsx(self) -> bool:
         return self.path.suffix.lower() == ".xlsx"
@@ -104,8 +111,9 @@ class ExportFile:
             header: (clean_cell(cells[position]) if position < len(cells) else None)
             for position, header in self.extra_columns.items()
         }
-        if len(cells) > self.header_width and any(c.strip() for c in cells[self.header_width:]):
-            extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(cells[self.header_width:])
+        named = self.named_width
+        if len(cells) > named and any(c.strip() for c in cells[named:]):
+            extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(cells[named:])
         if not_utf8:
             extras[CP1252_LINE_KEY if self.allow_cp1252_lines else NOT_UTF8_KEY] = "Windows-1252"
         padded = cells + [""] * (self.header_width - len(cells))
@@ -154,13 +162,23 @@ def find_export_file(export_dir: Path, spec: ObjectSpec) -> Path:
 
 
 def xlsx_cell_text(value: object) -> str:
-    """An XLSX cell as the text a CSV export would have held (dates ISO, whole numbers without `.0`)."""
+    """An XLSX cell as the text a CSV export would have held (dates ISO, whole numbers without `.0`).
+
+    By exact type first (a workbook's cells are str, float, date-times, dates, bools; a million of them per large
+    sheet), then by kind for anything else."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is float:
+        return str(int(value)) if value.is_integer() else str(value)  # type: ignore[attr-defined,call-overload]
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+        if not (value.hour or value.minute or value.second or value.microsecond):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -176,7 +194,7 @@ def _physical_rows(path: Path, encoding: str,
     (source/encodings.py says why it is never re-read silently).
     """
     if path.suffix.lower() == ".xlsx":
-        yield from _xlsx_rows(path)
+        yield from xlsx_rows(path)
         return
     if path.suffix.lower() == ".json":
         yield from _json_rows(path, encoding)
@@ -205,20 +223,33 @@ def _physical_rows(path: Path, encoding: str,
         yield start_line, cells
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+@lru_cache(maxsize=1)
+def _first_sheet(path: str, _mtime_ns: int, _size: int) -> CalamineSheet:
+    """The workbook's first sheet, parsed once for the header's search and the rows' read (the last one only: the
+    same file, unchanged)."""
+    try:
+        return CalamineWorkbook.from_path(path).get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises several types for a damaged file
+        raise ExportStructureError(
+            f"{Path(path).name}: not a readable XLSX workbook ({type(exc).__name__}). Re-export it from Core "
+            f"Practice, or save it as CSV, and run again."
+        ) from exc
+
+
+def release_workbook() -> None:
+    """Let go of the last workbook's parsed sheet (its landing is done)."""
+    _first_sheet.cache_clear()
+
+
+def xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """The first sheet's rows, line = the sheet's row number, cells as a CSV would hold them (cached formula values).
 
     Read with calamine (Rust; ~14x openpyxl's read-only mode on a 100,000-row workbook). A vertically merged cell
     (one Invoice ID spanning the payment rows a person laid out under it) gives its value to every row it spans:
     each of those rows is a record of its own, and a merge must not leave all but the first without its key.
     """
-    try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises several types for a damaged file
-        raise ExportStructureError(
-            f"{path.name}: not a readable XLSX workbook ({type(exc).__name__}). Re-export it from Core "
-            f"Practice, or save it as CSV, and run again."
-        ) from exc
+    stat = path.stat()
+    sheet = _first_sheet(str(path), stat.st_mtime_ns, stat.st_size)
     first_column = sheet.start[1] if sheet.start else 0  # rows come from the first row, columns from the first used
     spans: dict[int, list[tuple[int, int]]] = {}  # top row → (column, last row) of each vertical merge
     for (top, left), (bottom, _right) in sheet.merged_cell_ranges or ():
@@ -226,7 +257,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             spans.setdefault(top, []).append((left - first_column, bottom))
     filling: dict[int, tuple[str, int]] = {}  # column → (the merge's value, its last row)
     for index, values in enumerate(sheet.iter_rows()):
-        cells = [xlsx_cell_text(v) for v in values]
+        cells = [v if type(v) is str else xlsx_cell_text(v) for v in values]
         for column, (value, last) in list(filling.items()):
             if index > last:
                 del filling[column]

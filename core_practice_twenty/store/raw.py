@@ -7,8 +7,10 @@ always name the line a value came from. Re-landing a wave replaces that wave's r
 Two paths, one result. Rectangular UTF-8 CSVs without multi-line cells (most files) are parsed by
 DuckDB's own CSV reader, in parallel, with line numbers derived arithmetically; DuckDB is told to be
 strict, so anything irregular makes it refuse, and that file takes the Python path instead (csv
-module or calamine for workbooks, chunked), which handles banners, ragged rows, multi-line cells, Windows-1252
-and XLSX. The row hash is defined the same way on both paths.
+module, chunked), which handles banners, ragged rows, multi-line cells and Windows-1252. A workbook's rows are
+read by calamine (merges filled, cached formula values, each with its sheet row as its line) straight into the
+same table DuckDB's reader fills, and go through the same SQL; one with cells right of its header goes the Python
+way, which keeps them. The row hash is defined the same way on every path.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from core_practice_twenty.model.progress import Progress
 from core_practice_twenty.source.export_spec import NULL_MARKERS, ColumnType, ObjectSpec
@@ -30,6 +33,8 @@ from core_practice_twenty.source.readers import (
     SourceRow,
     find_export_file,
     open_export_file,
+    release_workbook,
+    xlsx_rows,
 )
 from core_practice_twenty.store.warehouse import Warehouse, in_transaction, watched
 
@@ -51,6 +56,7 @@ class LandingStats:
     encoding: str
     header_line: int
     path: str = ""
+    """How the rows were read: `duckdb` (its CSV reader), `workbook` (calamine, then the same SQL) or `python`."""
     rows_read: int = 0
     columns_mapped: list[str] = field(default_factory=list)
     columns_missing: list[str] = field(default_factory=list)
@@ -106,10 +112,12 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
     with warehouse.connect() as conn:
         conn.execute(create_raw_table_sql(spec))
         with watched(conn, f"{what} (parse)", log):
-            lines = _parse_with_duckdb(conn, export_file)  # outside the transaction: a refusal must not abort it
+            # outside the transaction: a refusal must not abort it
+            lines = (_read_workbook(conn, export_file, Progress(f"{what} (read)", None, log, unit="rows"))
+                     if export_file.is_xlsx else _parse_with_duckdb(conn, export_file))
         with in_transaction(conn):
             conn.execute(f"delete from {table} where wave = ?", [wave])
-            stats.path = "duckdb" if lines else "python"
+            stats.path = {"listed": "workbook", None: "python"}.get(lines, "duckdb")
             if lines:
                 with watched(conn, f"{what} (write)", log):
                     _insert_parsed(conn, export_file, wave, snapshot_id, lines)
@@ -221,6 +229,11 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
             physical = counted.result()
     except duckdb.Error:
         return None
+    if export_file.named_width < width:  # a value under an empty header cell: only the Python reader keeps it
+        beyond = " or ".join(f"coalesce(trim(c{i}), '') <> ''" for i in range(export_file.named_width, width))
+        if conn.execute(f"select count(*) from landing_src where {beyond}").fetchall()[0][0]:
+            conn.execute("drop table landing_src")
+            return None
     records = conn.execute("select count(*) from landing_src").fetchall()[0][0]
     if export_file.header_line + records == physical:
         return "arithmetic"
@@ -238,6 +251,49 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
     conn.execute("drop table landing_src")
     conn.execute("drop table landing_lines")
     return None
+
+
+def _read_workbook(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, progress: Progress) -> str | None:
+    """A workbook's data rows into temp table landing_src (`line`, then one text column per sheet column), chunk by
+    chunk; "listed": each row carries its sheet line. None when a row has a value right of the header's last name:
+    only the Python reader keeps those (as the row's overflow, which validation reports as a ragged row)."""
+    width, named = export_file.width, export_file.named_width
+    created = False
+    sheet_width = width
+
+    def flush(rows: list[list[str]], lines: list[int]) -> None:
+        nonlocal created
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(sheet_width)]
+        table = pa.table({"line": pa.array(lines, pa.int32()),
+                          **{f"c{i}": pa.array(column, pa.string()) for i, column in enumerate(columns)}})
+        cells = ", ".join(f"nullif(c{i}, '') as c{i}" for i in range(sheet_width))  # an empty cell, as CSV's
+        conn.register("landing_chunk", table)
+        verb = "insert into landing_src" if created else "create or replace temp table landing_src as"
+        conn.execute(f"{verb} select line, {cells} from landing_chunk")
+        conn.unregister("landing_chunk")
+        created = True
+        progress.advance(len(lines))
+
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for line, cells in xlsx_rows(export_file.path):
+        if line <= export_file.header_line:
+            continue
+        if len(cells) > named and any(c.strip() for c in cells[named:]):
+            if created:
+                conn.execute("drop table landing_src")
+            return None
+        if not rows:
+            sheet_width = max(len(cells), width)
+        rows.append(cells + [""] * (sheet_width - len(cells)))
+        lines.append(line)
+        if len(rows) >= CHUNK_ROWS:
+            flush(rows, lines)
+            rows, lines = [], []
+    if rows or not created:
+        flush(rows, lines)
+    release_workbook()
+    return "listed"
 
 
 def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wave: str, snapshot_id: str,
@@ -260,9 +316,12 @@ def _insert_parsed(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, wav
         pairs = ", ".join(f"{_quote(header)}, {_null_markers(f't{position}')}"
                           for position, header in export_file.extra_columns.items())
         selected.append(f"json_object({pairs}) as extra")
-    hashed = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
+    # every column the file gives a row (a workbook's sheet may be wider than its header), as the Python reader pads
+    hashed_width = sum(1 for (name, *_rest) in conn.execute("select * from landing_src limit 0").description
+                       if name.startswith("c"))
+    hashed = ", ".join(f"coalesce(c{i}, '')" for i in range(hashed_width))
     stripped = ", ".join(f"{_strip(f'c{i}')} as t{i}" for i in range(width))
-    line = f"{export_file.header_line} + s.rn"
+    line = "s.line" if lines == "listed" else f"{export_file.header_line} + s.rn"
     joins = ""
     if lines == "counted":  # records without a break inside have no landing_lines row: use the one before them
         line += " + coalesce(l.breaks_before + l.breaks, 0)"

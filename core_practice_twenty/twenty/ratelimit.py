@@ -32,8 +32,10 @@ MAX_HOLD_S = 3600.0
 """Never believe a header asking for more than an hour's wait (a clock skew, a proxy's junk)."""
 
 
-LEGACY_GAP_MARGIN = 0.03
-"""How much later than one interval requests go once the legacy throttler is met (absorbs send jitter)."""
+LEGACY_GAP_MARGIN_S = 0.005
+"""How much later than one interval requests go once the legacy throttler is met: what a request's way to the
+server's throttle may vary by (send jitter). Doubled at each further bare 429, up to a tenth of the interval, so
+it settles at what this network needs: every millisecond of it is lost on every request (5 ms of 600 is 0.8 %)."""
 
 
 class RateLimiter:
@@ -57,6 +59,7 @@ class RateLimiter:
         self._updated = clock()
         self.waited_s = 0.0
         self._min_gap = 0.0
+        self._legacy_margin_s = 0.0
         self._last_sent = float("-inf")
         self.kind_seen = "not met"
         """The throttle this workspace answered a 429 with: `usage-engine` (RATE_LIMITED, Retry-After,
@@ -144,9 +147,13 @@ class RateLimiter:
             self.kind_seen = "usage-engine" if usage else "legacy"
             if not usage and not self.unpaced:
                 # ThrottlerService refills floor(elapsed × rate) and restarts the clock on every request, so a
-                # request even slightly early refills nothing: from now on, never closer than one interval
+                # request even slightly early refills nothing: from now on, never closer than one interval and a
+                # margin, widened each time the margin proved too small for this network's jitter
                 with self._lock:
-                    self._min_gap = 60.0 / self.requests_per_minute * (1 + LEGACY_GAP_MARGIN)
+                    interval = 60.0 / self.requests_per_minute
+                    self._legacy_margin_s = (LEGACY_GAP_MARGIN_S if not self._legacy_margin_s
+                                             else min(interval / 10, self._legacy_margin_s * 2))
+                    self._min_gap = interval + self._legacy_margin_s
             self._learn_plan(body)
             with self._lock:
                 self._refill(self._clock())

@@ -4,6 +4,7 @@ lands them; every row keeps its own line."""
 
 from __future__ import annotations
 
+import csv
 import datetime
 from pathlib import Path
 
@@ -43,3 +44,51 @@ def test_a_vertically_merged_cell_belongs_to_every_row_it_spans(tmp_path: Path, 
     assert by_payment["PM-1"].paid_at == "2024-03-04 09:30:00" and by_payment["PM-2"].paid_at == "2024-03-11"
     totals = rows[rows.payment_id == "Totals"]
     assert totals.empty or totals.iloc[0].patient_id is None  # Totals stays in its first cell
+
+
+def _book(path: Path, rows: list[list[object]]) -> None:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def _landed(warehouse, export: Path, wave: str) -> tuple[str, list[tuple]]:
+    stats = land_object(warehouse, EXPORT_SPEC["practices"], export, wave=wave, snapshot_id="s")
+    with warehouse.connect() as conn:
+        rows = conn.execute("select * exclude (wave, snapshot_id, source_file) from raw_practices where wave = ? "
+                            "order by source_line", [wave]).fetchall()
+    return stats.path, rows
+
+
+def test_a_workbook_lands_what_the_same_rows_as_csv_land(tmp_path: Path, warehouse) -> None:
+    """The workbook is read straight into the SQL the CSV path runs: every value, line and row hash as the line-by-line
+    reader gives them (a blank row, padded cells, a null spelling, a line break). A value right of the header's last
+    name (no column holds it) sends the file the line-by-line way, where it is kept and the row reported as ragged."""
+    header = ["Practice ID", "Practice Name", "Phone", "Suburb", "State", "Postcode"]
+    data = [["PR1", "  Kauri Dental ", "09 555 0101", "Ponsonby", "Auckland", "1011"],
+            [None, None, None, None, None, None],  # a blank row: skipped, the lines after keep their numbers
+            ["PR2", "Tui, Smile & Co", "n/a", " Grey Lynn ", None, "0626"],
+            ["PR3", "Line\nbreak", None, "Karori", "Wellington", "6012"]]
+    csv_export, xlsx_export, wide_export = (tmp_path / name for name in ("csv", "xlsx", "wide"))
+    for folder in (csv_export, xlsx_export, wide_export):
+        folder.mkdir()
+    _book(xlsx_export / "practices.xlsx", [["Practice list"], header, *data])
+
+    from core_practice_twenty_tests.mapping.hand_made import write_report  # noqa: F401  (a report as text)
+
+    with (csv_export / "practices.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(["Practice list"])
+        writer.writerow(header)
+        writer.writerows([["" if c is None else c for c in row] for row in data])
+    csv_path, csv_rows = _landed(warehouse, csv_export, "csv")
+    xlsx_path, xlsx_rows = _landed(warehouse, xlsx_export, "xlsx")
+    assert (xlsx_path, csv_path) == ("workbook", "duckdb")
+    assert xlsx_rows == csv_rows and [r[0] for r in xlsx_rows] == [3, 5, 6]
+
+    _book(wide_export / "practices.xlsx", [["Practice list"], header, *data, ["PR4", "Wide", *[None] * 4, "aside"]])
+    wide_path, wide_rows = _landed(warehouse, wide_export, "wide")
+    assert wide_path == "python"  # the same values and lines (the hash reads the sheet's wider rows), and the aside
+    assert [r[:1] + r[2:] for r in wide_rows[:3]] == [r[:1] + r[2:] for r in csv_rows]
+    assert "aside" in str(wide_rows[3])

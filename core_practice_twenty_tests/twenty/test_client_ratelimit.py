@@ -14,7 +14,7 @@ import pytest
 
 from core_practice_twenty.sandbox import RateLimitConfig, SandboxConfig, SandboxServer
 from core_practice_twenty.twenty.client import TwentyClient
-from core_practice_twenty.twenty.ratelimit import RateLimiter, workspace_key
+from core_practice_twenty.twenty.ratelimit import LEGACY_GAP_MARGIN_S, RateLimiter, workspace_key
 
 
 def set_server_limit(sandbox, limit: int, window_ms: int) -> None:
@@ -189,4 +189,14 @@ def test_a_bare_429_spaces_every_later_request_by_a_full_interval() -> None:
         limiter.acquire()
         times.append(clock.now)
     assert limiter.kind_seen == "legacy"
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.6 * 1.03 - 1e-9
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.6 + LEGACY_GAP_MARGIN_S - 1e-9 and max(gaps) < 0.6 * 1.01  # a jitter's margin, no more
+
+    limiter.observe(429, {}, {"statusCode": 429, "error": "HttpException", "messages": ["Limit reached"]})
+    limiter.observe(429, {}, {"statusCode": 429, "error": "HttpException", "messages": ["Limit reached"]})
+    times = []
+    for _ in range(3):
+        limiter.acquire()
+        times.append(clock.now)
+    # the margin proved too small twice: four times as wide, never over a tenth of the interval
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.6 + 4 * LEGACY_GAP_MARGIN_S - 1e-9
