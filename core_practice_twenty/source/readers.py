@@ -241,6 +241,24 @@ def release_workbook() -> None:
     _first_sheet.cache_clear()
 
 
+def xlsx_header_cells(path: Path, line: int, cells: list[str]) -> list[str]:
+    """A header row as a person merged it: a name merged across columns names each column under it, the second
+    `<name> 2`, the third `<name> 3` (`Address` over three columns: `Address`, `Address 2`, `Address 3`), so no
+    column under it is left without a name and its values without a column."""
+    stat = path.stat()
+    sheet = _first_sheet(str(path), stat.st_mtime_ns, stat.st_size)
+    first_column = sheet.start[1] if sheet.start else 0
+    named = list(cells)
+    for (top, left), (_bottom, right) in sheet.merged_cell_ranges or ():
+        start, end = left - first_column, right - first_column
+        if top != line - 1 or right <= left or not 0 <= start < len(named) or not named[start].strip():
+            continue
+        for offset, column in enumerate(range(start + 1, min(end, len(named) - 1) + 1), start=2):
+            if not named[column].strip():
+                named[column] = f"{named[start].strip()} {offset}"
+    return named
+
+
 def xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """The first sheet's rows, line = the sheet's row number, cells as a CSV would hold them (cached formula values).
 
@@ -378,6 +396,8 @@ def open_export_file(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10,
         for count, (line, cells) in enumerate(rows):
             if count > max_banner_rows:
                 break
+            if path.suffix.lower() == ".xlsx":
+                cells = xlsx_header_cells(path, line, cells)
             mapped = {i: lookup[normalise_header(c)] for i, c in enumerate(cells) if normalise_header(c) in lookup}
             if len(set(mapped.values())) >= max(2, len(spec.key)) and all(k in mapped.values() for k in spec.key):
                 opened = _build(path, spec, encoding, line, cells, mapped)

@@ -86,8 +86,11 @@ def _reading_by_meaning() -> list[str]:
         "- **Workbooks** (`.xlsx`) are read with calamine: the first sheet, each row's line is the sheet's row "
         "number, a formula gives its cached value (as Excel last showed it), a date cell its ISO date. A cell "
         "merged down over several rows (an Invoice ID spanning its payments) gives its value to every row it "
-        "spans; a horizontal merge keeps its value in its first cell. (Objects split across several files or "
-        "sheets are not joined yet: keep one file per object.)",
+        "spans; a horizontal merge in a data row keeps its value in its first cell. A name merged across several "
+        "header columns names each column under it: `Address` over three columns reads as `Address`, "
+        "`Address 2`, `Address 3` (the proposer matches them like any header). A value under an empty header "
+        "cell right of the last named one is kept as the row's overflow and reported as a ragged row, never "
+        "dropped. (Objects split across several files or sheets are not joined yet: keep one file per object.)",
         "- **Addresses by their own country**: a row's country (empty: the export's region) decides which states "
         "and regions are valid (NZ's pre-2019 names too), how wide a postcode is (`800` in an Australian address of "
         "an NZ export is `0800`) and what a suburb is: the locality in Australia (Twenty's city), a line above the "

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 from pathlib import Path
 
 import openpyxl
 
+from core_practice_twenty.mapping.field_map import to_options
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.raw import land_object, read_raw
 
@@ -92,3 +94,48 @@ def test_a_workbook_lands_what_the_same_rows_as_csv_land(tmp_path: Path, warehou
     assert wide_path == "python"  # the same values and lines (the hash reads the sheet's wider rows), and the aside
     assert [r[:1] + r[2:] for r in wide_rows[:3]] == [r[:1] + r[2:] for r in csv_rows]
     assert "aside" in str(wide_rows[3])
+
+
+def test_a_name_merged_across_header_columns_names_each_column_under_it(tmp_path: Path, warehouse) -> None:
+    """`Address` merged over three columns, as a person lays out a report: each column under it has a name (the
+    second `Address 2`, the third `Address 3`), so its values land (in a column, or as the practice's own) and the
+    proposer sees them; nothing under the merge is lost."""
+    from core_practice_twenty.mapping.field_map.headers import read_headers
+
+    export = tmp_path / "snap"
+    export.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Practice locations"])
+    sheet.append(["Practice ID", "Practice Name", "Address", None, None, "State", "Postcode"])
+    sheet.append(["PR1", "Kauri Dental", "12 Queen St", "Level 2", "Grey Lynn", "Auckland", "1021"])
+    sheet.merge_cells("C2:E2")
+    book.save(export / "practices.xlsx")
+
+    headers = read_headers(export / "practices.xlsx", EXPORT_SPEC["practices"])
+    assert headers.headers == ("Practice ID", "Practice Name", "Address", "Address 2", "Address 3", "State",
+                               "Postcode")
+    land_object(warehouse, EXPORT_SPEC["practices"], export, wave="plain", snapshot_id="s")
+    plain = read_raw(warehouse, EXPORT_SPEC["practices"], "plain").iloc[0]
+    assert plain.address_line1 == "12 Queen St" and {"Address 2": "Level 2", "Address 3": "Grey Lynn"}.items() <= \
+        json.loads(plain.extra).items()  # without a map: the practice's own columns, under the merge's names
+
+    proposed = {e.header: e for e in _proposal(export).objects["practices"].columns}
+    assert proposed["Address 2"].column == ("address_line2",)  # the proposer reads the same names
+    overrides = to_options(_proposal(export)).extra["header_overrides"].get("practices", {})
+    land_object(warehouse, EXPORT_SPEC["practices"], export, wave="mapped", snapshot_id="s",
+                header_overrides=overrides)
+    mapped = read_raw(warehouse, EXPORT_SPEC["practices"], "mapped").iloc[0]
+    assert (mapped.address_line1, mapped.address_line2) == ("12 Queen St", "Level 2")
+    assert json.loads(mapped.extra) == {"Address 3": "Grey Lynn"}
+
+
+def _proposal(export: Path):
+    """The map the proposer makes for an export that has only its practices file made by hand."""
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty_tests.mapping.hand_made import hand_made_export
+
+    full = hand_made_export(export.parent / "full", {})
+    (full / "practices.csv").unlink()
+    (full / "practices.xlsx").write_bytes((export / "practices.xlsx").read_bytes())
+    return propose(full)

@@ -12,6 +12,7 @@ from core_practice_twenty.source.readers import (
     detect_encoding,
     find_export_file,
     open_export_file,
+    xlsx_header_cells,
 )
 
 
@@ -63,6 +64,8 @@ def read_headers(path: Path, spec: ObjectSpec, *, max_banner_rows: int = 10) -> 
         if not candidates:
             raise ExportStructureError(f"{path.name}: no header row in the first {max_banner_rows + 1} lines")
         header_line, cells = candidates[0]
+    if path.suffix.lower() == ".xlsx":  # a name merged across columns names each of them, as landing reads it
+        cells = xlsx_header_cells(path, header_line, cells)
     named = [(i, _clean_header(c)) for i, c in enumerate(cells) if _clean_header(c)]
     return FileHeaders(path.name, path, encoding, header_line, tuple(h for _, h in named), tuple(i for i, _ in named))
 
