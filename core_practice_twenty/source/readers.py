@@ -80,6 +80,12 @@ class ExportFile:
         header ending in empty cells, is wider than its names) and makes the row irregular, never lost."""
         return max((i + 1 for i in (*self.column_map, *self.extra_columns)), default=0)
 
+    @cached_property
+    def unnamed(self) -> tuple[int, ...]:
+        """Positions of the header's empty cells: a value under one has no column, so it is kept as the row's
+        overflow (a ragged row), never dropped."""
+        return tuple(i for i in range(self.header_width) if i not in self.column_map and i not in self.extra_columns)
+
     @property
     def is_xlsx(self) -> bool:
         return self.path.suffix.lower() == ".xlsx"
@@ -112,8 +118,10 @@ class ExportFile:
             for position, header in self.extra_columns.items()
         }
         named = self.named_width
-        if len(cells) > named and any(c.strip() for c in cells[named:]):
-            extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(cells[named:])
+        between = [cells[i] for i in self.unnamed if i < named and i < len(cells) and cells[i].strip()]
+        beyond = cells[named:] if len(cells) > named and any(c.strip() for c in cells[named:]) else []
+        if between or beyond:
+            extras[OVERFLOW_KEY] = HASH_SEPARATOR.join(between + beyond)
         if not_utf8:
             extras[CP1252_LINE_KEY if self.allow_cp1252_lines else NOT_UTF8_KEY] = "Windows-1252"
         padded = cells + [""] * (self.header_width - len(cells))

@@ -229,8 +229,8 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
             physical = counted.result()
     except duckdb.Error:
         return None
-    if export_file.named_width < width:  # a value under an empty header cell: only the Python reader keeps it
-        beyond = " or ".join(f"coalesce(trim(c{i}), '') <> ''" for i in range(export_file.named_width, width))
+    if export_file.unnamed:  # a value under an empty header cell: only the Python reader keeps it
+        beyond = " or ".join(f"coalesce(trim(c{i}), '') <> ''" for i in export_file.unnamed)
         if conn.execute(f"select count(*) from landing_src where {beyond}").fetchall()[0][0]:
             conn.execute("drop table landing_src")
             return None
@@ -255,9 +255,10 @@ def _parse_with_duckdb(conn: duckdb.DuckDBPyConnection, export_file: ExportFile)
 
 def _read_workbook(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, progress: Progress) -> str | None:
     """A workbook's data rows into temp table landing_src (`line`, then one text column per sheet column), chunk by
-    chunk; "listed": each row carries its sheet line. None when a row has a value right of the header's last name:
-    only the Python reader keeps those (as the row's overflow, which validation reports as a ragged row)."""
-    width, named = export_file.width, export_file.named_width
+    chunk; "listed": each row carries its sheet line. None when a row has a value under no header name (right of
+    the last one, or under an empty header cell): only the Python reader keeps those (as the row's overflow, which
+    validation reports as a ragged row)."""
+    width, named, unnamed = export_file.width, export_file.named_width, export_file.unnamed
     created = False
     sheet_width = width
 
@@ -279,7 +280,8 @@ def _read_workbook(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, pro
     for line, cells in xlsx_rows(export_file.path):
         if line <= export_file.header_line:
             continue
-        if len(cells) > named and any(c.strip() for c in cells[named:]):
+        if (len(cells) > named and any(c.strip() for c in cells[named:])) or any(
+                cells[i].strip() for i in unnamed if i < len(cells)):
             if created:
                 conn.execute("drop table landing_src")
             return None

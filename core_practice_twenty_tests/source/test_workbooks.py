@@ -139,3 +139,32 @@ def _proposal(export: Path):
     (full / "practices.csv").unlink()
     (full / "practices.xlsx").write_bytes((export / "practices.xlsx").read_bytes())
     return propose(full)
+
+
+def test_a_value_under_an_empty_header_cell_is_kept_and_reported(tmp_path: Path, warehouse) -> None:
+    """A column a person left without a name, between named ones, in a CSV and in a workbook: the value under it
+    is kept with its row (the row's overflow) and validation reports the row as ragged; the rows around it land as
+    they are."""
+    from core_practice_twenty.source.values import Region
+    from core_practice_twenty.validation.context import ValidationContext
+    from core_practice_twenty.validation.run import validate_rows
+
+    header = ["Practice ID", "Practice Name", "", "Phone"]
+    data = [["PR1", "Kauri Dental", "", "09 555 0101"], ["PR2", "Tui Dental", "call first", "09 555 0102"]]
+    for kind in ("csv", "xlsx"):
+        export = tmp_path / kind
+        export.mkdir()
+        if kind == "csv":
+            with (export / "practices.csv").open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle, lineterminator="\r\n").writerows([header, *data])
+        else:
+            _book(export / "practices.xlsx", [header, *data])
+        land_object(warehouse, EXPORT_SPEC["practices"], export, wave=kind, snapshot_id="s")
+        rows = {r.practice_id: r for r in read_raw(warehouse, EXPORT_SPEC["practices"], kind).itertuples()}
+        assert rows["PR1"].extra is None and rows["PR1"].phone == "09 555 0101"
+        assert "call first" in rows["PR2"].extra and rows["PR2"].phone == "09 555 0102"
+        with warehouse.connect() as conn:
+            validate_rows(conn, EXPORT_SPEC["practices"], kind, ValidationContext.for_export(export, Region.NZ))
+            found = conn.execute("select source_key, rule from validation_issues where wave = ? and rule = "
+                                 "'ragged_row'", [kind]).fetchall()
+        assert found == [("PR2", "ragged_row")], kind
