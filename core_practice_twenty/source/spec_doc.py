@@ -90,7 +90,8 @@ def _reading_by_meaning() -> list[str]:
         "header columns names each column under it: `Address` over three columns reads as `Address`, "
         "`Address 2`, `Address 3` (the proposer matches them like any header). In any file, a value under an "
         "empty header cell (between named ones, or right of the last) is kept as the row's overflow and "
-        "reported as a ragged row, never dropped. (Objects split across several files or sheets are not joined yet: keep one file per object.)",
+        "reported as a ragged row, never dropped. (Objects split across several files or sheets are not joined "
+        "yet: keep one file per object.)",
         "- **Addresses by their own country**: a row's country (empty: the export's region) decides which states "
         "and regions are valid (NZ's pre-2019 names too), how wide a postcode is (`800` in an Australian address of "
         "an NZ export is `0800`) and what a suburb is: the locality in Australia (Twenty's city), a line above the "
