@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from core_practice_twenty.mapping.field_map import from_dict, to_dict
 from core_practice_twenty.mapping.proposer import propose
@@ -34,8 +34,9 @@ FIRST_LINE = 3
 """A report's first row: line 1 is its title, line 2 its header."""
 
 
-@dataclass(frozen=True)
-class StagedRow:
+class StagedRow(NamedTuple):
+    """One staged record as its staging table holds it (a tuple too: `(line, payload, *rest)`)."""
+
     line: int
     payload: dict
     payload_hash: str

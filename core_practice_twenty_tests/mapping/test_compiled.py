@@ -3,35 +3,18 @@ are easiest to get wrong (zones at a DST change, markdown, codes, spellings, inv
 edits of the map must show in what is staged."""
 
 import csv
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from core_practice_twenty.mapping.proposer import propose
-from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.mapping.transforms import practice_timezone
 from core_practice_twenty.mapping.wave import stage_wave
 from core_practice_twenty.source.generator import generate_export
 from core_practice_twenty.source.values import Region
-from core_practice_twenty_tests.mapping.hand_made import land
-
-
-def staged(warehouse, wave: str) -> dict[str, dict[str, tuple]]:
-    with warehouse.connect() as conn:
-        found = {}
-        for plural in TARGET_OBJECTS:
-            rows = conn.execute(f"select source_key, source_line, payload, payload_hash, depends_on, notes "
-                                f"from stg_twenty_{plural} where wave = ?", [wave]).fetchall()
-            found[plural] = {k: (line, json.loads(p), h, json.loads(d), json.loads(n)) for k, line, p, h, d, n in rows}
-        return found
-
-
-def held(warehouse, wave: str) -> list[tuple]:
-    with warehouse.connect() as conn:
-        return conn.execute("select source_object, source_key, source_line, reason from held_back where wave = ? "
-                            "and stage = 'mapping' order by all", [wave]).fetchall()
+from core_practice_twenty_tests.mapping.hand_made import land, read_held
+from core_practice_twenty_tests.mapping.hand_made import read_staged as staged
 
 
 def stage(warehouse, export: Path, field_map, region: Region = Region.AU, documents: bool = False,
@@ -180,7 +163,7 @@ def test_invoices_fold_hand_made_lines_and_payments(tmp_path: Path, warehouse) -
     # by time, then by id as people read ids (PMH9 before PMH10); PMH11's amount is no amount: validation rejects it
     assert [p["paymentId"] for p in payload["payments"]["items"]] == ["PMH9", "PMH10", "PMH12"]
     assert [i["lineId"] for i in payload["lineItems"]] == ["LNH1", "LNH2"]
-    reasons = {key: reason for _obj, key, _line, reason in held(warehouse, "sql")}
+    reasons = {key: reason for key, (_obj, _line, reason) in read_held(warehouse, "sql").items()}
     # INH3's patient is not in the export: validation rejects INH3, and what hangs on it is held back naming it
     assert reasons["LNH3"] == "dependency_missing: invoices INH3" and reasons["PMH14"] == reasons["LNH3"]
     assert reasons["PMH13"] == "payment_without_invoice" and reasons["CLH2"] == "dependency_missing: invoices INH3"
