@@ -85,6 +85,16 @@ and address, who keeps a shared email, a task's title and assignee, an invoice's
 entry says. The map names these policies by their transform; a column they read is never re-pointed
 (`mapping.repoint`); the plans skip them when they compile an entry's targets (`mapping.sql.compile`)."""
 
+OPT_IN_TARGETS: dict[tuple[str, str], str] = {
+    ("patients", "preferred_name"): "people.name.firstName",
+    ("patients", "health_fund_name"): "people.healthFundName",
+    ("patients", "health_fund_member_no"): "people.healthFundMemberNo",
+    ("patients", "medicare_no"): "people.medicareNo",
+}
+"""Columns the default keeps out that a policy reads once a person sends them, and the field that says so: a
+preferred name joins the first name (`Elizabeth (Liz)`); fund and Medicare numbers go to their opt-in fields (with
+`include_fund_numbers`). Any other column the default keeps out may go to a field no policy writes."""
+
 WORKSPACE_MEMBERS = "workspaceMembers"
 """Relation target outside TARGET_OBJECTS: Twenty's workspace members (doctors → task assignees)."""
 

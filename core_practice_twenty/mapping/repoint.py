@@ -8,7 +8,7 @@ changes what is sent or is refused, never silently ignored.
 
 from __future__ import annotations
 
-from core_practice_twenty.mapping.default_map import DEFAULT_MAP, POLICY_FIELDS, DefaultEntry
+from core_practice_twenty.mapping.default_map import DEFAULT_MAP, OPT_IN_TARGETS, POLICY_FIELDS, DefaultEntry
 from core_practice_twenty.mapping.field_map.model import ColumnEntry, FieldMap
 
 MOVABLE = frozenset({"rename", "date", "datetime", "money_micros", "status_map"})
@@ -33,6 +33,24 @@ def _policy_fields(source_object: str, default: DefaultEntry) -> list[str]:
     return found
 
 
+def _opt_in_problem(source_object: str, entry: ColumnEntry) -> str | None:
+    """Why a column the default keeps out cannot be sent where the entry says (None: it can)."""
+    column = entry.column[0]
+    policy_reads = OPT_IN_TARGETS.get((source_object, column))
+    if policy_reads is not None and entry.targets == (policy_reads,):
+        return None
+    taken = [t for t in entry.targets if t.partition(".")[2].partition(".")[0]
+             in POLICY_FIELDS.get((source_object, t.partition(".")[0]), ())]
+    hint = f"send it to {policy_reads}, or" if policy_reads else "send it to"
+    if taken:
+        return (f"a policy writes {', '.join(taken)} from other columns and does not read this one; {hint} a "
+                f"field of the record no policy writes, or keep it excluded")
+    if entry.transform.partition(":")[0] not in MOVABLE:
+        allowed = ", ".join(sorted(MOVABLE - {"status_map"}))
+        return f"a column the default keeps out can be sent as one value only ({allowed}), not by {entry.transform!r}"
+    return None
+
+
 def repoint_problem(source_object: str, entry: ColumnEntry) -> str | None:
     """Why the entry's departure from its column's default cannot be applied (None: it is the default, or the
     plans compile it: another field of the same record, or another single-column reading)."""
@@ -44,6 +62,8 @@ def repoint_problem(source_object: str, entry: ColumnEntry) -> str | None:
     moved, read_otherwise = entry.targets != default.targets, entry.transform != default.transform
     if not moved and not read_otherwise:
         return None
+    if default.transform == "excluded":
+        return _opt_in_problem(source_object, entry)
     policy = _policy_fields(source_object, default)
     if policy:
         return (f"a policy makes {', '.join(policy)} from it with other columns or records (its transform is "
@@ -75,6 +95,9 @@ def repointed(field_map: FieldMap) -> list[tuple[str, str, str]]:
         if repoint_problem(source_object, entry) is not None or not entry.column or entry.excluded:
             continue
         default = _default(source_object, entry)
-        if default is not None and entry.targets != default.targets:
-            found.append((source_object, entry.column[0], entry.targets[0]))
+        if default is None or entry.targets == default.targets:
+            continue
+        if (OPT_IN_TARGETS.get((source_object, entry.column[0])),) == entry.targets:
+            continue  # read together with the column already there (a preferred name beside the first name)
+        found.extend((source_object, entry.column[0], target) for target in entry.targets)
     return found

@@ -130,6 +130,7 @@ def land_object(warehouse: Warehouse, spec: ObjectSpec, export_dir: Path, *, wav
                     conn.unregister("landing_chunk")
                     rows.advance(len(chunk))
             counts, ambiguous = _profile(conn, spec, wave)
+    release_workbook()  # the sheet parsed for the header's search and the rows, whichever path read them
     stats.rows_read = counts[0]
     stats.null_counts = dict(zip(spec.column_names, counts[1:], strict=True))
     stats.ambiguous_dates = {c: n for c, n in ambiguous.items() if n}
@@ -294,7 +295,6 @@ def _read_workbook(conn: duckdb.DuckDBPyConnection, export_file: ExportFile, pro
             rows, lines = [], []
     if rows or not created:
         flush(rows, lines)
-    release_workbook()
     return "listed"
 
 

@@ -619,3 +619,29 @@ def test_a_column_a_policy_reads_is_never_re_pointed_silently(tmp_path) -> None:
     assert any(p.startswith("appointments 'status'") and "keeps its value set's map" in p for p in problems), problems
     assert any(p.startswith("patients 'recall_due_date'") and "is a DATE field" in p for p in problems)
     assert len(problems) == 4, problems
+
+
+def test_columns_the_default_keeps_out_can_be_sent_where_a_policy_reads_them(tmp_path) -> None:
+    """The opt-ins the docs describe pass confirmation's checks: a preferred name beside the first name, fund and
+    Medicare numbers into their fields with `include_fund_numbers`; a kept-out column into a field a policy writes
+    from other columns, or read by a policy's transform, is refused naming the field it may go to."""
+    from core_practice_twenty.mapping.field_map import from_dict, to_dict, validate
+    from core_practice_twenty.mapping.proposer import propose
+    from core_practice_twenty_tests.mapping.hand_made import hand_made_export
+
+    export = hand_made_export(tmp_path / "export", {"practices": [PRACTICE], "patients": [patient("PT1")]})
+    data = to_dict(propose(export))
+    data["options"]["include_fund_numbers"] = True
+    for column, field in (("preferred_name", "people.name.firstName"), ("medicare_no", "people.medicareNo"),
+                          ("health_fund_member_no", "people.healthFundMemberNo")):
+        entry(data, "patients", column)["transform"], entry(data, "patients", column)["targets"] = "rename", [field]
+    assert validate(from_dict(data)) == []
+
+    entry(data, "patients", "preferred_name")["targets"] = ["people.emails.primaryEmail"]
+    entry(data, "patients", "referral_source")["transform"] = "phone_e164"
+    entry(data, "patients", "referral_source")["targets"] = ["people.jobTitle"]
+    problems = validate(from_dict(data))
+    assert any(p.startswith("patients 'preferred_name'") and "send it to people.name.firstName" in p
+               for p in problems), problems
+    assert any(p.startswith("patients 'referral_source'") and "as one value only" in p for p in problems), problems
+    assert len(problems) == 2, problems
