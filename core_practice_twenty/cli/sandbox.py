@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,14 +40,17 @@ def wait_until_up(url: str, *, timeout_s: float = 30.0, path: str = "/healthz") 
 
 
 @contextmanager
-def sandbox_process(db: Path, port: int | None = None) -> Iterator[tuple[str, str]]:
-    """Start `cpt sandbox` in its own process with a fresh random API key; yield (url, key)."""
+def sandbox_process(db: Path, port: int | None = None, options: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+    """Start `cpt sandbox` in its own process with a fresh random API key; yield (url, key).
+
+    Its own process, as Twenty is its own server: in a thread of the caller it would share the caller's GIL,
+    and its work would be counted as the pipeline's. `options` are more `cpt sandbox` flags."""
     port = port or free_port()
     api_key = secrets.token_urlsafe(24)
     db.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TWENTY_API_KEY": api_key}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core_practice_twenty.cli", "sandbox", "--port", str(port), "--db", str(db)],
+        [sys.executable, "-m", "core_practice_twenty.cli", "sandbox", "--port", str(port), "--db", str(db), *options],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

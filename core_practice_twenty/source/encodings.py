@@ -12,10 +12,12 @@ loaded and flagged `cp1252_line`).
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,8 +133,32 @@ _NON_ASCII_LINE = re.compile(rb"^[^\n]*?[\x80-\xff]", re.MULTILINE)
 def examine(path: Path) -> EncodingEvidence:
     """Read the file once and decide: UTF-8 (with or without BOM), Windows-1252, or UTF-8 with foreign lines.
 
-    Whole blocks are checked in C; only a block that is not UTF-8 is looked at line by line.
+    Whole blocks are checked in C; only a block that is not UTF-8 is looked at line by line. A wave asks about
+    the same files many times (the map's gate before each object's load re-reads every header), so the answer
+    is kept while the file's identity, size and modification time stay the same; any change reads it again.
+    As git does with its index, a file modified in the last seconds is not kept: the clock that stamps files
+    ticks coarsely, so a second write within the same tick would keep the stamp.
     """
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    kept = _EXAMINED.get(key)
+    if kept is None:
+        kept = _examine(path)
+        settled = time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > _SETTLED_NS
+        if settled:
+            if len(_EXAMINED) >= _EXAMINED_KEPT:
+                _EXAMINED.pop(next(iter(_EXAMINED)))
+            _EXAMINED[key] = kept
+    return copy.deepcopy(kept)
+
+
+_EXAMINED: dict[tuple, EncodingEvidence] = {}
+_EXAMINED_KEPT = 64
+_SETTLED_NS = 2_000_000_000
+
+
+def _examine(path: Path) -> EncodingEvidence:
     if path.suffix.lower() == ".xlsx":
         return EncodingEvidence("xlsx")
     evidence = EncodingEvidence("utf-8")

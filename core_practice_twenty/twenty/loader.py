@@ -30,7 +30,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from core_practice_twenty.mapping.target_model import TargetObject
@@ -200,6 +200,42 @@ def rounds(target: TargetObject, records: list[StagedRecord]) -> list[list[Stage
 # -- the load ------------------------------------------------------------------------------------
 
 
+INTENT_AHEAD_BATCHES = 10
+"""New records' keys are written as intents this many batches ahead: one warehouse write per ten batches instead
+of one per batch. After a kill, up to that many batches of keys are 'sent without outcome' and are checked
+against Twenty on the next run, which costs nothing extra: it upserts them anyway."""
+
+
+class _OutcomeWriter:
+    """Writes batches' outcomes on one thread, in order, one write in flight while the next batch is sent."""
+
+    def __init__(self, write: Callable[[list[WriteOutcome]], None]) -> None:
+        self._write = write
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outcomes")
+        self._pending: Future | None = None
+
+    def write(self, outcomes: list[WriteOutcome]) -> None:
+        self._finish_pending()  # a failed write stops the load here, before the next batch
+        self._pending = self._pool.submit(self._write, outcomes)
+
+    def _finish_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _OutcomeWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        try:
+            self._finish_pending()  # what Twenty answered is recorded, even when the load stops on an error
+        except Exception:
+            if exc_type is None:
+                raise
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 def load_records(client: TwentyClient, target: TargetObject, staged: list[StagedRecord],
                  known: dict[str, IdMapEntry], *, on_batch: Callable[[list[WriteOutcome]], None],
                  log: Callable[[str], None] = lambda _msg: None, lookup: Lookup | None = None,
@@ -207,12 +243,15 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
                  prepare_concurrency: int = 1, before_states: BeforeStates | None = None,
                  sent_before: Collection[str] = (),
                  on_send: Callable[[list[str]], None] = lambda _keys: None) -> LoadReport:
-    """Send what is new or changed; call `on_batch` with each batch's outcomes before the next one.
+    """Send what is new or changed; `on_batch` gets each batch's outcomes, in order, on a writer thread.
 
-    `on_send` is told the keys of each batch just before it goes (an intent the warehouse keeps); `sent_before`
-    are keys an earlier run sent without recording what came of them (it was killed): a record of theirs that
-    Twenty already holds is the migration's own, created then (`recovered`). Never read from timestamps: the
-    migration sends the source's createdAt.
+    A batch's outcomes are written while the next batch goes to Twenty (the warehouse's commit and Twenty's
+    answer overlap instead of adding up); at most one write is in flight, its error stops the load at the next
+    batch, and the last one is finished before this returns or raises. `on_send` is told the keys of new
+    records before any of them goes (an intent the warehouse keeps), `INTENT_AHEAD_BATCHES` batches at a time;
+    `sent_before` are keys an earlier run intended to send without recording what came of them (it was
+    killed): a record of theirs that Twenty already holds is the migration's own, created then (`recovered`).
+    Never read from timestamps: the migration sends the source's createdAt.
 
     `lookup` resolves references to other objects (default: none may be unresolved);
     `pre_existing` comes from `read_pre_existing`; `prepare` turns loader directives into fields,
@@ -238,28 +277,35 @@ def load_records(client: TwentyClient, target: TargetObject, staged: list[Staged
     ]
     skipped = {o.source_key for o in skips}
     to_send = [r for r in staged if r.source_key not in skipped]
-    if skips:
-        on_batch(skips)
-        for outcome in skips:
-            report.count(outcome)
-
+    intended: set[str] = set()
     progress = Progress(target.name_plural, len(to_send), log, unit="records")
-    for group in rounds(target, to_send):
-        start = 0
-        while start < len(group):
-            cap = max(1, client.batch_cap)  # re-read: the client may have learned a lower cap from Twenty
-            batch = group[start:start + cap]
-            start += len(batch)
-            outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare,
-                                   prepare_concurrency, before_states, sent_before, on_send)
-            on_batch(outcomes)
-            for outcome in outcomes:
+    with _OutcomeWriter(on_batch) as writer:
+        if skips:
+            writer.write(skips)
+            for outcome in skips:
                 report.count(outcome)
-                if outcome.twenty_id and outcome.action in ("create", "update"):
-                    loaded[outcome.source_key] = outcome.twenty_id
-            report.batches += 1
-            progress.advance(len(batch), f"batch {report.batches}, created {report.created}, updated "
-                                         f"{report.updated}, rejected {report.rejected}, held back {report.held_back}")
+        for group in rounds(target, to_send):
+            start = 0
+            while start < len(group):
+                cap = max(1, client.batch_cap)  # re-read: the client may have learned a lower cap from Twenty
+                batch = group[start:start + cap]
+                if any(r.source_key not in known and r.source_key not in intended for r in batch):
+                    ahead = [r.source_key for r in group[start:start + cap * INTENT_AHEAD_BATCHES]
+                             if r.source_key not in known and r.source_key not in intended]
+                    on_send(ahead)  # the intent, before any of them goes
+                    intended.update(ahead)
+                start += len(batch)
+                outcomes = _load_batch(client, target, batch, known, resolve, pre_existing or PreExisting(), prepare,
+                                       prepare_concurrency, before_states, sent_before)
+                writer.write(outcomes)
+                for outcome in outcomes:
+                    report.count(outcome)
+                    if outcome.twenty_id and outcome.action in ("create", "update"):
+                        loaded[outcome.source_key] = outcome.twenty_id
+                report.batches += 1
+                progress.advance(len(batch), f"batch {report.batches}, created {report.created}, updated "
+                                             f"{report.updated}, rejected {report.rejected}, held back "
+                                             f"{report.held_back}")
 
     report.seconds = time.monotonic() - started
     report.own_seconds = max(0.0, report.seconds - (client.stats.http_s + client.stats.waited_s - waiting_before))
@@ -304,8 +350,7 @@ class _Ready:
 def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRecord], known: dict[str, IdMapEntry],
                 resolve: Lookup, pre_existing: PreExisting, prepare: Prepare | None,
                 prepare_concurrency: int = 1, before_states: BeforeStates | None = None,
-                sent_before: Collection[str] = (),
-                on_send: Callable[[list[str]], None] = lambda _keys: None) -> list[WriteOutcome]:
+                sent_before: Collection[str] = ()) -> list[WriteOutcome]:
     outcomes: list[WriteOutcome] = []
     resolved: list[tuple[StagedRecord, dict]] = []
     for record in batch:
@@ -346,7 +391,6 @@ def _load_batch(client: TwentyClient, target: TargetObject, batch: list[StagedRe
             if entry is not None and item.before is None:
                 item.before = before.get(entry.twenty_id)
     if ready:
-        on_send([item.record.source_key for item in ready if item.recovered_hint])  # the intent, before it goes
         outcomes += _upsert_isolating(client, target, ready)
     return outcomes
 

@@ -1,7 +1,10 @@
 """The loader against the local Twenty over real HTTP: idempotent, isolating, counting."""
 
 
+import time
+
 import httpx
+import pytest
 
 from core_practice_twenty.mapping.target_model import COMPANIES, PEOPLE, TASK_TARGETS, TASKS
 from core_practice_twenty.model.staged import make_staged_record, ref
@@ -158,3 +161,41 @@ def test_the_report_tells_the_loaders_own_work_from_waiting_for_twenty(twenty_sa
     assert report.seconds >= 0.75  # three batches, each answered after 0.25 s
     assert 0 < report.own_seconds < report.seconds - 0.7
     assert report.as_metadata()["own_work_s_per_batch"] == round(report.own_seconds / 3, 3)
+
+
+def test_a_load_that_stops_has_recorded_every_batch_twenty_answered(twenty_sandbox) -> None:
+    """Outcomes are written on a thread while the next batch goes: when the load then stops (here a document that
+    cannot be read for a reason the loader does not know), what Twenty answered before is still recorded."""
+    client = twenty_sandbox.client(batch_cap=2)
+    sync_schema(client, [COMPANIES])
+    recorded: list[WriteOutcome] = []
+
+    def slow_write(outcomes: list[WriteOutcome]) -> None:
+        time.sleep(0.2)  # a warehouse slower than Twenty: the last write is still going when the load stops
+        recorded.extend(outcomes)
+
+    def prepare(record):
+        if record.source_key == "P5":
+            raise OSError("disk gone")
+        return {}
+
+    with pytest.raises(OSError, match="disk gone"):
+        load_records(client, COMPANIES, staged_companies(6), {}, on_batch=slow_write, prepare=prepare)
+    assert sorted(o.source_key for o in recorded) == ["P1", "P2", "P3", "P4"]
+    assert client.count("companies") == 4
+
+
+def test_a_failed_outcome_write_stops_the_load(twenty_sandbox) -> None:
+    """The warehouse refusing a batch's outcomes stops the load at the next batch, not after the whole object:
+    at most one more batch reaches Twenty with nothing recorded, and the error is the warehouse's."""
+    client = twenty_sandbox.client(batch_cap=2)
+    sync_schema(client, [COMPANIES])
+    intents: list[str] = []
+
+    def failing_write(_outcomes: list[WriteOutcome]) -> None:
+        raise RuntimeError("warehouse full")
+
+    with pytest.raises(RuntimeError, match="warehouse full"):
+        load_records(client, COMPANIES, staged_companies(10), {}, on_batch=failing_write, on_send=intents.extend)
+    assert client.count("companies") in (2, 4)
+    assert sorted(intents) == sorted(f"P{i}" for i in range(1, 11))  # every key sent was an intent first
