@@ -32,8 +32,8 @@ def _d(name: str, obj: str, column: str | None, rule: str | None, severity: Seve
 R, W = Severity.REJECT, Severity.WARN
 
 DIRT_KINDS: dict[str, DirtKind] = {d.name: d for d in (
-    _d("duplicate_patient", "patients", None, "duplicate_patient", W,
-       "a second patient id with the same first name, last name and birth date"),
+    _d("duplicate_patient", "patients", None, "likely_duplicate", W,
+       "a second patient id for the same person (record linkage finds the pair)"),
     _d("shared_family_email", "patients", "email", "shared_email", W,
        "household members share one email address"),
     _d("missing_email", "patients", "email", "missing_email", W, "no email at all"),

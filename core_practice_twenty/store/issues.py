@@ -99,10 +99,13 @@ def rule_counts(conn: duckdb.DuckDBPyConnection, wave: str, object_name: str, sc
     return {f"{rule} ({severity})": n for rule, severity, n in rows}
 
 
-def accepted_from(spec: ObjectSpec, alias: str = "r", wave: str = "?") -> str:
+def accepted_from(spec: ObjectSpec, alias: str = "r", wave: str = "?", source: str | None = None,
+                  joins: str = "") -> str:
     """`from … where …` of a wave's rows validation did not reject (`wave`: SQL, a parameter by default, given
-    twice): the one statement of "accepted", for mapping's reads and its compiled plans alike."""
-    return (f"from {raw_table(spec)} {alias} where {alias}.wave = {wave} and {alias}.source_line not in "
+    twice): the one statement of "accepted", for mapping's reads and its compiled plans alike. `source`: SQL
+    standing for the raw table (the same rows with some cells read otherwise); `joins`: SQL joined to it."""
+    return (f"from {source or raw_table(spec)} {alias} {joins} where {alias}.wave = {wave} and "
+            f"{alias}.source_line not in "
             f"(select source_line from validation_issues where wave = {wave} and object = '{spec.name}' "
             f"and severity = 'reject')")
 

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, TRUE_VALUES, ColumnSpec, ObjectSpec
+from core_practice_twenty.store.columnar import rows_as_table
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.store.raw_reads import source_key_sql
 
@@ -128,10 +129,6 @@ def _patient_conditions() -> dict[str, tuple[str, int]]:
     table = raw_table(EXPORT_SPEC["patients"])
     links = raw_table(EXPORT_SPEC["patient_practices"])
     return {
-        "same_name_and_birth_date": (
-            f"(select *, row_number() over (partition by lower(first_name), lower(last_name), date_of_birth "
-            f"order by source_line) as copy from {table} where wave = ? and first_name is not null and "
-            f"last_name is not null and date_of_birth is not null) r where copy > 1", 1),
         "email_of_another_patient": (
             f"{table} r where wave = ? and lower(email) in (select lower(email) from {table} where wave = ? and "
             f"email is not null group by all having count(distinct patient_id) > 1)", 2),
@@ -147,6 +144,18 @@ def _patient_conditions() -> dict[str, tuple[str, int]]:
 
 PATIENT_QUESTIONS = tuple(_patient_conditions())
 """What `patient_rows` can be asked about a wave's patients (validation names the rule each one answers)."""
+
+
+def patient_lines(conn: duckdb.DuckDBPyConnection, wave: str, patient_ids: list[str]) -> Iterator[LineRow]:
+    """The lines of these patients in the wave, in line order."""
+    if not patient_ids:
+        return
+    key = source_key_sql(EXPORT_SPEC["patients"], "r")
+    with rows_as_table(conn, ["patient_id"], [[p] for p in patient_ids]) as wanted:
+        rows = conn.execute(f"select {key}, r.source_file, r.source_line from {raw_table(EXPORT_SPEC['patients'])} r "
+                            f"where r.wave = ? and r.patient_id in (select patient_id from {wanted}) "
+                            f"order by r.source_line", [wave]).fetchall()
+    yield from rows
 
 
 def patient_rows(conn: duckdb.DuckDBPyConnection, question: str, wave: str) -> Iterator[LineRow]:

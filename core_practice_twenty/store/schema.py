@@ -144,6 +144,24 @@ create table if not exists sent_keys (
 -- the chunks of patients the Python mappers read; every object is mapped by compiled plans in DuckDB now
 drop table if exists mapping_chunks;
 """),
+    (7, """
+-- likely duplicate patients record linkage found in a wave (ids and weights; the values are in the review report)
+create table if not exists likely_duplicates (
+    wave varchar not null,
+    patient_id varchar not null,
+    other_id varchar not null,
+    match_weight double not null
+);
+-- a person's decision on a pair, by source keys and not by wave: it holds for every later export and delta
+create table if not exists duplicate_decisions (
+    patient_id varchar not null,     -- merge: the patient merged into kept_id; distinct: one of the pair
+    other_id varchar not null,       -- merge: kept_id; distinct: the other
+    decision varchar not null,       -- merge | distinct
+    decided_by varchar not null,
+    decided_at timestamp not null default current_timestamp,
+    primary key (patient_id, other_id)
+);
+"""),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

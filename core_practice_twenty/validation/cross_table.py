@@ -20,24 +20,28 @@ from core_practice_twenty.model.identifiers import TEXT_CANDIDATE, identifiers_i
 from core_practice_twenty.model.issues import Issue, Severity
 from core_practice_twenty.source.documents import DocumentFolder, size_differs
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, FREE_TEXT_COLUMNS, ObjectSpec
+from core_practice_twenty.store.duplicates import decided_pairs, replace_likely_duplicates
+from core_practice_twenty.store.issues import accepted_from
 from core_practice_twenty.store.rule_reads import (
     LineRow,
     dangling_reference_rows,
     document_listing,
     duplicate_key_rows,
     ensure_raw_tables,
+    patient_lines,
     patient_rows,
     text_candidates,
 )
 from core_practice_twenty.validation.context import ValidationContext
+from core_practice_twenty.validation.linkage import compared_patients_sql, likely_duplicates
 from core_practice_twenty.validation.schemas import severity_of
+from core_practice_twenty.validation.sql_values import sql_string
 
 DOCUMENT_CHUNK = 20_000
 DOCUMENT_BATCH = 500
 SMALL_FILE_BYTES = 1 << 20
 
 PATIENT_RULES = {
-    "same_name_and_birth_date": ("duplicate_patient", None),
     "email_of_another_patient": ("shared_email", "email"),
     "no_email": ("missing_email", "email"),
     "marked_deleted": ("soft_deleted", "is_deleted"),
@@ -65,11 +69,25 @@ def orphan_references(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, wave: s
                            severity_of(spec, column, rule))
 
 
-def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str) -> Iterator[Issue]:
+def patient_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> Iterator[Issue]:
     """Patients to look at twice: likely duplicates, a shared or missing email, marked deleted, no practice."""
     patients = EXPORT_SPEC["patients"]
+    yield from likely_duplicate_rules(conn, wave, ctx)
     for question, (rule, column) in PATIENT_RULES.items():
         yield from _issues(patients, patient_rows(conn, question, wave), rule, column, Severity.WARN)
+
+
+def likely_duplicate_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> Iterator[Issue]:
+    """Record linkage over the wave's accepted patients: each patient of a pair no one has decided on yet is
+    flagged `likely_duplicate` on its line; the pairs (ids, weights) are kept for the review report and the map."""
+    spec = EXPORT_SPEC["patients"]
+    compared = conn.sql(compared_patients_sql(accepted_from(spec, "r", sql_string(wave)), ctx.date_order))
+    found = likely_duplicates(compared.to_arrow_table())
+    decided = decided_pairs(conn)
+    pairs = [p for p in found if frozenset((p.patient_id, p.other_id)) not in decided]
+    replace_likely_duplicates(conn, wave, [(p.patient_id, p.other_id, p.match_weight) for p in pairs])
+    flagged = sorted({key for p in pairs for key in (p.patient_id, p.other_id)})
+    yield from _issues(spec, patient_lines(conn, wave, flagged), "likely_duplicate", None, Severity.WARN)
 
 
 def identifiers_in_text_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: ValidationContext) -> Iterator[Issue]:
@@ -147,7 +165,7 @@ def cross_table_issues(conn: duckdb.DuckDBPyConnection, wave: str, ctx: Validati
     try:
         for spec in EXPORT_SPEC.values():
             yield from orphan_references(cursor, spec, wave)
-        yield from patient_rules(cursor, wave)
+        yield from patient_rules(cursor, wave, ctx)
         yield from identifiers_in_text_rules(cursor, wave, ctx)
         yield from document_rules(cursor, wave, ctx)
     finally:

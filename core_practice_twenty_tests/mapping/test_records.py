@@ -30,9 +30,12 @@ def practice(pid: str, **cells) -> dict:
 
 
 def patient(pid: str, **cells) -> dict:
-    return {"patient_id": pid, "first_name": "Ann", "last_name": f"Lee{pid}", "date_of_birth": "01/02/1980",
-            "status": "Active", "is_deleted": "No", "practice_id": "PR1", "email": f"{pid.lower()}@example.com",
-            "mobile_phone": "0491 570 156", "created_at": "01/02/2020 10:00", **cells}
+    """A patient of its own: born on another day and with another mobile than the others (same person otherwise)."""
+    number = int("".join(c for c in pid if c.isdigit()) or 0)
+    return {"patient_id": pid, "first_name": "Ann", "last_name": f"Lee{pid}",
+            "date_of_birth": f"{number % 28 or 28:02d}/02/1980", "status": "Active", "is_deleted": "No",
+            "practice_id": "PR1", "email": f"{pid.lower()}@example.com", "mobile_phone": f"0491 570 {number % 1000:03d}",
+            "created_at": "01/02/2020 10:00", **cells}
 
 
 # -- companies -------------------------------------------------------------------------------------
@@ -120,7 +123,7 @@ def test_orphans_and_soft_deleted_patients_are_held_back_and_duplicates_flagged(
         patient("PT1"),
         patient("PT2", practice_id=""),  # orphan: no practice and no patient_practices row
         patient("PT3", is_deleted="Yes"),
-        patient("PT4", first_name="ann", last_name="LeePT1"),  # same person as PT1, registered again
+        patient("PT4", first_name="ann", last_name="LeePT1", date_of_birth="1/2/1980"),  # PT1 registered again
         patient("PT5", status="Archived", practice_id=""),  # archived, linked through patient_practices
     ]
     links = [{"patient_id": "PT5", "practice_id": "PR7", "is_primary": "No", "last_seen": "01/01/2020"}]
@@ -130,7 +133,8 @@ def test_orphans_and_soft_deleted_patients_are_held_back_and_duplicates_flagged(
     assert staged.code("PT3") == "soft_deleted"
     people = staged.records["people"]
     assert set(people) == {"PT1", "PT4", "PT5"}
-    assert people["PT4"].payload["reviewReasons"] == "possible_duplicate_of:PT1"
+    assert people["PT4"].payload["reviewReasons"] == "possible_duplicate_of:PT1"  # the birth date typed otherwise
+    assert people["PT1"].payload["reviewReasons"] == "possible_duplicate_of:PT4"  # both of the pair, for a person
     assert people["PT5"].payload["patientStatus"] == "ARCHIVED"
     assert people["PT5"].payload["companyId"] == ref("companies", "PR7")
     assert {"kind": "primary_practice", "patient_id": "PT5", "practice_id": "PR7", "rule": "latest_link",

@@ -39,7 +39,7 @@ def test_references_duplicates_emails_and_documents(tmp_path: Path, warehouse) -
     write(export, "patients", [
         patient("1", "Ana", "Ruiz", email="family@example.com"),
         patient("2", "Ben", "Ruiz", email="family@example.com"),
-        patient("3", "Ana", "Ruiz"),  # same name + birth date as 1: the later copy is flagged
+        patient("3", "Ana", "Ruiz"),  # same name + birth date as 1: linkage flags both of the pair
         patient("4", "Cy", "Lo", email="cy@example.com", practice_id="", is_deleted="Yes"),
         patient("5", "Di", "Wu", email="di@example.com", practice_id="PR9"),
     ])
@@ -68,9 +68,10 @@ def test_references_duplicates_emails_and_documents(tmp_path: Path, warehouse) -
         found = {(i.object, i.source_key, i.rule, i.severity.value) for i in issues}
         assert found == {
             ("patients", "1", "shared_email", "warn"),
+            ("patients", "1", "likely_duplicate", "warn"),
             ("patients", "2", "shared_email", "warn"),
             ("patients", "3", "missing_email", "warn"),
-            ("patients", "3", "duplicate_patient", "warn"),
+            ("patients", "3", "likely_duplicate", "warn"),
             ("patients", "4", "soft_deleted", "warn"),
             ("patients", "4", "orphan_patient", "warn"),
             ("patients", "5", "orphan_reference:practice_id", "warn"),

@@ -153,12 +153,11 @@ def invoices_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     zone = zone_of(f"coalesce({cells['practice_id']}, {home})", context)
     lines, line_cells = _line_items(wave, options, context.sample)
     payments, payment_cells = _payment_summaries(wave, options, context.sample)
+    joined = (f"left join ({lines}) li on li.invoice = r.invoice_id "
+              f"left join ({payments}) ps on ps.invoice = r.invoice_id")
     rows = (f"select r.*, r.invoice_id as _key, {zone} as _zone, {missing(PEOPLE.name_plural, patient, wave)} as "
             f"_hold, li.items as _lines, ps.summary as _payments "
-            f"{accepted(SOURCE, wave, context.sample)} and {in_part('r.invoice_id')}".replace(
-                f"from raw_{SOURCE} r where",
-                f"from raw_{SOURCE} r left join ({lines}) li on li.invoice = r.invoice_id "
-                f"left join ({payments}) ps on ps.invoice = r.invoice_id where", 1))
+            f"{accepted(SOURCE, wave, context.sample, joins=joined)} and {in_part('r.invoice_id')}")
     routed = routes(field_map, SOURCE, options)
     members = routed_members(cells, routed, INVOICES.name_plural, "r._zone",
                              POLICY_FIELDS[(SOURCE, INVOICES.name_plural)])

@@ -33,9 +33,10 @@ from core_practice_twenty.mapping.transforms import (
     to_micros,
 )
 from core_practice_twenty.model.regions import REGION_FACTS
-from core_practice_twenty.source.export_spec import EXPORT_SPEC, PROCEDURE_CODE_COLUMNS, ColumnType
+from core_practice_twenty.source.export_spec import EXPORT_SPEC, PROCEDURE_CODE_COLUMNS, ColumnType, ObjectSpec
 from core_practice_twenty.store.issues import accepted_from
 from core_practice_twenty.store.mapping_sql import PART, PARTS
+from core_practice_twenty.store.raw import raw_table
 from core_practice_twenty.validation.sql_values import sql_string
 
 CREATED_AT = "createdAt"
@@ -233,13 +234,27 @@ def with_extras(members: list[Member], extras: list[Member]) -> list[Member]:
     return list(by_name.values())
 
 
-def accepted(source_object: str, wave: str, sample: bool, alias: str = "r") -> str:
+def accepted(source_object: str, wave: str, sample: bool, alias: str = "r", joins: str = "") -> str:
     """`from` and `where` of a wave's rows validation accepted (and the sample keeps, in a sample wave)."""
     spec = EXPORT_SPEC[source_object]
     key = " || '|' || ".join(f'{alias}."{k}"' for k in spec.key)  # a source key as `wave.source_key` joins it
     only = (f" and {key} in (select source_key from {ctx.ONLY} where object = "
             f"{sql_string(source_object)})" if sample else "")
-    return accepted_from(spec, alias, sql_string(wave)) + only
+    return accepted_from(spec, alias, sql_string(wave), _merged_source(spec), joins) + only
+
+
+PATIENT_KEY = "patients.patient_id"
+
+
+def _merged_source(spec: ObjectSpec) -> str | None:
+    """The raw table with every reference to a patient a person merged into another pointing at the one kept
+    (`cpt duplicates decide`): the merged patient's appointments, notes, plans and documents go to the kept person."""
+    columns = [c.name for c in spec.columns if c.references == PATIENT_KEY]
+    if not columns:
+        return None
+    kept = ", ".join(f'coalesce((select m.kept_id from {ctx.MERGES} m where m.patient_id = x."{c}"), x."{c}") as "{c}"'
+                     for c in columns)
+    return f"(select * replace ({kept}) from {raw_table(spec)} x)"
 
 
 def in_part(key: str) -> str:

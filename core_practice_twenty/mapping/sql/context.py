@@ -23,6 +23,8 @@ ASSIGNEES = "mapping_assignees"
 """provider_id → the workspace member who owns the provider's tasks (NULL: none)."""
 PROVIDER_NAMES = "mapping_provider_names"
 """provider_id → `Dr Jane Citizen`."""
+MERGES = "mapping_merges"
+"""patient_id → the patient a person merged it into (`cpt duplicates decide`), chains followed to the end."""
 ONLY = "mapping_only"
 """(source object, source key): the rows a sample wave keeps (absent: every row)."""
 
@@ -44,7 +46,8 @@ def _zone_name(zone: object) -> str:
 
 
 def mapping_context(core: CoreMapping, options: MappingOptions, only: Mapping[str, set[str]] | None = None,
-                    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> MappingContext:
+                    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+                    merges: Mapping[str, str] | None = None) -> MappingContext:
     """The core's decisions as column lists (one dict of columns per table)."""
     zones = core.zones
     sample = [(obj, key) for obj, keys in (only or {}).items() for key in keys]
@@ -54,6 +57,7 @@ def mapping_context(core: CoreMapping, options: MappingOptions, only: Mapping[st
         ASSIGNEES: {"provider_id": list(assignees), "member_id": list(assignees.values())},
         PROVIDER_NAMES: {"provider_id": list(core.provider_names), "name": list(core.provider_names.values())},
         ONLY: {"object": [s[0] for s in sample], "source_key": [s[1] for s in sample]},
+        MERGES: {"patient_id": list(merges or {}), "kept_id": list((merges or {}).values())},
     }
     return MappingContext(tables, _zone_name(zone_for(None, None, options)), core.doctors.fallback_member_id,
                           only is not None, max_upload_bytes)

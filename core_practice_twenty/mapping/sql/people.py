@@ -80,7 +80,7 @@ def patients_plan(wave: str, options: MappingOptions, context: ctx.MappingContex
     phone = cells.lookup_many("phones", ("mobile_phone", "home_phone", "work_phone", "patient_country"), phones)
     home = cells.lookup_many("address", ("first_address", "address_line2", "patient_city", "patient_state",
                                          "patient_postal_code", "patient_country", "patient_suburb"), address)
-    duplicate = (f"case when {warned(SOURCE, 'r.patient_id', wave, 'duplicate_patient')} or r.patient_id in "
+    duplicate = (f"case when {warned(SOURCE, 'r.patient_id', wave, 'likely_duplicate')} or r.patient_id in "
                  f"(select d.patient_id from "
                  f"{DUPLICATES} d) then coalesce('possible_duplicate_of:' || (select d.original from {DUPLICATES} d "
                  f"where d.patient_id = r.patient_id), 'possible_duplicate') end")

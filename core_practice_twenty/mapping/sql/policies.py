@@ -18,7 +18,8 @@ from core_practice_twenty.mapping.sql import context as ctx
 from core_practice_twenty.mapping.sql.cells import SqlCells
 from core_practice_twenty.mapping.sql.compile import accepted, missing, warned
 from core_practice_twenty.mapping.target_model import COMPANIES
-from core_practice_twenty.mapping.transforms import boolean, canonical, check_email, iso_date
+from core_practice_twenty.mapping.transforms import boolean, canonical, check_email
+from core_practice_twenty.validation.sql_values import sql_string
 
 PATIENTS, LINKS = "patients", "patient_practices"
 SEEN = "mapping_policy_patients"
@@ -59,7 +60,6 @@ class PatientPolicies:
 def patient_policies(wave: str, options: MappingOptions, sample: bool) -> PatientPolicies:
     """`decide_patients` as SQL: the rows it reads raw (ids, flags, identity) ignore the map's exclusions as it does;
     email and household cells are read through the map."""
-    region = options.region
     cells = SqlCells(PATIENTS, options)
     raw = SqlCells(PATIENTS, dataclasses.replace(options, excluded=frozenset()), alias="r")
     links = SqlCells(LINKS, options, alias="l")
@@ -67,14 +67,11 @@ def patient_policies(wave: str, options: MappingOptions, sample: bool) -> Patien
 
     deleted = raw.lookup("policy_deleted", "is_deleted", _true)
     soft = warned(PATIENTS, "r.patient_id", wave, "soft_deleted")
-    first = raw.lookup("policy_first", "first_name", str.casefold)
-    last = raw.lookup("policy_last", "last_name", str.casefold)
-    born = raw.lookup("policy_born", "date_of_birth", lambda text: iso_date(text, region) or text)
     email = cells.lookup("policy_email", "email", lambda text: check_email(text).email)
     head = cells.lookup("policy_head", "family_role",
                         lambda text: "true" if canonical(PATIENTS, "family_role", text) == "Head" else None)
     seen = (f"select r.patient_id, r.source_line::bigint as line, r.practice_id as own, "
-            f"({deleted}) is not null or {soft} as deleted, {first} as first, {last} as last, {born} as born, "
+            f"({deleted}) is not null or {soft} as deleted, "
             f"{email} as email, {cells['family_head_id']} as head_id, ({head}) is not null as is_head "
             f"{accepted(PATIENTS, wave, sample)}")
 
@@ -98,13 +95,17 @@ def patient_policies(wave: str, options: MappingOptions, sample: bool) -> Patien
     orphan = "'orphan_patient: no practice_id and no patient_practices row'"
     holds = (
         f"select patient_id, reason from (select s.patient_id, array_to_string(list_filter(["
+        f"(select 'merged_into:' || m.kept_id from {ctx.MERGES} m where m.patient_id = s.patient_id), "
         f"case when s.deleted then 'soft_deleted' end, case when p.practice_id is null then {orphan} else "
         f"{missing(COMPANIES.name_plural, 'p.practice_id', wave)} end], lambda x: x is not null), '; ') as reason "
         f"from {SEEN} s left join {PRACTICES} p on p.patient_id = s.patient_id) where reason <> ''")
-    duplicates = (
-        f"select patient_id, original from (select patient_id, first_value(patient_id) over (partition by first, "
-        f"last, born order by line) as original from {SEEN} where first is not null and last is not null and "
-        f"born is not null) where patient_id <> original")
+    pairs = (f"select l.patient_id as a, l.other_id as b, l.match_weight as w from likely_duplicates l where "
+             f"l.wave = {sql_string(wave)} and not exists (select 1 from duplicate_decisions d where "
+             f"(d.patient_id = l.patient_id and d.other_id = l.other_id) or "
+             f"(d.patient_id = l.other_id and d.other_id = l.patient_id))")
+    duplicates = (  # linkage's pairs no one has decided on yet: each patient points at its likeliest other
+        f"select a as patient_id, first(b order by w desc, {_natural('b')}) as original from (select a, b, w "
+        f"from ({pairs}) union all select b, a, w from ({pairs})) group by a")
     sharers = (f"select patient_id as k, email, head_id, is_head from {SEEN} where email is not null and "
                f"patient_id not in (select patient_id from {HOLDS}) and email not in (select email from {TAKEN})")
     owners = (

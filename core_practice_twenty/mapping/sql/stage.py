@@ -27,6 +27,7 @@ from core_practice_twenty.mapping.sql.practices import practices_plan
 from core_practice_twenty.mapping.sql.providers import provider_emails_sql, providers_plan
 from core_practice_twenty.mapping.sql.treatment import treatment_plans_plan
 from core_practice_twenty.model.progress import Progress
+from core_practice_twenty.store.duplicates import merges
 from core_practice_twenty.store.mapping_sql import (
     fetch,
     lookup_tables,
@@ -91,7 +92,7 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
     """Every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the practices are staged on `conn`;
     the patients' policies before the patients, once the providers (whose emails a patient may not take as
     primary) are staged."""
-    context = mapping_context(core, options, only, max_upload_bytes)
+    context = mapping_context(core, options, only, max_upload_bytes, merges=merges(conn))
     policies = patient_policies(wave, options, context.sample)
     staged = {}
     decisions: list[dict] = []

@@ -546,7 +546,7 @@ class GroupSimulation:
             self.write_links(patient_id, practice, second, visits)
             self.write_history(patient_id, person, household, visits)
         if adult and not orphan and dob == person.dob and dirt.roll("duplicate_patient"):
-            self.duplicate(person, household, practice)
+            self.duplicate(person, household, practice, patient_id)
         for kind, table in (("dangling_appointment_patient", "appointments"),
                             ("dangling_note_patient", "clinical_notes"),
                             ("dangling_invoice_patient", "invoices")):
@@ -565,8 +565,9 @@ class GroupSimulation:
             return date(1850 + rng.randint(0, 40), real.month, min(real.day, 28)).strftime(fmt)
         return (self.export_date + timedelta(days=rng.randint(30, 3000))).strftime(fmt)
 
-    def duplicate(self, person: _Person, household: dict[str, Any], practice: _Practice) -> None:
-        """The same person registered again under a new id (new email, new phone): the second id is the dirt."""
+    def duplicate(self, person: _Person, household: dict[str, Any], practice: _Practice, original: str) -> None:
+        """The same person registered again under a new id (new email, new phone): the second id is the dirt, and
+        the manifest names the first (linkage flags both lines of the pair)."""
         rng, region = self.dirt.rng, self.region
         patient_id = self.next_id("PT", 7)
         number = int(patient_id[2:])
@@ -587,7 +588,7 @@ class GroupSimulation:
         self.tables["patient_practices"].write({
             "patient_id": patient_id, "practice_id": practice.practice_id, "is_primary": True,
         })
-        self.dirt.record("duplicate_patient", patient_id)
+        self.dirt.record("duplicate_patient", patient_id, other=original)
 
     def dangling_row(self, kind: str, table: str, practice: _Practice, day: date) -> None:
         """A row whose patient is not in the export (merged or purged in Core Practice before the export)."""

@@ -50,11 +50,14 @@ class DirtInjector:
         self.chances["large_file"] += 1
         return self.chances["large_file"] >= 2 + 40 * self.seen["large_file"]
 
-    def record(self, kind: str, source_key: str) -> None:
+    def record(self, kind: str, source_key: str, other: str | None = None) -> None:
+        """One fault on one row; `other`: the row it pairs with (a duplicate's first registration)."""
         assert self._handle is not None
         spec = DIRT_KINDS[kind]
         self.seen[kind] += 1
         line = {"kind": "dirt", "dirt": kind, "object": spec.object, "source_key": source_key, "column": spec.column}
+        if other is not None:
+            line["other"] = other
         self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def close(self) -> None:

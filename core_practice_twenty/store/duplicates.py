@@ -1,0 +1,108 @@
+"""Likely duplicate patients (what linkage found per wave) and a person's decisions on them (for every wave)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from core_practice_twenty.store.columnar import insert_rows
+from core_practice_twenty.store.warehouse import Warehouse
+
+MERGE = "merge"
+DISTINCT = "distinct"
+
+@dataclass(frozen=True)
+class Decision:
+    patient_id: str
+    other_id: str
+    decision: str
+    decided_by: str
+    decided_at: datetime
+
+    def describe(self) -> str:
+        when = f"{self.decided_at:%Y-%m-%d %H:%M}"
+        if self.decision == MERGE:
+            return f"{self.patient_id} merged into {self.other_id} by {self.decided_by} at {when}"
+        return f"{self.patient_id} and {self.other_id} are not the same person, said {self.decided_by} at {when}"
+
+
+def replace_likely_duplicates(conn: duckdb.DuckDBPyConnection, wave: str,
+                              pairs: Iterable[tuple[str, str, float]]) -> None:
+    """The wave's pairs, replacing what an earlier validation of the wave found."""
+    conn.execute("delete from likely_duplicates where wave = ?", [wave])
+    insert_rows(conn, "likely_duplicates", ["wave", "patient_id", "other_id", "match_weight"],
+                [(wave, a, b, w) for a, b, w in pairs])
+
+
+def decided_pairs(conn: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:
+    """Every pair a person has decided on (either way): linkage does not ask about them again."""
+    return {frozenset(row) for row in conn.execute("select patient_id, other_id from duplicate_decisions").fetchall()}
+
+
+def record_decision(warehouse: Warehouse, patient_id: str, other_id: str, decision: str, by: str) -> Decision:
+    """Keep a person's decision (a later one on the same pair replaces it). A merge keeps `other_id`."""
+    if decision not in (MERGE, DISTINCT):
+        raise ValueError(f"decision must be {MERGE!r} or {DISTINCT!r}")
+    if patient_id == other_id:
+        raise ValueError(f"{patient_id} cannot be decided against itself")
+    with warehouse.transaction() as conn:
+        kept = _kept(conn)
+        if decision == MERGE and kept.get(other_id, other_id) == patient_id:
+            raise ValueError(f"{other_id} is already merged into {patient_id}: merging {patient_id} into it would "
+                             f"leave neither. Undo that decision first (cpt duplicates decide --distinct "
+                             f"{other_id} {patient_id} --by NAME)")
+        conn.execute("delete from duplicate_decisions where (patient_id = $a and other_id = $b) or "
+                     "(patient_id = $b and other_id = $a)", {"a": patient_id, "b": other_id})
+        conn.execute("insert into duplicate_decisions (patient_id, other_id, decision, decided_by) values (?, ?, ?, ?)",
+                     [patient_id, other_id, decision, by])
+        row = conn.execute("select patient_id, other_id, decision, decided_by, decided_at from duplicate_decisions "
+                           "where patient_id = ? and other_id = ?", [patient_id, other_id]).fetchone()
+    return Decision(*row)
+
+
+def decisions(warehouse: Warehouse) -> list[Decision]:
+    with warehouse.connect() as conn:
+        rows = conn.execute("select patient_id, other_id, decision, decided_by, decided_at from duplicate_decisions "
+                            "order by decided_at, patient_id").fetchall()
+    return [Decision(*row) for row in rows]
+
+
+def _kept(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    merged = dict(conn.execute(f"select patient_id, other_id from duplicate_decisions where decision = '{MERGE}'")
+                  .fetchall())
+    kept = {}
+    for patient in merged:
+        seen, current = {patient}, merged[patient]
+        while current in merged and current not in seen:  # P3 into P2 into P1: P3's records go to P1
+            seen.add(current)
+            current = merged[current]
+        kept[patient] = current
+    return kept
+
+
+def merges(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """patient_id → the patient it was merged into, chains followed to the end."""
+    return _kept(conn)
+
+
+@dataclass(frozen=True)
+class PendingPair:
+    wave: str
+    patient_id: str
+    other_id: str
+    match_weight: float
+
+
+def pending_pairs(conn: duckdb.DuckDBPyConnection, wave: str | None = None) -> list[PendingPair]:
+    """Pairs linkage flagged that no one has decided on yet (of one wave, or of every wave's latest validation)."""
+    where = "where l.wave = ?" if wave else ""
+    rows = conn.execute(
+        f"select l.wave, l.patient_id, l.other_id, l.match_weight from likely_duplicates l {where} "
+        f"{'and' if wave else 'where'} not exists (select 1 from duplicate_decisions d where "
+        f"(d.patient_id = l.patient_id and d.other_id = l.other_id) or "
+        f"(d.patient_id = l.other_id and d.other_id = l.patient_id)) "
+        f"order by l.wave, l.match_weight desc, l.patient_id", [wave] if wave else []).fetchall()
+    return [PendingPair(*row) for row in rows]
