@@ -15,6 +15,7 @@ from core_practice_twenty.lifecycle.changes import change_gate, plan_changes
 from core_practice_twenty.mapping.field_map import FieldMapError, check_gate, load_map
 from core_practice_twenty.mapping.target_model import TARGET_OBJECTS
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
+from core_practice_twenty.store.duplicates import pending_pairs
 from core_practice_twenty.store.issues import object_counts
 from core_practice_twenty.store.sample import latest_acceptance
 from core_practice_twenty.store.staging import held_back_counts, wave_outcome_counts
@@ -48,6 +49,9 @@ class WaveStatus:
     """Per Twenty object: records staged, created, updated, unchanged, rejected, in the id map."""
     waiting: list[str] = field(default_factory=list)
     """What waits for a person before this wave can load, each with its command."""
+    duplicates_to_decide: int = 0
+    """Likely duplicate pairs linkage found in this wave that no one has decided on: loaded both, flagged in Twenty,
+    until a person merges them or says they differ (not a gate: the pipeline never merges on its own)."""
     gates: dict[str, str | None] = field(default_factory=dict)
     """Each gate a person opens (`GATES`) → why it holds this wave, with the command (None: open). The same facts
     the pipeline's blocking checks apply when the wave runs; `launcher.report_gates` shows them in Dagster."""
@@ -85,6 +89,9 @@ class MigrationStatus:
                 lines.append(f"  {plural:<16} staged {c['staged']:>7,}  created {c['create']:>7,}  updated "
                              f"{c['update']:>6,}  unchanged {c['skip']:>6,}  rejected {c['reject']:>5,}  "
                              f"in Twenty (id map) {c['mapped']:>7,}")
+            if w.duplicates_to_decide:
+                lines.append(f"  likely duplicate patients to decide: {w.duplicates_to_decide} pair(s) "
+                             f"(cpt duplicates list --wave {w.wave}, then cpt duplicates decide)")
             lines += [f"  waits for a person: {item}" for item in w.waiting]
             lines.append("")
         lines.append(f"Next: {self.next_step}")
@@ -143,6 +150,8 @@ def migration_status(warehouse: Warehouse, map_path: Path, runs: dict[str, RunIn
                             str(registered.export_date), export_dir.is_dir(), None if gate is None else gate.ok,
                             runs.get(registered.wave))
         status.source, status.twenty = _counts(warehouse, registered.wave)
+        with warehouse.connect() as conn:
+            status.duplicates_to_decide = len(pending_pairs(conn, registered.wave))
         if export_dir.is_dir():
             map_gate = gate if gate is not None else check_gate(map_path, export_dir)
             status.gates["map"] = None if map_gate.ok else map_gate.message

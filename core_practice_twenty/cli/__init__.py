@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from core_practice_twenty.cli.demo import DEMO_EXPORT, cmd_demo, cmd_ui
+from core_practice_twenty.cli.duplicates import add_duplicates_parser
 from core_practice_twenty.cli.exports import cmd_generate, export_options
 from core_practice_twenty.cli.mapping import cmd_map_confirm, cmd_map_propose
 from core_practice_twenty.cli.sandbox import SANDBOX_DB, cmd_sandbox
@@ -170,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "runs only: it answers with Twenty unreachable.")
     p.add_argument("--json", action="store_true", help="the same facts as JSON, for scripts")
     p.set_defaults(func=cmd_status)
+
+    add_duplicates_parser(sub)
 
     p = sub.add_parser("issues", help="list a wave's validation issues (rule, outcome, count, source lines)")
     p.add_argument("--wave", default="full")

@@ -8,8 +8,10 @@ from datetime import datetime
 
 import duckdb
 
+from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.columnar import insert_rows
-from core_practice_twenty.store.warehouse import Warehouse
+from core_practice_twenty.store.raw import raw_table
+from core_practice_twenty.store.warehouse import Warehouse, table_exists
 
 MERGE = "merge"
 DISTINCT = "distinct"
@@ -40,6 +42,17 @@ def replace_likely_duplicates(conn: duckdb.DuckDBPyConnection, wave: str,
 def decided_pairs(conn: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:
     """Every pair a person has decided on (either way): linkage does not ask about them again."""
     return {frozenset(row) for row in conn.execute("select patient_id, other_id from duplicate_decisions").fetchall()}
+
+
+def landed_patients(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
+    """Which of these patient ids some landed export holds (a decision on an id no export has is a typo)."""
+    table = raw_table(EXPORT_SPEC["patients"])
+    if not table_exists(conn, table):
+        return set()
+    wanted = list(dict.fromkeys(keys))
+    rows = conn.execute(f"select distinct patient_id from {table} where patient_id in (select unnest(?::varchar[]))",
+                        [wanted]).fetchall()
+    return {key for (key,) in rows}
 
 
 def record_decision(warehouse: Warehouse, patient_id: str, other_id: str, decision: str, by: str) -> Decision:

@@ -37,7 +37,7 @@ weight does not depend on how many other patients the export holds."""
 
 
 def _fold(column: str) -> str:
-    """A name as compared: lower case, accents and macrons dropped, letters and digits only (`Ngāti-Pōrou` → `ngatiporou`)."""
+    """A name as compared: lower case, no accents or macrons, letters and digits only (`Ngāti-Pōrou`: `ngatiporou`)."""
     return f"nullif(regexp_replace(lower(strip_accents(trim({column}))), '[^a-z0-9]', '', 'g'), '')"
 
 

@@ -34,8 +34,8 @@ def patient(pid: str, **cells) -> dict:
     number = int("".join(c for c in pid if c.isdigit()) or 0)
     return {"patient_id": pid, "first_name": "Ann", "last_name": f"Lee{pid}",
             "date_of_birth": f"{number % 28 or 28:02d}/02/1980", "status": "Active", "is_deleted": "No",
-            "practice_id": "PR1", "email": f"{pid.lower()}@example.com", "mobile_phone": f"0491 570 {number % 1000:03d}",
-            "created_at": "01/02/2020 10:00", **cells}
+            "practice_id": "PR1", "email": f"{pid.lower()}@example.com",
+            "mobile_phone": f"0491 570 {number % 1000:03d}", "created_at": "01/02/2020 10:00", **cells}
 
 
 # -- companies -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from core_practice_twenty.lifecycle.cutover import shrunk_files
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.issues import object_counts, replace_issues, rule_counts
 from core_practice_twenty.validation.cross_table import cross_table_issues
+from core_practice_twenty.validation.duplicate_review import write_duplicate_review
 
 
 @dg.asset(
@@ -29,6 +30,9 @@ def validated_export(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         replace_issues(conn, wave, "cross", issues, EXPORT_SPEC)
         counts = {name: object_counts(conn, spec, wave) for name, spec in EXPORT_SPEC.items()}
         rules = {name: rule_counts(conn, wave, name, "cross") for name in EXPORT_SPEC}
+        review, pending = write_duplicate_review(conn, wave, settings.get().reports)
+    if pending:
+        context.log.info(f"{pending} likely duplicate pair(s) wait for a decision: {review.name}")
     table = "| object | read | accepted | rejected | flagged |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {name} | {c['read']} | {c['accepted']} | {c['rejected']} | {c['warned']} |" for name, c in counts.items()
     )
@@ -40,6 +44,8 @@ def validated_export(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             "rows_rejected": sum(c["rejected"] for c in counts.values()),
             "counts": dg.MetadataValue.md(table),
             "cross_table_rules": dg.MetadataValue.json({k: v for k, v in rules.items() if v}),
+            "likely_duplicate_pairs_to_decide": pending,
+            "likely_duplicates_review": dg.MetadataValue.path(str(review)),
         }
     )
 
