@@ -37,6 +37,9 @@ EXAMPLES = {
     "wave approve-changes": "cpt wave approve-changes --wave delta-2026-11-26 --by 'Dr Lee'",
     "migrate": "cpt migrate --export /srv/exports/2026-12-07 --wave full",
     "issues": "cpt issues --wave full --object patients",
+    "duplicates list": "cpt duplicates list --wave sample",
+    "duplicates decide": "cpt duplicates decide --keep PT0000123 --merge PT0000456 --by 'Dr Lee'   (or: --distinct "
+                         "PT0000123 PT0000456 --by 'Dr Lee')",
     "status": "cpt status   (or: cpt status --json, for scripts)",
     "demo": "cpt demo",
     "sample accept": "cpt sample accept --by 'Dr Lee'",
