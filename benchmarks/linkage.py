@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from core_practice_twenty.source.values import DATE_ORDER, DateOrder, Region
-    from core_practice_twenty.validation.linkage import compared_patients_sql, likely_duplicates
+    from core_practice_twenty.validation.linkage import compared_columns_sql, likely_duplicates
 
     with tempfile.TemporaryDirectory() as tmp:
         export = args.export
@@ -97,16 +97,23 @@ def main() -> None:
         conn = duckdb.connect()
         conn.execute(f"create table r as select * from read_csv('{export / 'patients.csv'}', all_varchar = true, "
                      f"skip = 1, header = true)")
+        cells = {key: (first, last, born) for key, first, last, born in conn.execute(
+            "select patient_id, first_name, last_name, date_of_birth from r where patient_id in "
+            "(select unnest(?::varchar[]))", [[duplicate for duplicate, _ in planted]]).fetchall()}
+        retyped = []
         for n, (duplicate, _first) in enumerate(planted):
-            cells = conn.execute("select first_name, last_name, date_of_birth from r where patient_id = ?",
-                                 [duplicate]).fetchone()
-            row = {"first_name": cells[0], "last_name": cells[1], "date_of_birth": cells[2]}
+            first, last, born = cells[duplicate]
+            row = {"first_name": first, "last_name": last, "date_of_birth": born}
             retype(row, VARIANTS[n % len(VARIANTS)], day_first=order is DateOrder.DMY)
-            conn.execute("update r set first_name = ?, last_name = ?, date_of_birth = ? where patient_id = ?",
-                         [row["first_name"], row["last_name"], row["date_of_birth"], duplicate])
+            retyped.append((duplicate, row["first_name"], row["last_name"], row["date_of_birth"]))
+        conn.execute("create table retyped (patient_id varchar, first_name varchar, last_name varchar, "
+                     "date_of_birth varchar)")
+        conn.executemany("insert into retyped values (?, ?, ?, ?)", retyped)
+        conn.execute("update r set first_name = t.first_name, last_name = t.last_name, date_of_birth = "
+                     "t.date_of_birth from retyped t where r.patient_id = t.patient_id")
         truth = {frozenset(pair) for pair in planted}
         started = time.monotonic()
-        table = conn.sql(compared_patients_sql("from r r", order)).to_arrow_table()
+        table = conn.sql(f"select {compared_columns_sql(order)} from r r").to_arrow_table()
         pairs = likely_duplicates(table)
         seconds = time.monotonic() - started
         found = {frozenset((p.patient_id, p.other_id)) for p in pairs}

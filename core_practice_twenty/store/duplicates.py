@@ -119,3 +119,16 @@ def pending_pairs(conn: duckdb.DuckDBPyConnection, wave: str | None = None) -> l
         f"(d.patient_id = l.other_id and d.other_id = l.patient_id)) "
         f"order by l.wave, l.match_weight desc, l.patient_id", [wave] if wave else []).fetchall()
     return [PendingPair(*row) for row in rows]
+
+
+def patient_cells(conn: duckdb.DuckDBPyConnection, wave: str, keys: list[str],
+                  columns: list[str]) -> dict[str, dict[str, object]]:
+    """These patients' `columns` in the wave (the first line of each), for the review sheet a person reads."""
+    if not keys:
+        return {}
+    rows = conn.execute(f"select {', '.join(columns)} from {raw_table(EXPORT_SPEC['patients'])} where wave = ? and "
+                        f"patient_id in (select unnest(?::varchar[])) order by source_line", [wave, keys]).fetchall()
+    found: dict[str, dict[str, object]] = {}
+    for row in rows:
+        found.setdefault(row[0], dict(zip(columns, row, strict=True)))
+    return found

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from core_practice_twenty.source.export_spec import EXPORT_SPEC, TRUE_VALUES, ColumnSpec, ObjectSpec
 from core_practice_twenty.store.columnar import rows_as_table
+from core_practice_twenty.store.issues import accepted_from
 from core_practice_twenty.store.raw import create_raw_table_sql, raw_table
 from core_practice_twenty.store.raw_reads import source_key_sql
 
@@ -144,6 +146,14 @@ def _patient_conditions() -> dict[str, tuple[str, int]]:
 
 PATIENT_QUESTIONS = tuple(_patient_conditions())
 """What `patient_rows` can be asked about a wave's patients (validation names the rule each one answers)."""
+
+
+def accepted_patient_columns(conn: duckdb.DuckDBPyConnection, wave: str, select_list: str) -> pa.Table:
+    """`select_list` (expressions over alias `r`) of the wave's accepted patients, as one Arrow table: the few
+    columns record linkage compares, never the whole row."""
+    spec = EXPORT_SPEC["patients"]
+    return conn.sql(f"select {select_list} {accepted_from(spec, 'r', '$wave')}",
+                    params={"wave": wave}).to_arrow_table()
 
 
 def patient_lines(conn: duckdb.DuckDBPyConnection, wave: str, patient_ids: list[str]) -> Iterator[LineRow]:

@@ -21,9 +21,9 @@ from core_practice_twenty.model.issues import Issue, Severity
 from core_practice_twenty.source.documents import DocumentFolder, size_differs
 from core_practice_twenty.source.export_spec import DOCUMENTS_DIR, EXPORT_SPEC, FREE_TEXT_COLUMNS, ObjectSpec
 from core_practice_twenty.store.duplicates import decided_pairs, replace_likely_duplicates
-from core_practice_twenty.store.issues import accepted_from
 from core_practice_twenty.store.rule_reads import (
     LineRow,
+    accepted_patient_columns,
     dangling_reference_rows,
     document_listing,
     duplicate_key_rows,
@@ -33,9 +33,8 @@ from core_practice_twenty.store.rule_reads import (
     text_candidates,
 )
 from core_practice_twenty.validation.context import ValidationContext
-from core_practice_twenty.validation.linkage import compared_patients_sql, likely_duplicates
+from core_practice_twenty.validation.linkage import compared_columns_sql, likely_duplicates
 from core_practice_twenty.validation.schemas import severity_of
-from core_practice_twenty.validation.sql_values import sql_string
 
 DOCUMENT_CHUNK = 20_000
 DOCUMENT_BATCH = 500
@@ -81,8 +80,7 @@ def likely_duplicate_rules(conn: duckdb.DuckDBPyConnection, wave: str, ctx: Vali
     """Record linkage over the wave's accepted patients: each patient of a pair no one has decided on yet is
     flagged `likely_duplicate` on its line; the pairs (ids, weights) are kept for the review report and the map."""
     spec = EXPORT_SPEC["patients"]
-    compared = conn.sql(compared_patients_sql(accepted_from(spec, "r", sql_string(wave)), ctx.date_order))
-    found = likely_duplicates(compared.to_arrow_table())
+    found = likely_duplicates(accepted_patient_columns(conn, wave, compared_columns_sql(ctx.date_order)))
     decided = decided_pairs(conn)
     pairs = [p for p in found if frozenset((p.patient_id, p.other_id)) not in decided]
     replace_likely_duplicates(conn, wave, [(p.patient_id, p.other_id, p.match_weight) for p in pairs])

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from core_practice_twenty.source.export_spec import EXPORT_SPEC
-from core_practice_twenty.store.duplicates import PendingPair, pending_pairs
-from core_practice_twenty.store.raw import raw_table
+from core_practice_twenty.store.duplicates import PendingPair, patient_cells, pending_pairs
 
 SHOWN = ("first_name", "last_name", "date_of_birth", "email", "mobile_phone", "first_address", "patient_postal_code",
          "medicare_no", "practice_id", "created_at")
@@ -26,7 +24,8 @@ def report_path(reports: Path, wave: str) -> Path:
 def write_duplicate_review(conn: duckdb.DuckDBPyConnection, wave: str, reports: Path) -> tuple[Path, int]:
     """Write the wave's review sheet; return its path and how many pairs wait for a decision."""
     pairs = pending_pairs(conn, wave)
-    cells = _cells(conn, wave, sorted({k for p in pairs for k in (p.patient_id, p.other_id)}))
+    cells = patient_cells(conn, wave, sorted({k for p in pairs for k in (p.patient_id, p.other_id)}),
+                          ["patient_id", "source_line", *SHOWN])
     lines = [f"# Likely duplicate patients — wave {wave}", "",
              "Record linkage compared every patient with those sharing a birth date, a name, an email, a mobile or a "
              "Medicare number (names folded for accents, typos and swapped first/last names; birth dates as read, "
@@ -61,16 +60,3 @@ def _pair(n: int, pair: PendingPair, cells: dict[str, dict[str, str | None]]) ->
 
 def _cell(value: str | None) -> str:
     return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _cells(conn: duckdb.DuckDBPyConnection, wave: str, keys: list[str]) -> dict[str, dict[str, str | None]]:
-    if not keys:
-        return {}
-    spec = EXPORT_SPEC["patients"]
-    columns = ["patient_id", "source_line", *SHOWN]
-    rows = conn.execute(f"select {', '.join(columns)} from {raw_table(spec)} where wave = ? and patient_id in "
-                        f"(select unnest(?::varchar[])) order by source_line", [wave, keys]).fetchall()
-    found: dict[str, dict[str, str | None]] = {}
-    for row in rows:
-        found.setdefault(row[0], dict(zip(columns, row, strict=True)))
-    return found

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
+from core_practice_twenty.settings import Settings
 from core_practice_twenty.validation.sql_values import parse_datetime_sql
 
 THRESHOLD_WEIGHT = 6.0
@@ -92,27 +94,37 @@ and a postcode, so those weigh little (their `u` is what it is among people bloc
 
 BLOCKS = [
     "l.born = r.born",
-    "l.first = r.first and l.last = r.last",
-    "l.first = r.last and l.last = r.first",
     "l.born = r.born_swapped",
+    "l.first = r.first and l.last = r.last and year(l.born) = year(r.born)",
+    "l.first = r.first and l.last = r.last and strftime(l.born, '%m-%d') = strftime(r.born, '%m-%d')",
+    "l.first = r.first and l.last = r.last and (l.born is null or r.born is null)",
+    "l.first = r.last and l.last = r.first",
     "l.email = r.email",
     "l.mobile = r.mobile",
     "l.medicare = r.medicare",
 ]
-"""Which pairs are compared at all (every other pair is taken as different): any one shared exactly."""
+"""Which pairs are compared at all (every other pair is taken as different): any one shared exactly. A name alone
+is not enough in a large group (a hundred John Smiths make five thousand pairs): it goes with the birth year, or
+the birth day and month (a mistyped year), or a missing birth date."""
 
 
-def compared_patients_sql(raw_from: str, order: object) -> str:
-    """SQL giving the compared columns of the patients `raw_from` (`from … where …` over alias `r`) selects."""
+def compared_columns_sql(order: object) -> str:
+    """The compared columns as a select list over the raw patients (alias `r`), the birth date read in the region's
+    `order` as every date cell is."""
     born = f"try_cast(({parse_datetime_sql('r.date_of_birth', order)}) as date)"
     return (
-        f"select r.patient_id as unique_id, {_fold('r.first_name')} as first, {_fold('r.last_name')} as last, "
+        f"r.patient_id as unique_id, {_fold('r.first_name')} as first, {_fold('r.last_name')} as last, "
         f"{born} as born, case when day({born}) <= 12 then make_date(year({born}), day({born}), month({born})) "
         f"end as born_swapped, nullif(lower(trim(r.email)), '') as email, "
         f"nullif(right(regexp_replace(coalesce(r.mobile_phone, ''), '[^0-9]', '', 'g'), 9), '') as mobile, "
         f"nullif(left(regexp_replace(coalesce(r.medicare_no, ''), '[^0-9]', '', 'g'), 10), '') as medicare, "
-        f"nullif(regexp_replace(coalesce(r.patient_postal_code, ''), '\\s', '', 'g'), '') as postcode "
-        f"{raw_from}")
+        f"nullif(regexp_replace(coalesce(r.patient_postal_code, ''), '\\s', '', 'g'), '') as postcode")
+
+
+SHARED_CONTACTS = ("email", "mobile", "medicare")
+COMMON_VALUE_LIMIT = 8
+"""A contact more patients share than this (the practice's own phone typed into every record, `noemail@…`, a test
+number) says nothing about who a patient is: it is compared as missing. A family shares one with fewer."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,12 @@ class LikelyDuplicate:
         return 1 / (1 + 2 ** -self.match_weight)
 
 
-def likely_duplicates(patients: pa.Table, threshold_weight: float = THRESHOLD_WEIGHT) -> list[LikelyDuplicate]:
-    """The pairs of `patients` (columns of `compared_patients_sql`) at or above the threshold, strongest first."""
+def likely_duplicates(patients: pa.Table, threshold_weight: float = THRESHOLD_WEIGHT,
+                      memory_limit: str = Settings().duckdb_memory) -> list[LikelyDuplicate]:
+    """The pairs of `patients` (columns of `compared_patients_sql`) at or above the threshold, strongest first.
+
+    DuckDB's `memory_limit` bounds the comparisons' working memory (it spills to a temporary folder beyond it),
+    as `CPT_DUCKDB_MEMORY` bounds the warehouse's."""
     if patients.num_rows < 2:
         return []
     from splink import DuckDBAPI, Linker, SettingsCreator
@@ -144,10 +160,14 @@ def likely_duplicates(patients: pa.Table, threshold_weight: float = THRESHOLD_WE
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
-    with duckdb.connect(":memory:") as conn:
+    with tempfile.TemporaryDirectory(prefix="cpt-linkage-") as spill, duckdb.connect(":memory:", config={
+            "memory_limit": memory_limit, "temp_directory": spill}) as conn:
         conn.register("compared_patients_arrow", patients)
         conn.execute("create table compared_patients as select * from compared_patients_arrow")
         conn.unregister("compared_patients_arrow")
+        for column in SHARED_CONTACTS:  # a value many share identifies no one (a practice's number, a placeholder)
+            conn.execute(f"update compared_patients set {column} = null where {column} in (select {column} from "
+                         f"compared_patients group by {column} having count(*) > {COMMON_VALUE_LIMIT})")
         if not any(conn.execute(f"select 1 from compared_patients l join compared_patients r on {block} and "
                                 f"l.unique_id <> r.unique_id limit 1").fetchall() for block in BLOCKS):
             return []  # no two patients share anything compared: splink's set-up (~0.3 s) would find nothing

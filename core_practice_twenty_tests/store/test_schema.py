@@ -38,7 +38,8 @@ DATABASE_CALLS = frozenset({"execute", "executemany", "sql", "fetchone", "fetcha
 
 def test_no_warehouse_sql_outside_store() -> None:
     """The warehouse has one owner: other packages call store/'s functions (validation hands over predicates, not
-    queries). The sandbox is a stand-in for Twenty with its own SQLite, not the warehouse."""
+    queries). The sandbox is a stand-in for Twenty with its own SQLite, not the warehouse; record linkage drives
+    splink on a private in-memory DuckDB that store hands the compared columns to, not the warehouse."""
     import ast
     from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_no_warehouse_sql_outside_store() -> None:
     callers = set()
     for path in package.rglob("*.py"):
         relative = path.relative_to(package).as_posix()
-        if relative.startswith(("store/", "sandbox/")):
+        if relative.startswith(("store/", "sandbox/")) or relative == "validation/linkage.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
