@@ -42,7 +42,13 @@ def cmd_duplicates_list(args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates_decide(args: argparse.Namespace) -> int:
-    from core_practice_twenty.store.duplicates import DISTINCT, MERGE, landed_patients, record_decision
+    from core_practice_twenty.store.duplicates import (
+        DISTINCT,
+        MERGE,
+        already_in_twenty,
+        landed_patients,
+        record_decision,
+    )
     from core_practice_twenty.store.warehouse import Warehouse
 
     if args.distinct and (args.keep or args.merge):
@@ -71,4 +77,9 @@ def cmd_duplicates_decide(args: argparse.Namespace) -> int:
         print(f"cpt duplicates decide: {exc}", file=sys.stderr)
         return 2
     print(f"decided: {decided.describe()}. Applied when the wave is mapped next (cpt migrate).")
+    if decision == MERGE and pair[0] in already_in_twenty(warehouse, [pair[0]]):
+        print(f"note: {pair[0]} is already in Twenty (an earlier wave created it). The next wave sends its "
+              f"appointments, notes, plans, invoices and documents to {pair[1]}, but does not delete {pair[0]} "
+              f"there: merge or delete it in Twenty, or roll the wave back (cpt rollback --preview) and run it "
+              f"again.")
     return 0

@@ -55,6 +55,14 @@ def landed_patients(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set
     return {key for (key,) in rows}
 
 
+def already_in_twenty(warehouse: Warehouse, patient_ids: Iterable[str]) -> set[str]:
+    """Which of these patients an earlier wave created as people in Twenty (the id map holds them)."""
+    with warehouse.connect() as conn:
+        rows = conn.execute("select source_key from id_map where object = 'people' and source_key in "
+                            "(select unnest(?::varchar[]))", [list(patient_ids)]).fetchall()
+    return {key for (key,) in rows}
+
+
 def record_decision(warehouse: Warehouse, patient_id: str, other_id: str, decision: str, by: str) -> Decision:
     """Keep a person's decision (a later one on the same pair replaces it). A merge keeps `other_id`."""
     if decision not in (MERGE, DISTINCT):

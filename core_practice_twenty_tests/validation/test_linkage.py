@@ -121,3 +121,16 @@ def test_cpt_duplicates_decide_and_list(tmp_path: Path, warehouse, monkeypatch, 
     assert cpt(["duplicates", "list", "--wave", "w"]) == 0
     assert "0 likely duplicate pair(s)" in capsys.readouterr().out
     assert "No pair waits for a decision." in report_path(tmp_path / "reports", "w").read_text(encoding="utf-8")
+
+
+def test_a_merge_after_the_person_reached_twenty_says_what_is_left_to_do(tmp_path: Path, warehouse, monkeypatch,
+                                                                         capsys) -> None:
+    from core_practice_twenty.cli import main as cpt
+    from core_practice_twenty.store.staging import WriteOutcome, record_outcomes
+
+    stage_hand_made(warehouse, tmp_path, {"practices": [PRACTICE], "patients": SAME_PEOPLE[:2]})
+    record_outcomes(warehouse, "people", "w", "run-1", [WriteOutcome("PT2", "create", "tw-2", "h2")])
+    monkeypatch.setenv("CPT_WAREHOUSE", str(warehouse.path))
+    assert cpt(["duplicates", "decide", "--keep", "PT1", "--merge", "PT2", "--by", "Ana"]) == 0
+    out = capsys.readouterr().out
+    assert "PT2 is already in Twenty" in out and "does not delete PT2" in out and "cpt rollback" in out
