@@ -94,7 +94,7 @@ def main() -> None:
                 if '"duplicate_patient"' in line:
                     fault = json.loads(line)
                     planted.append((fault["source_key"], fault["other"]))
-        conn = duckdb.connect()
+        conn = duckdb.connect(config={"temp_directory": str(Path(tmp) / "spill")})  # never a .tmp in the checkout
         conn.execute(f"create table r as select * from read_csv('{export / 'patients.csv'}', all_varchar = true, "
                      f"skip = 1, header = true)")
         cells = {key: (first, last, born) for key, first, last, born in conn.execute(

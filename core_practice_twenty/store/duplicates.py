@@ -64,17 +64,24 @@ def already_in_twenty(warehouse: Warehouse, patient_ids: Iterable[str]) -> set[s
 
 
 def record_decision(warehouse: Warehouse, patient_id: str, other_id: str, decision: str, by: str) -> Decision:
-    """Keep a person's decision (a later one on the same pair replaces it). A merge keeps `other_id`."""
+    """Keep a person's decision (a later one on the same pair replaces it). A merge keeps `other_id`; a patient is
+    merged into one other at most (a later merge of it replaces the earlier), and a merge that would close a
+    circle (the kept patient is itself merged, in the end, into this one) is refused."""
     if decision not in (MERGE, DISTINCT):
         raise ValueError(f"decision must be {MERGE!r} or {DISTINCT!r}")
     if patient_id == other_id:
         raise ValueError(f"{patient_id} cannot be decided against itself")
     with warehouse.transaction() as conn:
+        if decision == MERGE:  # a patient is merged into one other at most: a new merge replaces the old one
+            conn.execute(f"delete from duplicate_decisions where patient_id = ? and decision = '{MERGE}'",
+                         [patient_id])
         kept = _kept(conn)
         if decision == MERGE and kept.get(other_id, other_id) == patient_id:
-            raise ValueError(f"{other_id} is already merged into {patient_id}: merging {patient_id} into it would "
-                             f"leave neither. Undo that decision first (cpt duplicates decide --distinct "
-                             f"{other_id} {patient_id} --by NAME)")
+            direct = conn.execute(f"select other_id from duplicate_decisions where patient_id = ? and decision = "
+                                  f"'{MERGE}'", [other_id]).fetchall()[0][0]
+            raise ValueError(f"{other_id} is already merged into {patient_id} (directly or through another merge): "
+                             f"merging {patient_id} into it would keep neither. Undo that merge first (cpt "
+                             f"duplicates decide --distinct {other_id} {direct} --by NAME)")
         conn.execute("delete from duplicate_decisions where (patient_id = $a and other_id = $b) or "
                      "(patient_id = $b and other_id = $a)", {"a": patient_id, "b": other_id})
         conn.execute("insert into duplicate_decisions (patient_id, other_id, decision, decided_by) values (?, ?, ?, ?)",
@@ -92,8 +99,8 @@ def decisions(warehouse: Warehouse) -> list[Decision]:
 
 
 def _kept(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    merged = dict(conn.execute(f"select patient_id, other_id from duplicate_decisions where decision = '{MERGE}'")
-                  .fetchall())
+    merged = dict(conn.execute(f"select patient_id, other_id from duplicate_decisions where decision = '{MERGE}' "
+                               f"order by decided_at, patient_id").fetchall())
     kept = {}
     for patient in merged:
         seen, current = {patient}, merged[patient]

@@ -63,7 +63,7 @@ MODEL: dict[str, list[dict]] = {
         ("swapped with the last name", "first_l = last_r", 0.02, 0.0001),
         ("a typo apart", _jw("first", 0.92), 0.08, 0.003),
         ("alike", _jw("first", 0.80), 0.04, 0.03),
-        ("different", "true", 0.04, 0.959))],
+        ("different", "true", 0.01, 0.959))],
     "last": [_null("last"), *_levels(
         ("same", "last_l = last_r", 0.82, 0.002),
         ("swapped with the first name", "last_l = first_r", 0.02, 0.0001),
@@ -90,7 +90,10 @@ MODEL: dict[str, list[dict]] = {
 }
 """Comparison → its levels, most specific first (the first that holds decides): label, SQL on `<col>_l` and
 `<col>_r`, m, u. A missing value says nothing either way. Family members share emails, phones, a Medicare card
-and a postcode, so those weigh little (their `u` is what it is among people blocked together, not at random)."""
+and a postcode, so those weigh little (their `u` is what it is among people blocked together, not at random); a
+Medicare number is compared by its card (ten digits: the family's), since practices often type one position for
+all; a first name that differs outright weighs more against than a shared surname and birthday weigh for (twins),
+unless the two also share every contact (then a person decides)."""
 
 BLOCKS = [
     "l.born = r.born",

@@ -134,3 +134,15 @@ def test_a_merge_after_the_person_reached_twenty_says_what_is_left_to_do(tmp_pat
     assert cpt(["duplicates", "decide", "--keep", "PT1", "--merge", "PT2", "--by", "Ana"]) == 0
     out = capsys.readouterr().out
     assert "PT2 is already in Twenty" in out and "does not delete PT2" in out and "cpt rollback" in out
+
+
+def test_a_patient_is_merged_into_one_other_and_merges_never_close_a_circle(warehouse) -> None:
+    from core_practice_twenty.store.duplicates import merges
+
+    record_decision(warehouse, "P2", "P1", MERGE, "A")
+    record_decision(warehouse, "P2", "P3", MERGE, "B")  # merged again: the later decision replaces the first
+    record_decision(warehouse, "P4", "P2", MERGE, "A")
+    with warehouse.connect() as conn:
+        assert merges(conn) == {"P2": "P3", "P4": "P3"}  # chains end at the kept patient
+    with pytest.raises(ValueError, match=r"P4 is already merged into P3 .*--distinct P4 P2"):
+        record_decision(warehouse, "P3", "P4", MERGE, "C")  # P4 → P2 → P3 → P4 would keep no one
