@@ -10,6 +10,7 @@ import duckdb
 
 from core_practice_twenty.source.export_spec import EXPORT_SPEC
 from core_practice_twenty.store.columnar import insert_rows
+from core_practice_twenty.store.issues import accepted_from
 from core_practice_twenty.store.raw import raw_table
 from core_practice_twenty.store.warehouse import Warehouse, table_exists
 
@@ -111,9 +112,17 @@ def _kept(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return kept
 
 
-def merges(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """patient_id → the patient it was merged into, chains followed to the end."""
-    return _kept(conn)
+def merges(conn: duckdb.DuckDBPyConnection, wave: str | None = None) -> dict[str, str]:
+    """patient_id → the patient it was merged into, chains followed to the end; with `wave`, only merges whose kept
+    patient is an accepted row of that wave (merging into a rejected row would lose both people)."""
+    kept = _kept(conn)
+    if wave is None or not kept:
+        return kept
+    spec = EXPORT_SPEC["patients"]
+    accepted = {key for (key,) in conn.execute(
+        f"select distinct r.patient_id {accepted_from(spec, 'r', '$wave')} and r.patient_id in "
+        f"(select unnest($keys::varchar[]))", {"wave": wave, "keys": sorted(set(kept.values()))}).fetchall()}
+    return {patient: target for patient, target in kept.items() if target in accepted}
 
 
 @dataclass(frozen=True)

@@ -146,3 +146,12 @@ def test_a_patient_is_merged_into_one_other_and_merges_never_close_a_circle(ware
         assert merges(conn) == {"P2": "P3", "P4": "P3"}  # chains end at the kept patient
     with pytest.raises(ValueError, match=r"P4 is already merged into P3 .*--distinct P4 P2"):
         record_decision(warehouse, "P3", "P4", MERGE, "C")  # P4 → P2 → P3 → P4 would keep no one
+
+
+def test_a_merge_into_a_rejected_patient_is_not_applied(tmp_path: Path, warehouse) -> None:
+    """The kept patient's row is rejected in this export (no last name): merging into it would lose both people."""
+    record_decision(warehouse, "PT2", "PT1", MERGE, "A")
+    rows = [{**SAME_PEOPLE[0], "last_name": ""}, SAME_PEOPLE[1]]
+    staged = stage_hand_made(warehouse, tmp_path, {"practices": [PRACTICE], "patients": rows})
+    assert "PT2" in staged.records["people"] and "PT2" not in staged.held
+    assert "required" in " ".join(staged.rejected["PT1"])

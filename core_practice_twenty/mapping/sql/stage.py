@@ -92,7 +92,7 @@ def stage_compiled(conn: duckdb.DuckDBPyConnection, wave: str, core: CoreMapping
     """Every compiled object of the wave (`mapping.sql.COMPILED_OBJECTS`), after the practices are staged on `conn`;
     the patients' policies before the patients, once the providers (whose emails a patient may not take as
     primary) are staged."""
-    context = mapping_context(core, options, only, max_upload_bytes, merges=merges(conn))
+    context = mapping_context(core, options, only, max_upload_bytes, merges=merges(conn, wave))
     policies = patient_policies(wave, options, context.sample)
     staged = {}
     decisions: list[dict] = []
