@@ -139,9 +139,10 @@ def examine(path: Path) -> EncodingEvidence:
     As git does with its index, a file modified in the last seconds is not kept: the clock that stamps files
     ticks coarsely, so a second write within the same tick would keep the stamp.
     """
-    path = Path(path).resolve()
+    path = Path(path)  # examined as named (its suffix says xlsx or json), kept by the file it is
     stat = path.stat()
-    key = (path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    key = (path.suffix.lower(), path.resolve(), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+           stat.st_ctime_ns)
     kept = _EXAMINED.get(key)
     if kept is None:
         kept = _examine(path)

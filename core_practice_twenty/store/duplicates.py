@@ -133,15 +133,19 @@ class PendingPair:
     match_weight: float
 
 
+def pending_pairs_sql(wave: str | None) -> str:
+    """SQL: (wave, patient_id, other_id, match_weight) of the pairs linkage flagged that no one has decided on yet,
+    of one wave (`wave`: SQL) or of every wave: the one statement of "pending", for the review, status and the map."""
+    return (f"select l.wave, l.patient_id, l.other_id, l.match_weight from likely_duplicates l where "
+            f"{f'l.wave = {wave} and ' if wave else ''}not exists (select 1 from duplicate_decisions d where "
+            f"(d.patient_id = l.patient_id and d.other_id = l.other_id) or "
+            f"(d.patient_id = l.other_id and d.other_id = l.patient_id))")
+
+
 def pending_pairs(conn: duckdb.DuckDBPyConnection, wave: str | None = None) -> list[PendingPair]:
     """Pairs linkage flagged that no one has decided on yet (of one wave, or of every wave's latest validation)."""
-    where = "where l.wave = ?" if wave else ""
-    rows = conn.execute(
-        f"select l.wave, l.patient_id, l.other_id, l.match_weight from likely_duplicates l {where} "
-        f"{'and' if wave else 'where'} not exists (select 1 from duplicate_decisions d where "
-        f"(d.patient_id = l.patient_id and d.other_id = l.other_id) or "
-        f"(d.patient_id = l.other_id and d.other_id = l.patient_id)) "
-        f"order by l.wave, l.match_weight desc, l.patient_id", [wave] if wave else []).fetchall()
+    rows = conn.execute(f"{pending_pairs_sql('$wave' if wave else None)} order by l.wave, l.match_weight desc, "
+                        f"l.patient_id", {"wave": wave} if wave else {}).fetchall()
     return [PendingPair(*row) for row in rows]
 
 

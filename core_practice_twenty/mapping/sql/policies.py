@@ -19,6 +19,7 @@ from core_practice_twenty.mapping.sql.cells import SqlCells
 from core_practice_twenty.mapping.sql.compile import accepted, missing, warned
 from core_practice_twenty.mapping.target_model import COMPANIES
 from core_practice_twenty.mapping.transforms import boolean, canonical, check_email
+from core_practice_twenty.store.duplicates import pending_pairs_sql
 from core_practice_twenty.validation.sql_values import sql_string
 
 PATIENTS, LINKS = "patients", "patient_practices"
@@ -99,10 +100,7 @@ def patient_policies(wave: str, options: MappingOptions, sample: bool) -> Patien
         f"case when s.deleted then 'soft_deleted' end, case when p.practice_id is null then {orphan} else "
         f"{missing(COMPANIES.name_plural, 'p.practice_id', wave)} end], lambda x: x is not null), '; ') as reason "
         f"from {SEEN} s left join {PRACTICES} p on p.patient_id = s.patient_id) where reason <> ''")
-    pairs = (f"select l.patient_id as a, l.other_id as b, l.match_weight as w from likely_duplicates l where "
-             f"l.wave = {sql_string(wave)} and not exists (select 1 from duplicate_decisions d where "
-             f"(d.patient_id = l.patient_id and d.other_id = l.other_id) or "
-             f"(d.patient_id = l.other_id and d.other_id = l.patient_id))")
+    pairs = f"select patient_id as a, other_id as b, match_weight as w from ({pending_pairs_sql(sql_string(wave))})"
     duplicates = (  # linkage's pairs no one has decided on yet: each patient points at its likeliest other
         f"select a as patient_id, first(b order by w desc, {_natural('b')}) as original from (select a, b, w "
         f"from ({pairs}) union all select b, a, w from ({pairs})) group by a")
